@@ -1,0 +1,71 @@
+"""The composition root: builds each capability's service once per cold start.
+
+Handlers ask here for a service and never build adapters themselves; tests and the demo
+replace a service with `override`.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from chalicelib.ivr.model import RoutingRules, parse_routing_rules
+from chalicelib.ivr.service import IvrService
+from chalicelib.platform.clock import Clock, SystemClock
+from chalicelib.platform.settings import settings
+
+ROUTING_RULES_PATH = Path(__file__).parent / "ivr" / "routing_rules.json"
+_overrides: dict[str, Any] = {}
+
+
+def load_routing_rules(path: Path = ROUTING_RULES_PATH) -> RoutingRules:
+    return parse_routing_rules(json.loads(path.read_text(encoding="utf-8")))
+
+
+def build_ivr_service(clock: Clock | None = None) -> IvrService:
+    from chalicelib.ivr.store import (
+        ConnectQueueLoads,
+        DynamoAccounts,
+        DynamoCustomerDirectory,
+        DynamoJourneyLog,
+        DynamoPinGuards,
+    )
+    from chalicelib.platform.connect import ConnectGateway, connect_client
+
+    config = settings()
+    gateway = ConnectGateway(
+        connect_client(config.region, config.hook_budget_seconds), config.connect_instance_id
+    )
+    return IvrService(
+        rules=load_routing_rules(),
+        customers=DynamoCustomerDirectory(),
+        journeys=DynamoJourneyLog(),
+        pins=DynamoPinGuards(),
+        accounts=DynamoAccounts(),
+        loads=ConnectQueueLoads(gateway, config.queue_ids),
+        clock=clock or SystemClock(),
+        queue_ids=config.queue_ids,
+        default_country=config.default_country,
+    )
+
+
+@lru_cache(maxsize=1)
+def _default_ivr_service() -> IvrService:
+    return build_ivr_service()
+
+
+def ivr_service() -> IvrService:
+    service = _overrides.get("ivr")
+    return service if isinstance(service, IvrService) else _default_ivr_service()
+
+
+def override(name: str, service: Any) -> None:
+    """Replace a capability's service (tests, the demo); `reset()` undoes every override."""
+    _overrides[name] = service
+
+
+def reset() -> None:
+    _overrides.clear()
+    _default_ivr_service.cache_clear()

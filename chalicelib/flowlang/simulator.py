@@ -1,0 +1,414 @@
+"""Run a flow-language document offline: one simulated contact, one scripted caller.
+
+The simulator plays prompts, takes scripted keypad input (`"timeout"` for silence), evaluates
+Compare conditions and JSONPath references, invokes Lambda hooks with the exact Connect event
+shape (honouring `InvocationTimeLimitSeconds`, Connect's retries and the Error branch), and
+records the path. An action type it does not support stops the run with an error naming the
+type and the action, never silently.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+from chalicelib.flowlang.model import Action, Flow, FlowError
+
+MAX_STEPS = 500
+MAX_ATTRIBUTE_BYTES = 32 * 1024
+MAX_LAMBDA_RETRIES = 3
+_REFERENCE = re.compile(r"\$\.[A-Za-z]+(?:\.[A-Za-z0-9_-]+)*")
+_LAMBDA_PLACEHOLDER = re.compile(r"^\{\{lambda:([A-Za-z0-9_-]+)\}\}$")
+_QUEUE_PLACEHOLDER = re.compile(r"^\{\{queue:([A-Za-z0-9_-]+)\}\}$")
+_E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+
+LambdaFunction = Callable[[dict[str, Any]], Any]
+
+
+class UnsupportedActionError(FlowError):
+    def __init__(self, action: Action) -> None:
+        super().__init__(
+            f"action {action.identifier!r} has type {action.type!r}, which the simulator "
+            "does not support"
+        )
+        self.action = action
+
+
+class Outcome(Enum):
+    QUEUED = "queued"
+    DISCONNECTED = "disconnected"
+    ENDED = "ended"
+    CALLBACK = "callback"
+
+
+@dataclass(frozen=True)
+class Event:
+    kind: str  # prompt, input, lambda, attributes, queue, callback, error, end
+    action_id: str
+    text: str
+    detail: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Caller:
+    """What the scripted caller does: who they are and the keys they press, in order."""
+
+    number: str | None
+    inputs: Sequence[str] = ()
+    contact_id: str = "00000000-0000-4000-8000-000000000001"
+    initial_contact_id: str = ""
+    channel: str = "VOICE"
+    attributes: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """The outside world a flow touches that is not ours: queues, hours, the instance."""
+
+    instance_arn: str = "arn:aws:connect:us-east-1:111122223333:instance/sim-instance"
+    system_number: str = "+18005550100"
+    queue_ids: Mapping[str, str] = field(default_factory=dict)
+    queues_at_capacity: frozenset[str] = frozenset()
+    hours_open: Mapping[str, bool] = field(default_factory=dict)
+
+
+@dataclass
+class CallResult:
+    path: list[str] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+    attributes: dict[str, str] = field(default_factory=dict)
+    outcome: Outcome | None = None
+    queue: str = ""
+
+    def prompts(self) -> list[str]:
+        return [e.text for e in self.events if e.kind == "prompt"]
+
+    def hook_calls(self) -> list[Event]:
+        return [e for e in self.events if e.kind == "lambda"]
+
+
+@dataclass
+class _Contact:
+    caller: Caller
+    scenario: Scenario
+    inputs: list[str]
+    result: CallResult
+    external: dict[str, str] = field(default_factory=dict)
+    stored_input: str = ""
+    target_queue: str = ""
+    callback_number: str = ""
+
+    def lookup(self, path: str) -> str:
+        parts = path.split(".")[1:]
+        roots: dict[str, Any] = {
+            "External": self.external,
+            "Attributes": self.result.attributes,
+            "CustomerEndpoint": {"Address": self.caller.number or ""},
+            "SystemEndpoint": {"Address": self.scenario.system_number},
+            "StoredCustomerInput": self.stored_input,
+            "ContactId": self.caller.contact_id,
+            "InitialContactId": self.caller.initial_contact_id or self.caller.contact_id,
+            "Channel": self.caller.channel,
+        }
+        value: Any = roots
+        for part in parts:
+            value = value.get(part, "") if isinstance(value, dict) else ""
+        return value if isinstance(value, str) else ""
+
+    def resolve(self, value: Any) -> str:
+        """A parameter value: a whole JSONPath reference, or text with references inside."""
+        text = value if isinstance(value, str) else json.dumps(value)
+        return _REFERENCE.sub(lambda m: self.lookup(m.group(0)), text)
+
+
+Step = Callable[["Simulator", Action, _Contact], str]
+
+
+class Simulator:
+    def __init__(
+        self,
+        flow: Flow,
+        lambdas: Mapping[str, LambdaFunction],
+        scenario: Scenario | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.flow = flow
+        self.lambdas = lambdas
+        self.scenario = scenario or Scenario()
+        self.monotonic = monotonic
+
+    def run(self, caller: Caller) -> CallResult:
+        contact = _Contact(caller, self.scenario, list(caller.inputs), CallResult())
+        contact.result.attributes.update(caller.attributes)
+        current = self.flow.start_action
+        for _ in range(MAX_STEPS):
+            if not current:
+                return contact.result
+            action = self.flow.action(current)
+            contact.result.path.append(action.identifier)
+            step = _STEPS.get(action.type)
+            if step is None:
+                raise UnsupportedActionError(action)
+            current = step(self, action, contact)
+        raise FlowError(f"the call did not finish within {MAX_STEPS} actions (a loop?)")
+
+    # -- Lambda --------------------------------------------------------------------------------
+
+    def lambda_event(self, action: Action, contact: _Contact) -> dict[str, Any]:
+        raw_params = action.parameters.get("LambdaInvocationAttributes") or {}
+        caller = contact.caller
+        address = caller.number
+        return {
+            "Name": "ContactFlowEvent",
+            "Details": {
+                "ContactData": {
+                    "Attributes": dict(contact.result.attributes),
+                    "Channel": caller.channel,
+                    "ContactId": caller.contact_id,
+                    "InitialContactId": caller.initial_contact_id or caller.contact_id,
+                    "PreviousContactId": caller.initial_contact_id or caller.contact_id,
+                    "CustomerEndpoint": None
+                    if address is None
+                    else {"Address": address, "Type": "TELEPHONE_NUMBER"},
+                    "SystemEndpoint": {
+                        "Address": self.scenario.system_number,
+                        "Type": "TELEPHONE_NUMBER",
+                    },
+                    "InitiationMethod": "INBOUND",
+                    "InstanceARN": self.scenario.instance_arn,
+                    "Queue": None,
+                    "MediaStreams": {"Customer": {"Audio": None}},
+                },
+                "Parameters": {k: contact.resolve(v) for k, v in raw_params.items()},
+            },
+        }
+
+    def function_for(self, action: Action) -> tuple[str, LambdaFunction]:
+        arn = str(action.parameters.get("LambdaFunctionARN", ""))
+        match = _LAMBDA_PLACEHOLDER.match(arn)
+        name = match.group(1) if match else arn.rsplit(":function:", 1)[-1]
+        function = self.lambdas.get(name)
+        if function is None:
+            raise FlowError(f"action {action.identifier!r}: no Lambda function {name!r} registered")
+        return name, function
+
+
+def _prompt_text(action: Action, contact: _Contact) -> str:
+    params = action.parameters
+    for key in ("Text", "SSML"):
+        if key in params:
+            return contact.resolve(params[key])
+    if "PromptId" in params:
+        return f"[audio prompt {contact.resolve(params['PromptId'])}]"
+    return ""
+
+
+def _message(sim: Simulator, action: Action, contact: _Contact) -> str:
+    contact.result.events.append(Event("prompt", action.identifier, _prompt_text(action, contact)))
+    return action.next_action
+
+
+def _take_input(action: Action, contact: _Contact) -> str:
+    pressed = contact.inputs.pop(0) if contact.inputs else "timeout"
+    contact.result.events.append(Event("input", action.identifier, pressed))
+    return pressed
+
+
+def _get_input(sim: Simulator, action: Action, contact: _Contact) -> str:
+    _message(sim, action, contact)
+    pressed = _take_input(action, contact)
+    if pressed == "timeout":
+        return action.error_target("InputTimeLimitExceeded")
+    if str(action.parameters.get("StoreInput", "False")).lower() == "true":
+        contact.stored_input = pressed.rstrip("#")
+        return action.next_action
+    for condition in action.conditions:
+        if condition.operator == "Equals" and pressed in condition.operands:
+            return condition.next_action
+    return action.error_target("NoMatchingCondition")
+
+
+def _number(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+_TEXT_OPERATORS: Mapping[str, Callable[[str, str], bool]] = {
+    "Equals": lambda a, b: a == b,
+    "TextStartsWith": lambda a, b: a.startswith(b),
+    "TextEndsWith": lambda a, b: a.endswith(b),
+    "TextContains": lambda a, b: b in a,
+}
+_NUMBER_OPERATORS: Mapping[str, Callable[[float, float], bool]] = {
+    "NumberGreaterThan": lambda a, b: a > b,
+    "NumberGreaterOrEqualTo": lambda a, b: a >= b,
+    "NumberLessThan": lambda a, b: a < b,
+    "NumberLessOrEqualTo": lambda a, b: a <= b,
+}
+
+
+def condition_holds(operator: str, value: str, operand: str) -> bool:
+    if operator in _TEXT_OPERATORS:
+        return _TEXT_OPERATORS[operator](value, operand)
+    if operator in _NUMBER_OPERATORS:
+        left, right = _number(value), _number(operand)
+        return left is not None and right is not None and _NUMBER_OPERATORS[operator](left, right)
+    raise FlowError(f"unknown Compare operator {operator!r}")
+
+
+def _compare(sim: Simulator, action: Action, contact: _Contact) -> str:
+    value = contact.resolve(action.parameters.get("ComparisonValue", ""))
+    for condition in action.conditions:
+        if any(condition_holds(condition.operator, value, o) for o in condition.operands):
+            return condition.next_action
+    return action.error_target("NoMatchingCondition")
+
+
+def _set_attributes(sim: Simulator, action: Action, contact: _Contact) -> str:
+    updates = {
+        k: contact.resolve(v) for k, v in (action.parameters.get("Attributes") or {}).items()
+    }
+    merged = {**contact.result.attributes, **updates}
+    if len(json.dumps(merged, ensure_ascii=False).encode()) > MAX_ATTRIBUTE_BYTES:
+        contact.result.events.append(Event("error", action.identifier, "attributes over 32 KB"))
+        return action.error_target("NoMatchingError")
+    contact.result.attributes = merged
+    contact.result.events.append(Event("attributes", action.identifier, "set", updates))
+    return action.next_action
+
+
+def _queue_name(contact: _Contact, queue: str) -> str:
+    match = _QUEUE_PLACEHOLDER.match(queue)
+    if match:
+        return match.group(1)
+    queue_id = queue.rsplit("/queue/", 1)[-1]
+    by_id = {v: k for k, v in contact.scenario.queue_ids.items()}
+    return by_id.get(queue_id, queue_id)
+
+
+def _set_queue(sim: Simulator, action: Action, contact: _Contact) -> str:
+    queue = contact.resolve(action.parameters.get("QueueId", ""))
+    if not queue:
+        contact.result.events.append(Event("error", action.identifier, "no queue to set"))
+        return action.error_target("NoMatchingError")
+    contact.target_queue = _queue_name(contact, queue)
+    contact.result.events.append(Event("queue", action.identifier, contact.target_queue))
+    return action.next_action
+
+
+def _transfer_to_queue(sim: Simulator, action: Action, contact: _Contact) -> str:
+    if not contact.target_queue:
+        return action.error_target("NoMatchingError")
+    if contact.target_queue in contact.scenario.queues_at_capacity:
+        return action.error_target("QueueAtCapacity")
+    contact.result.outcome = Outcome.QUEUED
+    contact.result.queue = contact.target_queue
+    contact.result.events.append(Event("end", action.identifier, f"queued: {contact.target_queue}"))
+    return ""
+
+
+def _disconnect(sim: Simulator, action: Action, contact: _Contact) -> str:
+    if contact.result.outcome is None:
+        contact.result.outcome = Outcome.DISCONNECTED
+    contact.result.events.append(Event("end", action.identifier, contact.result.outcome.value))
+    return ""
+
+
+def _end_flow(sim: Simulator, action: Action, contact: _Contact) -> str:
+    contact.result.outcome = contact.result.outcome or Outcome.ENDED
+    contact.result.events.append(Event("end", action.identifier, "flow ended"))
+    return ""
+
+
+def _continue(sim: Simulator, action: Action, contact: _Contact) -> str:
+    return action.next_action
+
+
+def _check_hours(sim: Simulator, action: Action, contact: _Contact) -> str:
+    hours = contact.resolve(action.parameters.get("HoursOfOperationId", ""))
+    if hours not in contact.scenario.hours_open:
+        return action.error_target("NoMatchingError")
+    verdict = "True" if contact.scenario.hours_open[hours] else "False"
+    for condition in action.conditions:
+        if verdict in condition.operands:
+            return condition.next_action
+    return action.error_target("NoMatchingCondition")
+
+
+def _set_callback_number(sim: Simulator, action: Action, contact: _Contact) -> str:
+    number = contact.resolve(action.parameters.get("CallbackNumber", ""))
+    if not _E164.match(number):
+        return action.error_target("InvalidCallbackNumber")
+    contact.callback_number = number
+    return action.next_action
+
+
+def _create_callback(sim: Simulator, action: Action, contact: _Contact) -> str:
+    queue = contact.resolve(action.parameters.get("QueueId", "")) or contact.target_queue
+    if not queue or not contact.callback_number:
+        return action.error_target("NoMatchingError")
+    contact.result.outcome = Outcome.CALLBACK
+    contact.result.queue = _queue_name(contact, queue)
+    contact.result.events.append(Event("callback", action.identifier, contact.result.queue))
+    return action.next_action
+
+
+def _invoke_lambda(sim: Simulator, action: Action, contact: _Contact) -> str:
+    name, function = sim.function_for(action)
+    event = sim.lambda_event(action, contact)
+    limit = float(action.parameters.get("InvocationTimeLimitSeconds", 8))
+    started = sim.monotonic()
+    for _ in range(1 + MAX_LAMBDA_RETRIES):  # Connect retries a failed invocation up to 3 times
+        response, failure = _call_once(function, event)
+        if sim.monotonic() - started > limit:
+            response, failure = None, f"took longer than {limit:g} s"
+            break
+        if response is not None:
+            break
+    detail = {k: str(v) for k, v in (response or {}).items()}
+    contact.result.events.append(Event("lambda", action.identifier, name, detail))
+    if response is None:
+        contact.result.events.append(Event("error", action.identifier, f"{name}: {failure}"))
+        return action.error_target("NoMatchingError")
+    contact.external = dict(detail)
+    return action.next_action
+
+
+def _call_once(
+    function: LambdaFunction, event: dict[str, Any]
+) -> tuple[dict[str, str] | None, str]:
+    try:
+        response = function(event)
+    except Exception as error:
+        return None, f"raised {type(error).__name__}"
+    if not isinstance(response, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in response.items()
+    ):
+        return None, "answered something that is not a flat map of strings"
+    return response, ""
+
+
+_STEPS: Mapping[str, Step] = {
+    "MessageParticipant": _message,
+    "GetParticipantInput": _get_input,
+    "Compare": _compare,
+    "UpdateContactAttributes": _set_attributes,
+    "UpdateContactTargetQueue": _set_queue,
+    "TransferContactToQueue": _transfer_to_queue,
+    "DisconnectParticipant": _disconnect,
+    "EndFlowExecution": _end_flow,
+    "InvokeLambdaFunction": _invoke_lambda,
+    "CheckHoursOfOperation": _check_hours,
+    "UpdateContactCallbackNumber": _set_callback_number,
+    "CreateCallbackContact": _create_callback,
+    "UpdateFlowLoggingBehavior": _continue,
+    "UpdateContactRecordingBehavior": _continue,
+}
+SUPPORTED_ACTION_TYPES = frozenset(_STEPS)

@@ -1,0 +1,59 @@
+"""The IVR hooks Amazon Connect invokes from a flow's "Invoke AWS Lambda function" block.
+
+Each is a pure Lambda (`@bp.lambda_function`): `connect_hook` parses the ContactFlowEvent,
+keeps the budget and answers the safe default below on any failure.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalice.app import Blueprint
+
+from chalicelib import bootstrap
+from chalicelib.platform.clock import Deadline
+from chalicelib.platform.hooks import ContactContext, connect_hook
+
+bp = Blueprint(__name__)
+
+# Every fallback sends the caller to a human in the general queue.
+HUMAN = {"decision": "queue", "queue": "general", "priority": "5"}
+
+
+@bp.lambda_function(name="identify_caller")
+@connect_hook("identify_caller", {"caller_type": "unknown", "customer_found": "false", **HUMAN})
+def identify_caller(contact: ContactContext, deadline: Deadline) -> dict[str, str]:
+    return bootstrap.ivr_service().identify_caller(contact, deadline)
+
+
+@bp.lambda_function(name="route_call")
+@connect_hook("route_call", {**HUMAN, "offer_callback": "false", "load_status": "not_used"})
+def route_call(contact: ContactContext, deadline: Deadline) -> dict[str, str]:
+    return bootstrap.ivr_service().route_call(contact, deadline)
+
+
+@bp.lambda_function(name="verify_pin")
+@connect_hook("verify_pin", {"pin_result": "error", "attempts_left": "0", **HUMAN})
+def verify_pin(contact: ContactContext, deadline: Deadline) -> dict[str, str]:
+    return bootstrap.ivr_service().verify_pin(contact, deadline)
+
+
+@bp.lambda_function(name="account_lookup")
+@connect_hook("account_lookup", dict(HUMAN))
+def account_lookup(contact: ContactContext, deadline: Deadline) -> dict[str, str]:
+    return bootstrap.ivr_service().account_lookup(contact, deadline)
+
+
+@bp.lambda_function(name="record_journey")
+@connect_hook("record_journey", {"journey_steps": "", "journey_summary": ""})
+def record_journey(contact: ContactContext, deadline: Deadline) -> dict[str, str]:
+    return bootstrap.ivr_service().record_journey(contact, deadline)
+
+
+HOOKS: dict[str, Any] = {
+    "identify_caller": identify_caller,
+    "route_call": route_call,
+    "verify_pin": verify_pin,
+    "account_lookup": account_lookup,
+    "record_journey": record_journey,
+}

@@ -1,0 +1,641 @@
+"""The IVR's pure domain: who is calling, where they go, PIN lockout, the caller's journey.
+
+Standard library only. Time comes in as an argument; nothing here reads a clock or a table.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, time, timedelta
+from enum import Enum
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+
+class Tier(Enum):
+    STANDARD = "standard"
+    GOLD = "gold"
+    VIP = "vip"
+
+
+class CallerType(Enum):
+    KNOWN = "known"
+    UNKNOWN = "unknown"  # a valid number we have no customer for
+    WITHHELD = "withheld"
+    INVALID = "invalid"  # something in the ANI that is not a dialable number
+
+
+# ---------------------------------------------------------------------------------------------
+# Identify the caller
+
+
+@dataclass(frozen=True)
+class Customer:
+    customer_id: str
+    display_name: str
+    tier: Tier = Tier.STANDARD
+    language: str = "en"
+    elderly: bool = False
+    assigned_agent: str = ""
+    last_agent: str = ""
+
+
+@dataclass(frozen=True)
+class AccountEvent:
+    kind: str
+    occurred_at: datetime
+
+
+@dataclass(frozen=True)
+class CallerProfile:
+    caller_type: CallerType
+    customer: Customer | None = None
+    repeat_caller: bool = False
+    predicted_reason: str = ""
+    last_intent: str = ""
+
+    def attributes(self) -> dict[str, str]:
+        customer = self.customer or ANONYMOUS
+        return {
+            "result": "ok",
+            "caller_type": self.caller_type.value,
+            "customer_found": _flag(self.customer is not None),
+            "customer_id": customer.customer_id,
+            "display_name": customer.display_name,
+            "tier": customer.tier.value,
+            "language": customer.language,
+            "elderly": _flag(customer.elderly),
+            "assigned_agent": customer.assigned_agent,
+            "last_agent": customer.last_agent,
+            "repeat_caller": _flag(self.repeat_caller),
+            "predicted_reason": self.predicted_reason,
+            "last_intent": self.last_intent,
+        }
+
+
+ANONYMOUS = Customer(customer_id="", display_name="")
+
+# Which recent account event suggests which reason for calling, and how strongly.
+REASON_BY_EVENT: Mapping[str, tuple[str, int]] = {
+    "payment_failed": ("payment", 3),
+    "card_declined": ("payment", 3),
+    "service_outage": ("technical", 3),
+    "order_delayed": ("delivery", 2),
+    "bill_issued": ("billing", 1),
+    "plan_changed": ("account", 1),
+}
+PREDICTION_WINDOW = timedelta(days=7)
+REPEAT_WINDOW = timedelta(hours=24)
+
+
+def predict_reason(events: Iterable[AccountEvent], now: datetime) -> str:
+    """The likeliest reason for the call: the strongest recent signal, the newest on a tie."""
+    scored = [
+        (REASON_BY_EVENT[e.kind][1], e.occurred_at, REASON_BY_EVENT[e.kind][0])
+        for e in events
+        if e.kind in REASON_BY_EVENT and now - PREDICTION_WINDOW <= e.occurred_at <= now
+    ]
+    return max(scored)[2] if scored else ""
+
+
+def is_repeat_caller(previous_starts: Iterable[datetime], now: datetime) -> bool:
+    return any(now - REPEAT_WINDOW <= started <= now for started in previous_starts)
+
+
+def _flag(value: bool) -> str:
+    return "true" if value else "false"
+
+
+# ---------------------------------------------------------------------------------------------
+# Hours of operation and holidays
+
+
+_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_WINDOW = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$")
+
+
+@dataclass(frozen=True)
+class Window:
+    start: time
+    end: time | None  # None means midnight at the end of the day
+
+    def contains(self, moment: time) -> bool:
+        return self.start <= moment and (self.end is None or moment < self.end)
+
+
+@dataclass(frozen=True)
+class Hours:
+    name: str
+    timezone: str
+    weekly: Mapping[str, tuple[Window, ...]]
+    holidays: frozenset[date] = frozenset()
+
+    def is_open(self, at: datetime) -> bool:
+        local = at.astimezone(ZoneInfo(self.timezone))
+        if local.date() in self.holidays:
+            return False
+        windows = self.weekly.get(_WEEKDAYS[local.weekday()], ())
+        return any(window.contains(local.time()) for window in windows)
+
+
+class RoutingRulesError(ValueError):
+    """The routing rules file is invalid; each problem names the rule, queue or hours."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = tuple(problems)
+
+
+def _parse_window(text: object, where: str, problems: list[str]) -> Window | None:
+    match = _WINDOW.match(text) if isinstance(text, str) else None
+    if not match:
+        problems.append(f"{where}: window {text!r} is not HH:MM-HH:MM")
+        return None
+    start = time(int(match[1]), int(match[2]))
+    end = None if (match[3], match[4]) == ("24", "00") else time(int(match[3]) % 24, int(match[4]))
+    if (match[3] == "24" and match[4] != "00") or (end is not None and end <= start):
+        problems.append(f"{where}: window {text!r} must end after it starts (split overnight)")
+        return None
+    return Window(start, end)
+
+
+def _parse_hours(name: str, raw: Any, problems: list[str]) -> Hours | None:
+    where = f"hours {name!r}"
+    if not isinstance(raw, dict):
+        problems.append(f"{where}: must be an object")
+        return None
+    timezone = raw.get("timezone")
+    try:
+        ZoneInfo(str(timezone))
+    except (ZoneInfoNotFoundError, ValueError):
+        problems.append(f"{where}: unknown timezone {timezone!r}")
+        return None
+    weekly_raw = raw.get("weekly", {})
+    unknown_days = set(weekly_raw) - set(_WEEKDAYS) if isinstance(weekly_raw, dict) else {"?"}
+    if unknown_days:
+        problems.append(f"{where}: weekly days must be among {', '.join(_WEEKDAYS)}")
+        return None
+    weekly = {
+        day: tuple(w for w in (_parse_window(t, f"{where} {day}", problems) for t in spans) if w)
+        for day, spans in weekly_raw.items()
+    }
+    holidays: set[date] = set()
+    for text in raw.get("holidays", []):
+        try:
+            holidays.add(date.fromisoformat(str(text)))
+        except ValueError:
+            problems.append(f"{where}: holiday {text!r} is not YYYY-MM-DD")
+    return Hours(name, str(timezone), weekly, frozenset(holidays))
+
+
+# ---------------------------------------------------------------------------------------------
+# Routing rules
+
+
+_CONDITION_KEYS = {"intent", "tier", "language", "predicted_reason", "elderly", "repeat_caller"}
+_FLAG_KEYS = {"elderly", "repeat_caller"}
+
+
+@dataclass(frozen=True)
+class QueueConfig:
+    name: str
+    hours: str
+    backup: str = ""
+    max_in_queue: int = 20
+    average_handle_seconds: int = 300
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    queue: str
+    priority: int
+    when: Mapping[str, frozenset[str] | bool] = field(default_factory=dict)
+
+    def matches(self, request: RouteRequest) -> bool:
+        return all(self._condition_holds(key, wanted, request) for key, wanted in self.when.items())
+
+    @staticmethod
+    def _condition_holds(key: str, wanted: frozenset[str] | bool, request: RouteRequest) -> bool:
+        actual = getattr(request, key)
+        if isinstance(wanted, bool):
+            return bool(actual) is wanted
+        return str(actual) in wanted
+
+
+@dataclass(frozen=True)
+class RoutingRules:
+    queues: Mapping[str, QueueConfig]
+    hours: Mapping[str, Hours]
+    rules: tuple[Rule, ...]
+    menu: Mapping[str, str]
+    default_queue: str
+    night_queue: str
+    closed_message: str
+    callback_offer_above_seconds: int
+
+
+@dataclass(frozen=True)
+class RouteRequest:
+    intent: str = ""
+    tier: str = Tier.STANDARD.value
+    language: str = "en"
+    predicted_reason: str = ""
+    elderly: bool = False
+    repeat_caller: bool = False
+
+
+def _parse_queue(
+    name: str, raw: Any, hours: Mapping[str, Hours], problems: list[str]
+) -> QueueConfig:
+    where = f"queue {name!r}"
+    raw = raw if isinstance(raw, dict) else {}
+    config = QueueConfig(
+        name=name,
+        hours=str(raw.get("hours", "")),
+        backup=str(raw.get("backup", "")),
+        max_in_queue=raw.get("max_in_queue", 20),
+        average_handle_seconds=raw.get("average_handle_seconds", 300),
+    )
+    if config.hours not in hours:
+        problems.append(f"{where}: hours {config.hours!r} are not defined")
+    for key in ("max_in_queue", "average_handle_seconds"):
+        value = getattr(config, key)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            problems.append(f"{where}: {key} must be a positive integer")
+    return config
+
+
+def _parse_condition(rule: str, key: str, value: Any, problems: list[str]) -> frozenset[str] | bool:
+    if key not in _CONDITION_KEYS:
+        problems.append(f"rule {rule!r}: unknown condition {key!r}")
+        return frozenset()
+    if key in _FLAG_KEYS:
+        if not isinstance(value, bool):
+            problems.append(f"rule {rule!r}: condition {key!r} must be true or false")
+        return bool(value)
+    values = [value] if isinstance(value, str) else value
+    if not isinstance(values, list) or not values or not all(isinstance(v, str) for v in values):
+        problems.append(f"rule {rule!r}: condition {key!r} must be a string or list of strings")
+        return frozenset()
+    return frozenset(values)
+
+
+def _parse_rule(index: int, raw: Any, queues: Mapping[str, Any], problems: list[str]) -> Rule:
+    raw = raw if isinstance(raw, dict) else {}
+    name = str(raw.get("name") or f"#{index + 1}")
+    queue = str(raw.get("queue", ""))
+    priority = raw.get("priority", 5)
+    if queue not in queues:
+        problems.append(f"rule {name!r}: queue {queue!r} is not defined")
+    if not isinstance(priority, int) or isinstance(priority, bool) or not 1 <= priority <= 10:
+        problems.append(f"rule {name!r}: priority must be an integer from 1 to 10")
+        priority = 5
+    when_raw = raw.get("when", {})
+    if not isinstance(when_raw, dict):
+        problems.append(f"rule {name!r}: 'when' must be an object")
+        when_raw = {}
+    when = {k: _parse_condition(name, k, v, problems) for k, v in when_raw.items()}
+    return Rule(name=name, queue=queue, priority=priority, when=when)
+
+
+def _check_references(rules: RoutingRules, problems: list[str]) -> None:
+    for queue in rules.queues.values():
+        if queue.backup and queue.backup not in rules.queues:
+            problems.append(f"queue {queue.name!r}: backup {queue.backup!r} is not defined")
+    for label, name in (("default_queue", rules.default_queue), ("night_queue", rules.night_queue)):
+        if name and name not in rules.queues:
+            problems.append(f"{label} {name!r} is not defined")
+    names = [rule.name for rule in rules.rules]
+    for duplicate in sorted({n for n in names if names.count(n) > 1}):
+        problems.append(f"rule {duplicate!r}: defined more than once")
+    for digit, intent in rules.menu.items():
+        if not re.fullmatch(r"[0-9*#]", digit) or not re.fullmatch(r"[a-z_]{1,32}", intent):
+            problems.append(f"menu {digit!r}: must map one key to an intent like 'payment'")
+
+
+def parse_routing_rules(raw: Any) -> RoutingRules:
+    """Build the rules from their JSON form, reporting every problem at once."""
+    if not isinstance(raw, dict):
+        raise RoutingRulesError(["routing rules must be a JSON object"])
+    problems: list[str] = []
+    hours = {
+        name: parsed
+        for name, spec in raw.get("hours", {}).items()
+        if (parsed := _parse_hours(name, spec, problems))
+    }
+    queue_specs = raw.get("queues", {})
+    queues = {name: _parse_queue(name, spec, hours, problems) for name, spec in queue_specs.items()}
+    rules = RoutingRules(
+        queues=queues,
+        hours=hours,
+        rules=tuple(
+            _parse_rule(i, r, queues, problems) for i, r in enumerate(raw.get("rules", []))
+        ),
+        menu={str(k): str(v) for k, v in raw.get("menu", {}).items()},
+        default_queue=str(raw.get("default_queue", "")),
+        night_queue=str(raw.get("night_queue", "")),
+        closed_message=str(raw.get("closed_message", "We are closed. Please call again later.")),
+        callback_offer_above_seconds=int(raw.get("callback_offer_above_seconds", 300)),
+    )
+    if not rules.default_queue:
+        problems.append("default_queue is required")
+    _check_references(rules, problems)
+    if problems:
+        raise RoutingRulesError(problems)
+    return rules
+
+
+# ---------------------------------------------------------------------------------------------
+# Deciding the route
+
+
+class Decision(Enum):
+    QUEUE = "queue"
+    CLOSED = "closed"
+
+
+@dataclass(frozen=True)
+class QueueLoad:
+    contacts_in_queue: int
+    agents_available: int
+    agents_staffed: int
+
+
+@dataclass(frozen=True)
+class RouteDecision:
+    decision: Decision
+    queue: str = ""
+    priority: int = 5
+    rule: str = ""
+    intent: str = ""
+    estimated_wait_seconds: int | None = None
+    offer_callback: bool = False
+    overflow_from: str = ""
+    after_hours: bool = False
+    load_status: str = "live"
+    closed_message: str = ""
+
+    def attributes(self) -> dict[str, str]:
+        wait = self.estimated_wait_seconds
+        return {
+            "result": "ok",
+            "decision": self.decision.value,
+            "queue": self.queue,
+            "priority": str(self.priority),
+            "rule": self.rule,
+            "intent": self.intent,
+            "estimated_wait_seconds": "" if wait is None else str(wait),
+            "estimated_wait_minutes": "" if wait is None else str(max(1, math.ceil(wait / 60))),
+            "offer_callback": _flag(self.offer_callback),
+            "overflowed": _flag(bool(self.overflow_from)),
+            "overflow_from": self.overflow_from,
+            "after_hours": _flag(self.after_hours),
+            "load_status": self.load_status,
+            "closed_message": self.closed_message,
+        }
+
+
+def resolve_intent(rules: RoutingRules, intent: str, menu_choice: str) -> str:
+    """A spoken/Lex intent wins over a key press; junk input resolves to no intent."""
+    if re.fullmatch(r"[a-z_]{1,32}", intent):
+        return intent
+    return rules.menu.get(menu_choice.strip(), "")
+
+
+def choose_rule(rules: RoutingRules, request: RouteRequest) -> Rule:
+    for rule in rules.rules:
+        if rule.matches(request):
+            return rule
+    return Rule(name="default", queue=rules.default_queue, priority=5)
+
+
+def estimated_wait(queue: QueueConfig, load: QueueLoad) -> int:
+    """Seconds until a new contact reaches an agent: the queue ahead shared by staffed agents."""
+    ahead = load.contacts_in_queue - load.agents_available
+    if ahead < 0:
+        return 0
+    return math.ceil((ahead + 1) * queue.average_handle_seconds / max(load.agents_staffed, 1))
+
+
+def is_saturated(queue: QueueConfig, load: QueueLoad) -> bool:
+    return load.contacts_in_queue >= queue.max_in_queue or load.agents_staffed == 0
+
+
+def _open_target(rules: RoutingRules, rule: Rule, now: datetime) -> tuple[str, bool] | None:
+    """The queue to use right now and whether that is because of after-hours, or None if closed."""
+    queue = rules.queues[rule.queue]
+    if rules.hours[queue.hours].is_open(now):
+        return rule.queue, False
+    night = rules.queues.get(rules.night_queue)
+    if night and rules.hours[night.hours].is_open(now):
+        return night.name, True
+    return None
+
+
+def _with_load(
+    rules: RoutingRules, decision: RouteDecision, loads: Mapping[str, QueueLoad], now: datetime
+) -> RouteDecision:
+    queue = rules.queues[decision.queue]
+    load = loads.get(queue.name)
+    if load is None:
+        return replace(decision, load_status="unavailable:no_data")
+    backup = rules.queues.get(queue.backup)
+    backup_load = loads.get(queue.backup)
+    if (
+        is_saturated(queue, load)
+        and backup
+        and backup_load
+        and rules.hours[backup.hours].is_open(now)
+        and not is_saturated(backup, backup_load)
+    ):
+        queue, load = backup, backup_load
+        decision = replace(decision, queue=backup.name, overflow_from=decision.queue)
+    wait = estimated_wait(queue, load)
+    offer = wait > rules.callback_offer_above_seconds or is_saturated(queue, load)
+    return replace(decision, estimated_wait_seconds=wait, offer_callback=offer)
+
+
+def queues_to_watch(rules: RoutingRules, queue: str) -> tuple[str, ...]:
+    backup = rules.queues[queue].backup
+    return (queue, backup) if backup else (queue,)
+
+
+def decide_route(
+    rules: RoutingRules,
+    request: RouteRequest,
+    now: datetime,
+    loads: Mapping[str, QueueLoad] | None,
+    load_error: str = "",
+) -> RouteDecision:
+    """Menu/intent x tier x language -> rule; hours -> queue or closed; load -> overflow/callback.
+
+    `loads` is None when Connect metrics could not be had; the decision is then made without
+    them and `load_status` says why.
+    """
+    rule = choose_rule(rules, request)
+    target = _open_target(rules, rule, now)
+    if target is None:
+        return RouteDecision(
+            Decision.CLOSED,
+            rule=rule.name,
+            intent=request.intent,
+            after_hours=True,
+            closed_message=rules.closed_message,
+            load_status="not_needed",
+        )
+    queue, after_hours = target
+    decision = RouteDecision(
+        Decision.QUEUE, queue, rule.priority, rule.name, request.intent, after_hours=after_hours
+    )
+    if loads is None:
+        return replace(decision, load_status=f"unavailable:{load_error or 'unknown'}")
+    return _with_load(rules, decision, loads, now)
+
+
+# ---------------------------------------------------------------------------------------------
+# PIN verification with lockout
+
+
+PIN_PATTERN = re.compile(r"^\d{4,8}$")
+MAX_FAILURES = 3
+LOCK_WINDOW = timedelta(minutes=15)
+VERIFIED_FOR = timedelta(hours=1)
+
+
+class PinOutcome(Enum):
+    OK = "ok"
+    WRONG = "wrong"
+    LOCKED = "locked"
+    NO_PIN = "no_pin"  # the customer has no PIN set: self-service is not open to them
+
+
+@dataclass(frozen=True)
+class PinGuard:
+    """Failures inside the window, the lock, and attempts already counted (Connect retries)."""
+
+    failures: tuple[datetime, ...] = ()
+    locked_until: datetime | None = None
+    counted: Mapping[str, PinOutcome] = field(default_factory=dict)
+    verified_contact: str = ""
+    verified_at: datetime | None = None
+
+    def is_locked(self, now: datetime) -> bool:
+        return self.locked_until is not None and now < self.locked_until
+
+    def record(self, attempt: str, outcome: PinOutcome, now: datetime, contact: str) -> PinGuard:
+        recent = tuple(f for f in self.failures if now - f < LOCK_WINDOW)
+        counted = {**_recent_attempts(self.counted), attempt: outcome}
+        if outcome is PinOutcome.OK:
+            return PinGuard((), None, counted, contact, now)
+        if outcome is not PinOutcome.WRONG:
+            return replace(self, counted=counted)
+        failures = (*recent, now)
+        locked = now + LOCK_WINDOW if len(failures) >= MAX_FAILURES else self.locked_until
+        return replace(self, failures=failures, locked_until=locked, counted=counted)
+
+    def failures_left(self, now: datetime) -> int:
+        recent = [f for f in self.failures if now - f < LOCK_WINDOW]
+        return max(0, MAX_FAILURES - len(recent))
+
+    def verified(self, contact: str, now: datetime) -> bool:
+        return (
+            bool(contact)
+            and self.verified_contact == contact
+            and self.verified_at is not None
+            and now - self.verified_at < VERIFIED_FOR
+        )
+
+
+def _recent_attempts(counted: Mapping[str, PinOutcome]) -> dict[str, PinOutcome]:
+    # Keep the idempotency memory small: the last few attempts are all Connect can retry.
+    return dict(list(counted.items())[-8:])
+
+
+def hash_pin(pin: str, salt: bytes, cost: int = 2**14) -> str:
+    """A slow, salted hash (scrypt) in a self-describing format, so the cost can rise later."""
+    digest = hashlib.scrypt(pin.encode(), salt=salt, n=cost, r=8, p=1, dklen=32)
+    return f"scrypt${cost}${salt.hex()}${digest.hex()}"
+
+
+def pin_digest(pin: str, encoded: str) -> tuple[bytes, bytes] | None:
+    """(digest of the candidate PIN, stored digest) under the stored hash's own salt and cost."""
+    try:
+        scheme, cost, salt_hex, digest_hex = encoded.split("$")
+        salt, expected, n = bytes.fromhex(salt_hex), bytes.fromhex(digest_hex), int(cost)
+    except ValueError:
+        return None
+    if scheme != "scrypt" or not expected:
+        return None
+    actual = hashlib.scrypt(pin.encode(), salt=salt, n=n, r=8, p=1, dklen=len(expected))
+    return actual, expected
+
+
+def pin_matches(pin: str, encoded: str) -> bool:
+    digests = pin_digest(pin, encoded)
+    return digests is not None and hmac.compare_digest(*digests)
+
+
+# ---------------------------------------------------------------------------------------------
+# Self-service account look-up
+
+
+@dataclass(frozen=True)
+class Account:
+    customer_id: str
+    balance_cents: int
+    currency: str
+    next_bill_date: date | None
+    policy_status: str
+
+    def attributes(self) -> dict[str, str]:
+        units, cents = divmod(abs(self.balance_cents), 100)
+        sign = "minus " if self.balance_cents < 0 else ""
+        return {
+            "result": "ok",
+            "balance": f"{'-' if self.balance_cents < 0 else ''}{units}.{cents:02d}",
+            "currency": self.currency,
+            "balance_spoken": f"{sign}{units} {self.currency} and {cents} cents",
+            "next_bill_date": self.next_bill_date.isoformat() if self.next_bill_date else "",
+            "policy_status": self.policy_status,
+        }
+
+
+# ---------------------------------------------------------------------------------------------
+# The caller's journey
+
+
+MAX_SUMMARY_CHARS = 1000
+JOURNEY_RETENTION = timedelta(days=30)
+
+
+@dataclass(frozen=True)
+class JourneyStep:
+    contact_id: str
+    step: str
+    value: str
+    at: datetime
+
+    @property
+    def key(self) -> str:
+        """Same contact, same step, same value: the same step, however often Connect retries."""
+        digest = hashlib.sha256(f"{self.step}\x00{self.value}".encode()).hexdigest()[:16]
+        return f"{self.contact_id}:{digest}"
+
+
+def summarise(steps: Sequence[JourneyStep]) -> str:
+    """What the agent reads: the caller's steps in order, newest kept if it gets long."""
+    parts = [f"{s.step}={s.value}" if s.value else s.step for s in steps]
+    text = " > ".join(parts)
+    return text if len(text) <= MAX_SUMMARY_CHARS else "... " + text[-(MAX_SUMMARY_CHARS - 4) :]
+
+
+def candidate_queues(rules: RoutingRules, request: RouteRequest, now: datetime) -> tuple[str, ...]:
+    """The queues whose live load the decision needs: none when the contact centre is closed."""
+    target = _open_target(rules, choose_rule(rules, request), now)
+    return queues_to_watch(rules, target[0]) if target else ()

@@ -1,0 +1,332 @@
+"""The IVR's adapters: PynamoDB tables for customers, events, accounts, PIN guards and
+journeys, and Connect's real-time metrics for queue load.
+
+AWS errors stop here: a condition failure becomes "already recorded" or a retry, a Connect
+failure becomes `LoadUnavailableError` with a reason the flow can read.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, date, datetime
+from typing import Any
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    ListAttribute,
+    MapAttribute,
+    NumberAttribute,
+    TTLAttribute,
+    UnicodeAttribute,
+    UnicodeSetAttribute,
+    UTCDateTimeAttribute,
+    VersionAttribute,
+)
+from pynamodb.exceptions import PutError, UpdateError
+from pynamodb.expressions.update import Action
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection
+from pynamodb.models import Model
+
+from chalicelib.ivr.model import (
+    Account,
+    AccountEvent,
+    Customer,
+    JourneyStep,
+    PinGuard,
+    PinOutcome,
+    QueueLoad,
+    Tier,
+)
+from chalicelib.ivr.service import LoadUnavailableError, PreviousJourney
+from chalicelib.platform.clock import Deadline
+from chalicelib.platform.connect import ConnectGateway, ConnectUnavailableError
+from chalicelib.platform.settings import settings
+
+_CONDITION_FAILED = "ConditionalCheckFailedException"
+_MAX_RACE_RETRIES = 3
+
+
+def table_meta(table_name: str) -> Any:
+    """PynamoDB Meta for one of our tables, with timeouts that fit inside a hook's budget."""
+    config = settings()
+    per_try = max(0.1, config.hook_budget_seconds / 4)
+    return type(
+        "Meta",
+        (),
+        {
+            "table_name": table_name,
+            "region": config.region,
+            "connect_timeout_seconds": per_try,
+            "read_timeout_seconds": per_try,
+            "max_retry_attempts": 1,
+        },
+    )
+
+
+class ConcurrentUpdateError(Exception):
+    """Another writer kept winning the race for the same item."""
+
+
+# -- customers --------------------------------------------------------------------------------
+
+
+class CustomersByPhone(GlobalSecondaryIndex["CustomerRecord"]):
+    class Meta:
+        index_name = "by-phone"
+        projection = AllProjection()
+
+    phone = UnicodeAttribute(hash_key=True)
+
+
+class CustomerRecord(Model):
+    Meta = table_meta(settings().customers_table)
+
+    customer_id = UnicodeAttribute(hash_key=True)
+    phone = UnicodeAttribute()
+    display_name = UnicodeAttribute(default="")
+    tier = UnicodeAttribute(default=Tier.STANDARD.value)
+    language = UnicodeAttribute(default="en")
+    elderly = BooleanAttribute(default=False)
+    assigned_agent = UnicodeAttribute(default="")
+    last_agent = UnicodeAttribute(default="")
+    pin_hash = UnicodeAttribute(null=True)
+    version = VersionAttribute()
+    by_phone = CustomersByPhone()
+
+    def to_domain(self) -> Customer:
+        tier = self.tier if self.tier in {t.value for t in Tier} else Tier.STANDARD.value
+        return Customer(
+            customer_id=self.customer_id,
+            display_name=self.display_name,
+            tier=Tier(tier),
+            language=self.language,
+            elderly=self.elderly,
+            assigned_agent=self.assigned_agent,
+            last_agent=self.last_agent,
+        )
+
+
+class AccountEventRecord(Model):
+    Meta = table_meta(settings().account_events_table)
+
+    customer_id = UnicodeAttribute(hash_key=True)
+    event_key = UnicodeAttribute(range_key=True)  # "<ISO time>#<event id>": newest sort last
+    kind = UnicodeAttribute()
+    occurred_at = UTCDateTimeAttribute()
+    expires_at = TTLAttribute(null=True)
+
+
+class DynamoCustomerDirectory:
+    def by_phone(self, e164: str) -> Customer | None:
+        for record in CustomerRecord.by_phone.query(e164, limit=1):
+            return record.to_domain()
+        return None
+
+    def recent_events(self, customer_id: str, since: datetime) -> Sequence[AccountEvent]:
+        records = AccountEventRecord.query(
+            customer_id,
+            AccountEventRecord.event_key >= since.astimezone(UTC).isoformat(),
+            scan_index_forward=False,
+            limit=20,
+        )
+        return [AccountEvent(r.kind, r.occurred_at) for r in records]
+
+    def pin_hash(self, customer_id: str) -> str:
+        try:
+            record = CustomerRecord.get(customer_id, attributes_to_get=["pin_hash"])
+        except CustomerRecord.DoesNotExist:
+            return ""
+        return record.pin_hash or ""
+
+
+# -- accounts ---------------------------------------------------------------------------------
+
+
+class AccountRecord(Model):
+    Meta = table_meta(settings().accounts_table)
+
+    customer_id = UnicodeAttribute(hash_key=True)
+    balance_cents = NumberAttribute(default=0)
+    currency = UnicodeAttribute(default="USD")
+    next_bill_date = UnicodeAttribute(null=True)
+    policy_status = UnicodeAttribute(default="active")
+    version = VersionAttribute()
+
+
+class DynamoAccounts:
+    def get(self, customer_id: str) -> Account | None:
+        try:
+            record = AccountRecord.get(customer_id)
+        except AccountRecord.DoesNotExist:
+            return None
+        bill = date.fromisoformat(record.next_bill_date) if record.next_bill_date else None
+        return Account(
+            customer_id, int(record.balance_cents), record.currency, bill, record.policy_status
+        )
+
+
+# -- PIN guards -------------------------------------------------------------------------------
+
+
+class PinGuardRecord(Model):
+    Meta = table_meta(settings().pin_guards_table)
+
+    customer_id = UnicodeAttribute(hash_key=True)
+    failures = UnicodeAttribute(default="[]")  # ISO instants of recent failures, as JSON
+    locked_until = UTCDateTimeAttribute(null=True)
+    counted = UnicodeAttribute(default="{}")  # attempt key -> outcome, as JSON
+    verified_contact = UnicodeAttribute(default="")
+    verified_at = UTCDateTimeAttribute(null=True)
+    version = VersionAttribute()
+
+    def to_domain(self) -> PinGuard:
+        counted = {key: PinOutcome(value) for key, value in json.loads(self.counted).items()}
+        return PinGuard(
+            failures=tuple(datetime.fromisoformat(f) for f in json.loads(self.failures)),
+            locked_until=self.locked_until,
+            counted=counted,
+            verified_contact=self.verified_contact,
+            verified_at=self.verified_at,
+        )
+
+    def take(self, guard: PinGuard) -> None:
+        self.failures = json.dumps([f.isoformat() for f in guard.failures])
+        self.locked_until = guard.locked_until
+        self.counted = json.dumps({key: value.value for key, value in guard.counted.items()})
+        self.verified_contact = guard.verified_contact
+        self.verified_at = guard.verified_at
+
+
+class DynamoPinGuards:
+    def _record(self, customer_id: str) -> PinGuardRecord:
+        try:
+            return PinGuardRecord.get(customer_id, consistent_read=True)
+        except PinGuardRecord.DoesNotExist:
+            return PinGuardRecord(customer_id)
+
+    def load(self, customer_id: str) -> PinGuard:
+        return self._record(customer_id).to_domain()
+
+    def update(self, customer_id: str, change: Callable[[PinGuard], PinGuard]) -> PinGuard:
+        for _ in range(_MAX_RACE_RETRIES):
+            record = self._record(customer_id)
+            before = record.to_domain()
+            after = change(before)
+            if after == before:
+                return before
+            record.take(after)
+            try:
+                record.save()  # conditional on the version we read
+            except PutError as error:
+                if error.cause_response_code != _CONDITION_FAILED:
+                    raise
+                continue
+            return after
+        raise ConcurrentUpdateError(f"PIN guard kept changing under us ({_MAX_RACE_RETRIES} tries)")
+
+
+# -- journeys ---------------------------------------------------------------------------------
+
+
+class JourneyStepMap(MapAttribute[str, Any]):
+    contact_id = UnicodeAttribute()
+    step = UnicodeAttribute()
+    value = UnicodeAttribute(default="")
+    at = UTCDateTimeAttribute()
+
+
+class JourneysByCaller(GlobalSecondaryIndex["JourneyRecord"]):
+    class Meta:
+        index_name = "by-caller"
+        projection = IncludeProjection(["last_intent", "customer_id"])
+
+    caller_key = UnicodeAttribute(hash_key=True)
+    started_at = UnicodeAttribute(range_key=True)
+
+
+class JourneyRecord(Model):
+    Meta = table_meta(settings().journeys_table)
+
+    initial_contact_id = UnicodeAttribute(hash_key=True)
+    # A hash of the caller's number, never the number; absent for withheld numbers, which
+    # keeps those journeys out of the index.
+    caller_key = UnicodeAttribute(null=True)
+    started_at = UnicodeAttribute(null=True)
+    last_intent = UnicodeAttribute(null=True)
+    customer_id = UnicodeAttribute(null=True)
+    steps = ListAttribute(of=JourneyStepMap, default=list)
+    step_keys = UnicodeSetAttribute(default=set)
+    expires_at = TTLAttribute(null=True)
+    by_caller = JourneysByCaller()
+
+
+def _steps(record: JourneyRecord) -> list[JourneyStep]:
+    return [JourneyStep(s.contact_id, s.step, s.value, s.at) for s in record.steps or []]
+
+
+class DynamoJourneyLog:
+    def previous(self, caller: str, since: datetime) -> Sequence[PreviousJourney]:
+        records = JourneyRecord.by_caller.query(
+            caller, JourneyRecord.started_at >= since.astimezone(UTC).isoformat()
+        )
+        return [
+            PreviousJourney(
+                r.initial_contact_id,
+                datetime.fromisoformat(r.started_at or ""),
+                r.last_intent or "",
+            )
+            for r in records
+        ]
+
+    def append(
+        self, initial_contact_id: str, caller: str, step: JourneyStep, expires_at: datetime
+    ) -> Sequence[JourneyStep]:
+        entry = JourneyStepMap(
+            contact_id=step.contact_id, step=step.step, value=step.value, at=step.at
+        )
+        actions: list[Action] = [
+            JourneyRecord.steps.set((JourneyRecord.steps | []).append([entry])),
+            JourneyRecord.step_keys.add({step.key}),
+            JourneyRecord.started_at.set(JourneyRecord.started_at | step.at.isoformat()),
+            JourneyRecord.expires_at.set(expires_at),
+        ]
+        if caller:
+            actions.append(JourneyRecord.caller_key.set(JourneyRecord.caller_key | caller))
+        if step.step == "intent" and step.value:
+            actions.append(JourneyRecord.last_intent.set(step.value))
+        record = JourneyRecord(initial_contact_id)
+        try:
+            record.update(actions=actions, condition=~JourneyRecord.step_keys.contains(step.key))
+        except UpdateError as error:
+            if error.cause_response_code != _CONDITION_FAILED:
+                raise
+            record = JourneyRecord.get(initial_contact_id, consistent_read=True)
+        return _steps(record)
+
+
+# -- Connect queue load -----------------------------------------------------------------------
+
+
+class ConnectQueueLoads:
+    def __init__(self, gateway: ConnectGateway, queue_ids: Mapping[str, str]) -> None:
+        self._gateway = gateway
+        self._queue_ids = queue_ids
+
+    def current(self, queues: Sequence[str], deadline: Deadline) -> Mapping[str, QueueLoad]:
+        ids = {self._queue_ids[q]: q for q in queues if q in self._queue_ids}
+        if not ids:
+            raise LoadUnavailableError("no_queue_ids")
+        try:
+            raw = self._gateway.current_queue_metrics(list(ids), deadline)
+        except ConnectUnavailableError as error:
+            raise LoadUnavailableError(error.reason) from error
+        return {
+            ids[queue_id]: QueueLoad(
+                contacts_in_queue=int(values.get("CONTACTS_IN_QUEUE", 0)),
+                agents_available=int(values.get("AGENTS_AVAILABLE", 0)),
+                agents_staffed=int(values.get("AGENTS_STAFFED", 0)),
+            )
+            for queue_id, values in raw.items()
+            if queue_id in ids
+        }

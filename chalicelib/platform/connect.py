@@ -1,0 +1,106 @@
+"""The Amazon Connect API, behind one small wrapper.
+
+Connect is the slowest and least reliable thing a hook touches, and its API is throttled per
+account (2 req/s by default; 5/s for GetCurrentMetricData). Every call here is bounded by the
+caller's deadline: the botocore timeouts are set from the hook budget, retries are off (the
+hook has no time to wait for them), and a thread guard stops a call that stalls anyway.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+from chalicelib.platform.clock import Deadline
+
+if TYPE_CHECKING:
+    from mypy_boto3_connect import ConnectClient
+    from mypy_boto3_connect.type_defs import CurrentMetricTypeDef
+
+QUEUE_METRICS: list[CurrentMetricTypeDef] = [
+    {"Name": "CONTACTS_IN_QUEUE", "Unit": "COUNT"},
+    {"Name": "OLDEST_CONTACT_AGE", "Unit": "SECONDS"},
+    {"Name": "AGENTS_AVAILABLE", "Unit": "COUNT"},
+    {"Name": "AGENTS_ONLINE", "Unit": "COUNT"},
+    {"Name": "AGENTS_STAFFED", "Unit": "COUNT"},
+]
+_THROTTLE_CODES = {"ThrottlingException", "TooManyRequestsException", "LimitExceededException"}
+_executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="connect")
+
+
+class ConnectUnavailableError(Exception):
+    """Connect did not answer usefully in time; `reason` is timeout, throttled or error."""
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
+
+
+@lru_cache(maxsize=4)
+def connect_client(region: str, timeout_seconds: float) -> ConnectClient:
+    import boto3  # imported here: a cold start that never calls Connect should not pay for it
+    from botocore.config import Config
+
+    config = Config(
+        connect_timeout=timeout_seconds,
+        read_timeout=timeout_seconds,
+        retries={"max_attempts": 1, "mode": "standard"},
+    )
+    return boto3.client("connect", region_name=region, config=config)
+
+
+class ConnectGateway:
+    def __init__(self, client: ConnectClient, instance_id: str) -> None:
+        self._client = client
+        self._instance_id = instance_id
+
+    @property
+    def client(self) -> ConnectClient:
+        return self._client
+
+    def current_queue_metrics(
+        self, queue_ids: Sequence[str], deadline: Deadline
+    ) -> dict[str, dict[str, float]]:
+        """Real-time metrics per queue id: {queue_id: {"CONTACTS_IN_QUEUE": 3.0, ...}}."""
+        if deadline.expired():
+            raise ConnectUnavailableError("timeout", "no budget left before the call")
+        future = _executor.submit(self._fetch_metrics, list(queue_ids))
+        try:
+            return future.result(timeout=deadline.remaining())
+        except FutureTimeout as error:
+            raise ConnectUnavailableError("timeout", "GetCurrentMetricData") from error
+
+    def _fetch_metrics(self, queue_ids: list[str]) -> dict[str, dict[str, float]]:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            response = self._client.get_current_metric_data(
+                InstanceId=self._instance_id,
+                Filters={"Queues": queue_ids, "Channels": ["VOICE"]},
+                Groupings=["QUEUE"],
+                CurrentMetrics=QUEUE_METRICS,
+            )
+        except ClientError as error:
+            code = error.response.get("Error", {}).get("Code", "")
+            reason = "throttled" if code in _THROTTLE_CODES else "error"
+            raise ConnectUnavailableError(reason, code) from error
+        except BotoCoreError as error:
+            raise ConnectUnavailableError("error", type(error).__name__) from error
+        return _by_queue(response.get("MetricResults", []))
+
+
+def _by_queue(results: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, float]]:
+    metrics: dict[str, dict[str, float]] = {}
+    for result in results:
+        queue_id = result.get("Dimensions", {}).get("Queue", {}).get("Id")
+        if not queue_id:
+            continue
+        metrics[queue_id] = {
+            item["Metric"]["Name"]: float(item.get("Value") or 0.0)
+            for item in result.get("Collections", [])
+            if "Metric" in item
+        }
+    return metrics

@@ -1,0 +1,90 @@
+"""Settings: read from the environment once per cold start and checked there.
+
+A Lambda that starts with a missing table name should fail at import with a message naming
+the variable, not on the first caller's first hook.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+TABLE_VARIABLES = {
+    "customers_table": "CUSTOMERS_TABLE",
+    "account_events_table": "ACCOUNT_EVENTS_TABLE",
+    "accounts_table": "ACCOUNTS_TABLE",
+    "pin_guards_table": "PIN_GUARDS_TABLE",
+    "journeys_table": "JOURNEYS_TABLE",
+}
+
+
+class SettingsError(ValueError):
+    """An environment variable is missing or malformed; the message names it."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    stage: str
+    region: str
+    connect_instance_id: str
+    customers_table: str
+    account_events_table: str
+    accounts_table: str
+    pin_guards_table: str
+    journeys_table: str
+    hook_budget_seconds: float
+    default_country: str
+    queue_ids: Mapping[str, str] = field(default_factory=dict)
+
+
+def _required(environ: Mapping[str, str], name: str) -> str:
+    value = environ.get(name, "").strip()
+    if not value:
+        raise SettingsError(f"environment variable {name} is required and empty or missing")
+    return value
+
+
+def _budget_seconds(environ: Mapping[str, str]) -> float:
+    raw = environ.get("HOOK_BUDGET_MS", "2500")
+    try:
+        millis = int(raw)
+    except ValueError as error:
+        raise SettingsError(f"HOOK_BUDGET_MS must be an integer, got {raw!r}") from error
+    if not 100 <= millis <= 7500:
+        # Connect gives a synchronous hook 8 s at most; keep headroom for its retries.
+        raise SettingsError(f"HOOK_BUDGET_MS must be between 100 and 7500, got {millis}")
+    return millis / 1000
+
+
+def _queue_ids(environ: Mapping[str, str]) -> dict[str, str]:
+    raw = environ.get("QUEUE_IDS", "{}")
+    try:
+        parsed = json.loads(raw)
+    except json.JSONDecodeError as error:
+        raise SettingsError(f"QUEUE_IDS must be a JSON object: {error}") from error
+    if not isinstance(parsed, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) and v for k, v in parsed.items()
+    ):
+        raise SettingsError("QUEUE_IDS must map queue names to non-empty queue id strings")
+    return parsed
+
+
+def load_settings(environ: Mapping[str, str]) -> Settings:
+    tables = {attr: _required(environ, var) for attr, var in TABLE_VARIABLES.items()}
+    return Settings(
+        stage=environ.get("STAGE", "dev"),
+        region=environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION") or "us-east-1",
+        connect_instance_id=_required(environ, "CONNECT_INSTANCE_ID"),
+        hook_budget_seconds=_budget_seconds(environ),
+        default_country=environ.get("DEFAULT_COUNTRY", "US").upper(),
+        queue_ids=_queue_ids(environ),
+        **tables,
+    )
+
+
+@lru_cache(maxsize=1)
+def settings() -> Settings:
+    return load_settings(os.environ)

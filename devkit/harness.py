@@ -1,0 +1,117 @@
+"""A whole Switchboard on a laptop: moto tables from the template, sample data, simulated
+Connect metrics, our real Chalice hooks and the real flow, driven by scripted callers.
+
+The demo, the flow tests and the benchmarks all stand on this.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from devkit.local_aws import ROOT, local_aws
+
+INBOUND_FLOW = ROOT / "flows" / "inbound-main.json"
+
+
+@dataclass(frozen=True)
+class QueueLoadScript:
+    contacts_in_queue: int = 0
+    agents_available: int = 2
+    agents_staffed: int = 4
+
+
+@dataclass(frozen=True)
+class ScriptedCall:
+    title: str
+    number: str | None
+    at: datetime
+    inputs: tuple[str, ...] = ()
+    loads: dict[str, QueueLoadScript] = field(default_factory=dict)
+    connect_failure: str = ""  # e.g. "ThrottlingException"
+    contact_id: str = ""
+
+
+class Switchboard:
+    """Plays scripted calls through a flow; build it with `local_switchboard()`."""
+
+    def __init__(self, flow_path: Path, clock: Any, connect: Any, client: Any) -> None:
+        from chalicelib.flowlang.model import load_flow
+        from chalicelib.flowlang.simulator import Scenario
+
+        self.flow = load_flow(json.loads(flow_path.read_text()), flow_path.stem)
+        self.clock = clock
+        self.connect = connect
+        self.client = client
+        self.scenario = Scenario(
+            instance_arn="arn:aws:connect:us-east-1:111122223333:instance/"
+            + _env("CONNECT_INSTANCE_ID"),
+            queue_ids=dict(connect.queue_ids),
+        )
+        self._count = 0
+
+    def hooks(self) -> dict[str, Callable[[dict[str, Any]], Any]]:
+        from chalicelib.ivr.handlers import HOOKS
+
+        return {name: self._invoker(name) for name in HOOKS}
+
+    def _invoker(self, name: str) -> Callable[[dict[str, Any]], Any]:
+        def invoke(event: dict[str, Any]) -> Any:
+            return self.client.lambda_.invoke(name, event).payload
+
+        return invoke
+
+    def play(self, call: ScriptedCall) -> Any:
+        from chalicelib.flowlang.simulator import Caller, Simulator
+        from devkit.connect_sim import QueueState
+
+        self._count += 1
+        self.clock.set(call.at.astimezone(UTC))
+        self.connect.queues = {
+            queue: QueueState(s.contacts_in_queue, s.agents_available, s.agents_staffed)
+            for queue, s in call.loads.items()
+        }
+        self.connect.fail_with = call.connect_failure
+        contact_id = call.contact_id or f"c0ffee00-0000-4000-8000-{self._count:012d}"
+        caller = Caller(number=call.number, inputs=call.inputs, contact_id=contact_id)
+        return Simulator(self.flow, self.hooks(), self.scenario).run(caller)
+
+
+def _env(name: str) -> str:
+    import os
+
+    return os.environ[name]
+
+
+@contextmanager
+def local_switchboard(
+    flow_path: Path = INBOUND_FLOW, pin_cost: int = 2**14
+) -> Iterator[Switchboard]:
+    """Everything up, inside moto, torn down on exit."""
+    with local_aws():
+        from chalice.test import Client
+
+        from app import app
+        from chalicelib import bootstrap
+        from chalicelib.platform.clock import FixedClock
+        from chalicelib.platform.connect import connect_client
+        from chalicelib.platform.settings import settings
+        from devkit.connect_sim import ConnectSimulator
+        from devkit.seed import seed
+
+        config = settings()
+        clock = FixedClock(datetime.now(UTC))
+        seed(clock.now(), pin_cost)
+        connect = ConnectSimulator(dict(config.queue_ids))
+        connect.attach(connect_client(config.region, config.hook_budget_seconds))
+        bootstrap.override("ivr", bootstrap.build_ivr_service(clock=clock))
+        try:
+            with Client(app, stage_name=config.stage, project_dir=str(ROOT)) as client:
+                yield Switchboard(flow_path, clock, connect, client)
+        finally:
+            bootstrap.reset()
