@@ -18,7 +18,7 @@ demo: $(STAMP)
 	$(BIN)/python -m devkit.demo
 
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -q
 
 check: $(STAMP)
 	$(BIN)/ruff check .

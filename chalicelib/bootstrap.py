@@ -9,12 +9,15 @@ from __future__ import annotations
 import json
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.ivr.model import RoutingRules, parse_routing_rules
 from chalicelib.ivr.service import IvrService
 from chalicelib.platform.clock import Clock, SystemClock
 from chalicelib.platform.settings import settings
+
+if TYPE_CHECKING:
+    from mypy_boto3_connect import ConnectClient
 
 ROUTING_RULES_PATH = Path(__file__).parent / "ivr" / "routing_rules.json"
 _overrides: dict[str, Any] = {}
@@ -24,7 +27,9 @@ def load_routing_rules(path: Path = ROUTING_RULES_PATH) -> RoutingRules:
     return parse_routing_rules(json.loads(path.read_text(encoding="utf-8")))
 
 
-def build_ivr_service(clock: Clock | None = None) -> IvrService:
+def build_ivr_service(
+    clock: Clock | None = None, connect: ConnectClient | None = None
+) -> IvrService:
     from chalicelib.ivr.store import (
         ConnectQueueLoads,
         DynamoAccounts,
@@ -35,9 +40,8 @@ def build_ivr_service(clock: Clock | None = None) -> IvrService:
     from chalicelib.platform.connect import ConnectGateway, connect_client
 
     config = settings()
-    gateway = ConnectGateway(
-        connect_client(config.region, config.hook_budget_seconds), config.connect_instance_id
-    )
+    client = connect or connect_client(config.region, config.hook_budget_seconds)
+    gateway = ConnectGateway(client, config.connect_instance_id)
     return IvrService(
         rules=load_routing_rules(),
         customers=DynamoCustomerDirectory(),

@@ -94,12 +94,12 @@ def local_switchboard(
 ) -> Iterator[Switchboard]:
     """Everything up, inside moto, torn down on exit."""
     with local_aws():
+        import boto3
         from chalice.test import Client
 
         from app import app
         from chalicelib import bootstrap
         from chalicelib.platform.clock import FixedClock
-        from chalicelib.platform.connect import connect_client
         from chalicelib.platform.settings import settings
         from devkit.connect_sim import ConnectSimulator
         from devkit.seed import seed
@@ -108,8 +108,9 @@ def local_switchboard(
         clock = FixedClock(datetime.now(UTC))
         seed(clock.now(), pin_cost)
         connect = ConnectSimulator(dict(config.queue_ids))
-        connect.attach(connect_client(config.region, config.hook_budget_seconds))
-        bootstrap.override("ivr", bootstrap.build_ivr_service(clock=clock))
+        client = boto3.client("connect", region_name=config.region)
+        connect.attach(client)
+        bootstrap.override("ivr", bootstrap.build_ivr_service(clock=clock, connect=client))
         try:
             with Client(app, stage_name=config.stage, project_dir=str(ROOT)) as client:
                 yield Switchboard(flow_path, clock, connect, client)

@@ -12,7 +12,8 @@ from chalice.app import Blueprint
 
 from chalicelib import bootstrap
 from chalicelib.platform.clock import Deadline
-from chalicelib.platform.hooks import ContactContext, connect_hook
+from chalicelib.platform.contact import ContactContext
+from chalicelib.platform.hooks import connect_hook
 
 bp = Blueprint(__name__)
 
@@ -45,7 +46,7 @@ def account_lookup(contact: ContactContext, deadline: Deadline) -> dict[str, str
 
 
 @bp.lambda_function(name="record_journey")
-@connect_hook("record_journey", {"journey_steps": "", "journey_summary": ""})
+@connect_hook("record_journey", {**HUMAN, "journey_steps": "", "journey_summary": ""})
 def record_journey(contact: ContactContext, deadline: Deadline) -> dict[str, str]:
     return bootstrap.ivr_service().record_journey(contact, deadline)
 

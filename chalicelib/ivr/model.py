@@ -502,7 +502,7 @@ def decide_route(
 # PIN verification with lockout
 
 
-PIN_PATTERN = re.compile(r"^\d{4,8}$")
+PIN_PATTERN = re.compile(r"^[0-9]{4,8}$")
 MAX_FAILURES = 3
 LOCK_WINDOW = timedelta(minutes=15)
 VERIFIED_FOR = timedelta(hours=1)

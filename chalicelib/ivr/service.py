@@ -39,7 +39,7 @@ from chalicelib.ivr.model import (
     summarise,
 )
 from chalicelib.platform.clock import Clock, Deadline
-from chalicelib.platform.hooks import ContactContext, HookError
+from chalicelib.platform.contact import ContactContext, HookError
 from chalicelib.platform.phone import NumberKind, caller_key, normalise
 
 _STEP_NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")

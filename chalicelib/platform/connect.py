@@ -29,6 +29,8 @@ QUEUE_METRICS: list[CurrentMetricTypeDef] = [
 ]
 _THROTTLE_CODES = {"ThrottlingException", "TooManyRequestsException", "LimitExceededException"}
 _executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="connect")
+# Time kept back from a Connect call for the hook to decide and answer without it.
+ANSWER_RESERVE_SECONDS = 0.25
 
 
 class ConnectUnavailableError(Exception):
@@ -65,11 +67,12 @@ class ConnectGateway:
         self, queue_ids: Sequence[str], deadline: Deadline
     ) -> dict[str, dict[str, float]]:
         """Real-time metrics per queue id: {queue_id: {"CONTACTS_IN_QUEUE": 3.0, ...}}."""
-        if deadline.expired():
+        wait = deadline.remaining() - ANSWER_RESERVE_SECONDS
+        if wait <= 0:
             raise ConnectUnavailableError("timeout", "no budget left before the call")
         future = _executor.submit(self._fetch_metrics, list(queue_ids))
         try:
-            return future.result(timeout=deadline.remaining())
+            return future.result(timeout=wait)
         except FutureTimeout as error:
             raise ConnectUnavailableError("timeout", "GetCurrentMetricData") from error
 

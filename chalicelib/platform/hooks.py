@@ -15,12 +15,12 @@ import re
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
-from dataclasses import dataclass, field
 from typing import Any
 
 from aws_lambda_powertools.utilities.data_classes import ConnectContactFlowEvent
 
 from chalicelib.platform.clock import Deadline
+from chalicelib.platform.contact import ContactContext, HookError
 from chalicelib.platform.observability import logger, metrics
 from chalicelib.platform.phone import normalise
 from chalicelib.platform.settings import settings
@@ -36,36 +36,6 @@ _executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="hook")
 
 class MalformedEventError(ValueError):
     """The event is not a usable ContactFlowEvent; the message says which part."""
-
-
-class HookError(Exception):
-    """An expected failure a use case reports with its own reason code."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-@dataclass(frozen=True)
-class ContactContext:
-    contact_id: str
-    initial_contact_id: str
-    channel: str
-    initiation_method: str
-    customer_address: object
-    instance_arn: str
-    attributes: Mapping[str, str] = field(default_factory=dict)
-    parameters: Mapping[str, str] = field(default_factory=dict)
-    truncated: tuple[str, ...] = ()
-
-    def param(self, name: str, default: str = "") -> str:
-        """A block parameter, falling back to the contact attribute of the same name."""
-        value = self.parameters.get(name) or self.attributes.get(name)
-        return value.strip() if value else default
-
-    @property
-    def masked_number(self) -> str:
-        return normalise(self.customer_address, settings().default_country).masked
 
 
 def _string_map(raw: object, where: str, truncated: list[str]) -> dict[str, str]:
@@ -178,12 +148,13 @@ def _serve(
     except MalformedEventError as error:
         logger.warning("hook got a malformed event", extra={"hook": name, "why": str(error)})
         return _fallback(name, safe_default, "malformed_event")
-    log_keys = {"hook": name, "contact_id": contact.contact_id, "caller": contact.masked_number}
+    caller = normalise(contact.customer_address, settings().default_country).masked
+    log_keys = {"hook": name, "contact_id": contact.contact_id, "caller": caller}
     if contact.truncated:
         logger.warning("oversize values truncated", extra={**log_keys, "fields": contact.truncated})
     future = _executor.submit(use_case, contact, deadline)
     try:
-        return render_response(future.result(timeout=deadline.remaining()))
+        response = render_response(future.result(timeout=deadline.remaining()))
     except FutureTimeout:
         logger.error("hook ran out of budget", extra={**log_keys, "budget_s": budget})
         return _fallback(name, safe_default, "timeout")
@@ -193,3 +164,5 @@ def _serve(
     except Exception:
         logger.exception("hook failed", extra=log_keys)
         return _fallback(name, safe_default, "internal_error")
+    metrics.add_metric(name="HookAnswered", unit="Count", value=1)
+    return response

@@ -31,7 +31,12 @@ def _scrub(value: Any, key: str = "") -> Any:
         return {k: _scrub(v, str(k)) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_scrub(v, key) for v in value]
-    return value
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**6:
+        return _scrub(str(value), key)
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    # Anything else (an exception object, say) is written with str(): scrub that text.
+    return _scrub(str(value), key)
 
 
 def _mask_match(match: re.Match[str]) -> str:

@@ -1,0 +1,118 @@
+"""Integration fixtures: moto with the stack from infra/template.yaml, sample data, and the
+Chalice test client, with Connect behind a botocore Stubber."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+
+from devkit.local_aws import ROOT, local_aws
+
+NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)  # Tuesday 10:00 in New York
+
+
+@pytest.fixture(scope="module")
+def aws() -> Iterator[None]:
+    with local_aws():
+        yield
+
+
+@pytest.fixture
+def tables(aws: None) -> Iterator[None]:
+    """Empty tables with the sample data, for every test."""
+    from devkit.seed import seed
+
+    dynamodb = boto3.resource("dynamodb", region_name="us-east-1")
+    for table in dynamodb.tables.all():
+        keys = [k["AttributeName"] for k in table.key_schema]
+        for item in table.scan()["Items"]:
+            table.delete_item(Key={k: item[k] for k in keys})
+    seed(NOW, pin_cost=2**4)
+    yield
+
+
+@pytest.fixture
+def connect(aws: None) -> Iterator[tuple[Any, Stubber]]:
+    client = boto3.client("connect", region_name="us-east-1")
+    with Stubber(client) as stubber:
+        yield client, stubber
+
+
+@pytest.fixture
+def clock():
+    from chalicelib.platform.clock import FixedClock
+
+    return FixedClock(NOW)
+
+
+@pytest.fixture
+def client(tables: None, connect, clock) -> Iterator[Any]:
+    from chalice.test import Client
+
+    from app import app
+    from chalicelib import bootstrap
+
+    connect_client, _ = connect
+    bootstrap.override("ivr", bootstrap.build_ivr_service(clock=clock, connect=connect_client))
+    try:
+        with Client(app, stage_name="dev", project_dir=str(ROOT)) as test_client:
+            yield test_client
+    finally:
+        bootstrap.reset()
+
+
+def contact_event(
+    address: object = "+14155550101",
+    contact_id: str = "5f3c1a2e-0000-4000-8000-000000000001",
+    **parameters: Any,
+) -> dict[str, Any]:
+    return {
+        "Name": "ContactFlowEvent",
+        "Details": {
+            "ContactData": {
+                "Attributes": {},
+                "Channel": "VOICE",
+                "ContactId": contact_id,
+                "InitialContactId": contact_id,
+                "PreviousContactId": contact_id,
+                "CustomerEndpoint": None
+                if address is None
+                else {"Address": address, "Type": "TELEPHONE_NUMBER"},
+                "SystemEndpoint": {"Address": "+18005550100", "Type": "TELEPHONE_NUMBER"},
+                "InitiationMethod": "INBOUND",
+                "InstanceARN": "arn:aws:connect:us-east-1:111122223333:instance/"
+                "00000000-0000-4000-8000-00000000dev0",
+                "Queue": None,
+                "MediaStreams": {"Customer": {"Audio": None}},
+            },
+            "Parameters": parameters,
+        },
+    }
+
+
+def metrics_response(**queues: tuple[int, int, int]) -> dict[str, Any]:
+    """GetCurrentMetricData's answer: queue id -> (in queue, available, staffed)."""
+    results = []
+    for queue_id, (waiting, available, staffed) in queues.items():
+        values = {
+            "CONTACTS_IN_QUEUE": waiting,
+            "AGENTS_AVAILABLE": available,
+            "AGENTS_STAFFED": staffed,
+            "AGENTS_ONLINE": staffed,
+            "OLDEST_CONTACT_AGE": 0,
+        }
+        results.append(
+            {
+                "Dimensions": {"Queue": {"Id": queue_id, "Arn": f"arn:queue/{queue_id}"}},
+                "Collections": [
+                    {"Metric": {"Name": k, "Unit": "COUNT"}, "Value": float(v)}
+                    for k, v in values.items()
+                ],
+            }
+        )
+    return {"MetricResults": results, "DataSnapshotTime": NOW}

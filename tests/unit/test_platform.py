@@ -1,0 +1,152 @@
+"""Shared platform pieces: settings, phone numbers, log redaction, the hook contract."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from chalicelib.platform.hooks import (
+    MAX_VALUE_CHARS,
+    MalformedEventError,
+    parse_contact_event,
+    render_response,
+)
+from chalicelib.platform.observability import _scrub
+from chalicelib.platform.phone import NumberKind, caller_key, mask, normalise
+from chalicelib.platform.settings import SettingsError, load_settings
+from devkit.local_aws import stage_environment
+
+
+def test_settings_load_from_the_dev_stage() -> None:
+    config = load_settings(stage_environment("dev"))
+    assert config.customers_table == "switchboard-dev-customers"
+    assert config.hook_budget_seconds == 2.5
+    assert config.queue_ids["general"]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"CUSTOMERS_TABLE": ""}, "CUSTOMERS_TABLE"),
+        ({"CONNECT_INSTANCE_ID": " "}, "CONNECT_INSTANCE_ID"),
+        ({"HOOK_BUDGET_MS": "fast"}, "HOOK_BUDGET_MS"),
+        ({"HOOK_BUDGET_MS": "9000"}, "between 100 and 7500"),
+        ({"QUEUE_IDS": "{not json"}, "QUEUE_IDS"),
+        ({"QUEUE_IDS": '{"general": 3}'}, "QUEUE_IDS"),
+    ],
+)
+def test_bad_settings_fail_at_start_naming_the_variable(change, message) -> None:
+    with pytest.raises(SettingsError, match=message):
+        load_settings({**stage_environment("dev"), **change})
+
+
+@pytest.mark.parametrize(
+    ("raw", "kind", "e164"),
+    [
+        ("+14155550101", NumberKind.VALID, "+14155550101"),
+        ("(415) 555-0101", NumberKind.VALID, "+14155550101"),
+        ("+44 20 7183 8750", NumberKind.VALID, "+442071838750"),
+        (None, NumberKind.WITHHELD, ""),
+        ("Anonymous", NumberKind.WITHHELD, ""),
+        ("+1415", NumberKind.INVALID, ""),
+        ("+" + "9" * 100, NumberKind.INVALID, ""),
+        (14155550101, NumberKind.INVALID, ""),
+    ],
+)
+def test_numbers_normalise_to_e164(raw, kind, e164) -> None:
+    number = normalise(raw)
+    assert (number.kind, number.e164) == (kind, e164)
+
+
+def test_masked_numbers_keep_only_the_country_digit_and_last_two() -> None:
+    assert mask("+14155550101") == "+1********01"
+    assert "4155550" not in mask("+14155550101")
+    assert caller_key("+14155550101") != caller_key("+14155550102")
+    assert "4155550101" not in caller_key("+14155550101")
+
+
+def test_log_scrubber_masks_numbers_and_pins_but_keeps_contact_ids() -> None:
+    contact_id = "a1b2c3d4-1234-5678-9012-123456789012"
+    log = _scrub(
+        {
+            "message": "caller +14155550101 said 4155550101",
+            "pin": "4321",
+            "contact_id": contact_id,
+            "nested": [{"ani": "+442071838750"}],
+        }
+    )
+    text = json.dumps(log)
+    assert "4155550101" not in text and "4321" not in text and "2071838750" not in text
+    assert contact_id in text
+
+
+def event(**contact_data) -> dict:
+    data = {
+        "ContactId": "c-1",
+        "Channel": "VOICE",
+        "InitiationMethod": "INBOUND",
+        "CustomerEndpoint": {"Address": "+14155550101", "Type": "TELEPHONE_NUMBER"},
+        "Attributes": {},
+        **contact_data,
+    }
+    return {"Name": "ContactFlowEvent", "Details": {"ContactData": data, "Parameters": {}}}
+
+
+def test_newer_enum_values_are_read_raw_not_rejected() -> None:
+    contact = parse_contact_event(
+        event(
+            Channel="EMAIL",
+            InitiationMethod="QUEUE_TRANSFER",
+            CustomerEndpoint={"Address": "x@y", "Type": "EMAIL_ADDRESS"},
+        )
+    )
+    assert (contact.channel, contact.initiation_method) == ("EMAIL", "QUEUE_TRANSFER")
+
+
+def test_oversize_values_are_truncated_and_reported() -> None:
+    raw = event(Attributes={"note": "x" * 5000})
+    contact = parse_contact_event(raw)
+    assert len(contact.attributes["note"]) == MAX_VALUE_CHARS
+    assert contact.truncated == ("Attributes.note",)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        None,
+        [],
+        "text",
+        {"Details": None},
+        {"Details": {"ContactData": []}},
+        event(ContactId=None),
+        event(ContactId="has spaces and ; semicolons"),
+        event(Attributes="not-a-map"),
+    ],
+)
+def test_unusable_events_raise_a_clear_error(bad) -> None:
+    with pytest.raises(MalformedEventError):
+        parse_contact_event(bad)
+
+
+@pytest.mark.parametrize(
+    "bad", [{"nested": {"a": "b"}}, {"bad key": "v"}, {"k": None}, {"big": "x" * 40_000}]
+)
+def test_responses_that_connect_would_reject_are_refused(bad) -> None:
+    with pytest.raises(ValueError):
+        render_response(bad)
+
+
+@given(
+    st.dictionaries(
+        st.from_regex(r"[A-Za-z0-9_-]{1,20}", fullmatch=True),
+        st.one_of(st.text(max_size=200), st.integers(), st.booleans()),
+        max_size=50,
+    )
+)
+def test_rendered_responses_are_flat_string_maps_under_32kb(values) -> None:
+    response = render_response(values)
+    assert all(isinstance(v, str) for v in response.values())
+    assert len(json.dumps(response).encode()) < 32 * 1024
