@@ -1,0 +1,275 @@
+"""The flow-language interpreter, action by action, on small flows and fake Lambdas."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from chalicelib.flowlang.model import FlowError, load_flow
+from chalicelib.flowlang.simulator import (
+    Caller,
+    Outcome,
+    Scenario,
+    Simulator,
+    UnsupportedActionError,
+    condition_holds,
+)
+
+
+def flow(*actions: dict[str, Any], start: str = "") -> Any:
+    return load_flow(
+        {
+            "Version": "2019-10-30",
+            "StartAction": start or actions[0]["Identifier"],
+            "Actions": list(actions),
+        }
+    )
+
+
+def act(identifier: str, type_: str, params=None, nxt: str = "", conditions=(), errors=()):
+    transitions: dict[str, Any] = {}
+    if nxt:
+        transitions["NextAction"] = nxt
+    if conditions:
+        transitions["Conditions"] = [
+            {"NextAction": n, "Condition": {"Operator": op, "Operands": [v]}}
+            for op, v, n in conditions
+        ]
+    if errors:
+        transitions["Errors"] = [{"NextAction": n, "ErrorType": e} for e, n in errors]
+    return {
+        "Identifier": identifier,
+        "Type": type_,
+        "Parameters": params or {},
+        "Transitions": transitions,
+    }
+
+
+END = act("end", "DisconnectParticipant")
+SAY_ERROR = act("said-error", "MessageParticipant", {"Text": "error branch"}, "end")
+
+
+def lambda_block(**params: Any) -> dict[str, Any]:
+    return act(
+        "hook",
+        "InvokeLambdaFunction",
+        {"LambdaFunctionARN": "{{lambda:fn}}", "InvocationTimeLimitSeconds": "3", **params},
+        "said-ok",
+        errors=[("NoMatchingError", "said-error")],
+    )
+
+
+SAY_OK = act("said-ok", "MessageParticipant", {"Text": "answer $.External.answer"}, "end")
+
+
+def run(document, lambdas=None, caller=None, **kwargs) -> Any:
+    return Simulator(document, lambdas or {}, **kwargs).run(caller or Caller("+14155550101"))
+
+
+def test_unsupported_action_stops_the_run_naming_type_and_id() -> None:
+    document = flow(act("voice", "StartVoiceIdStream", nxt="end"), END)
+    with pytest.raises(UnsupportedActionError, match="'voice'.*'StartVoiceIdStream'"):
+        run(document)
+
+
+def test_lambda_gets_the_exact_connect_event_and_its_answer_is_external() -> None:
+    seen: list[dict[str, Any]] = []
+
+    def fn(event: dict[str, Any]) -> dict[str, str]:
+        seen.append(event)
+        return {"answer": "42"}
+
+    document = flow(
+        act("set", "UpdateContactAttributes", {"Attributes": {"tier": "gold"}}, "hook"),
+        lambda_block(
+            LambdaInvocationAttributes={
+                "who": "$.CustomerEndpoint.Address",
+                "tier": "$.Attributes.tier",
+            }
+        ),
+        SAY_OK,
+        SAY_ERROR,
+        END,
+    )
+    result = run(document, {"fn": fn})
+    event = seen[0]
+    assert event["Name"] == "ContactFlowEvent"
+    assert event["Details"]["Parameters"] == {"who": "+14155550101", "tier": "gold"}
+    assert event["Details"]["ContactData"]["Attributes"] == {"tier": "gold"}
+    assert event["Details"]["ContactData"]["CustomerEndpoint"]["Address"] == "+14155550101"
+    assert result.prompts() == ["answer 42"]
+
+
+def test_lambda_failure_is_retried_three_times_then_takes_the_error_branch() -> None:
+    calls = []
+
+    def fn(event: dict[str, Any]) -> dict[str, str]:
+        calls.append(1)
+        raise RuntimeError("boom")
+
+    result = run(flow(lambda_block(), SAY_OK, SAY_ERROR, END), {"fn": fn})
+    assert len(calls) == 4
+    assert result.prompts() == ["error branch"]
+
+
+def test_lambda_retry_that_succeeds_takes_the_success_branch() -> None:
+    calls = []
+
+    def fn(event: dict[str, Any]) -> dict[str, str]:
+        calls.append(1)
+        if len(calls) < 3:
+            raise RuntimeError("throttled")
+        return {"answer": "third time"}
+
+    result = run(flow(lambda_block(), SAY_OK, SAY_ERROR, END), {"fn": fn})
+    assert result.prompts() == ["answer third time"]
+
+
+def test_lambda_slower_than_its_time_limit_takes_the_error_branch() -> None:
+    ticks = iter([0.0, 3.5])  # started, finished: 3.5 s against a 3 s limit
+    result = run(
+        flow(lambda_block(), SAY_OK, SAY_ERROR, END),
+        {"fn": lambda e: {"answer": "x"}},
+        monotonic=lambda: next(ticks),
+    )
+    assert result.prompts() == ["error branch"]
+
+
+@pytest.mark.parametrize("answer", [{"nested": {"a": "b"}}, ["list"], None, {"n": 1}])
+def test_lambda_answer_that_is_not_a_string_map_takes_the_error_branch(answer) -> None:
+    result = run(flow(lambda_block(), SAY_OK, SAY_ERROR, END), {"fn": lambda e: answer})
+    assert result.prompts() == ["error branch"]
+
+
+def test_unknown_lambda_is_a_flow_error() -> None:
+    with pytest.raises(FlowError, match="no Lambda function 'fn'"):
+        run(flow(lambda_block(), SAY_OK, SAY_ERROR, END), {})
+
+
+def menu(**params: Any) -> dict[str, Any]:
+    return act(
+        "menu",
+        "GetParticipantInput",
+        {"Text": "press 1", "InputTimeLimitSeconds": "5", **params},
+        "stored",
+        conditions=[("Equals", "1", "one")],
+        errors=[("InputTimeLimitExceeded", "silent"), ("NoMatchingCondition", "other")],
+    )
+
+
+BRANCHES = [act(n, "MessageParticipant", {"Text": n}, "end") for n in ("one", "silent", "other")]
+STORED = act("stored", "MessageParticipant", {"Text": "got $.StoredCustomerInput"}, "end")
+
+
+@pytest.mark.parametrize(
+    ("inputs", "said"),
+    [(("1",), "one"), (("timeout",), "silent"), (("7",), "other"), ((), "silent")],
+)
+def test_get_input_branches_on_keys_timeout_and_no_match(inputs, said) -> None:
+    result = run(flow(menu(), *BRANCHES, STORED, END), caller=Caller("+1", inputs))
+    assert result.prompts()[-1] == said
+
+
+def test_stored_input_is_readable_as_stored_customer_input() -> None:
+    result = run(
+        flow(menu(StoreInput="True"), *BRANCHES, STORED, END), caller=Caller("+1", ("1234#",))
+    )
+    assert result.prompts()[-1] == "got 1234"
+
+
+@pytest.mark.parametrize(
+    ("operator", "value", "operand", "holds"),
+    [
+        ("Equals", "a", "a", True),
+        ("NumberGreaterThan", "10", "9", True),
+        ("NumberLessThan", "x", "9", False),
+        ("TextContains", "hello", "ell", True),
+        ("TextStartsWith", "hello", "he", True),
+        ("NumberLessOrEqualTo", "3", "3", True),
+    ],
+)
+def test_compare_operators(operator, value, operand, holds) -> None:
+    assert condition_holds(operator, value, operand) is holds
+
+
+def test_attributes_over_32kb_take_the_error_branch() -> None:
+    document = flow(
+        act(
+            "set",
+            "UpdateContactAttributes",
+            {"Attributes": {"big": "x" * 33_000}},
+            "one",
+            errors=[("NoMatchingError", "other")],
+        ),
+        *BRANCHES,
+        END,
+    )
+    assert run(document).prompts() == ["other"]
+
+
+def test_queue_transfer_and_capacity() -> None:
+    document = flow(
+        act("queue", "UpdateContactTargetQueue", {"QueueId": "{{queue:billing}}"}, "transfer"),
+        act("transfer", "TransferContactToQueue", {}, "end", errors=[("QueueAtCapacity", "other")]),
+        *BRANCHES,
+        END,
+    )
+    queued = run(document)
+    assert (queued.outcome, queued.queue) == (Outcome.QUEUED, "billing")
+    full = run(document, scenario=Scenario(queues_at_capacity=frozenset({"billing"})))
+    assert full.prompts() == ["other"] and full.outcome is Outcome.DISCONNECTED
+
+
+def test_hours_come_from_the_scenario_calendar() -> None:
+    document = flow(
+        act(
+            "hours",
+            "CheckHoursOfOperation",
+            {"HoursOfOperationId": "main"},
+            "",
+            conditions=[("Equals", "True", "one"), ("Equals", "False", "other")],
+        ),
+        *BRANCHES,
+        END,
+    )
+    assert run(document, scenario=Scenario(hours_open={"main": True})).prompts() == ["one"]
+    assert run(document, scenario=Scenario(hours_open={"main": False})).prompts() == ["other"]
+
+
+def test_callback_needs_a_dialable_number() -> None:
+    document = flow(
+        act(
+            "number",
+            "UpdateContactCallbackNumber",
+            {"CallbackNumber": "$.CustomerEndpoint.Address"},
+            "callback",
+            errors=[("InvalidCallbackNumber", "other")],
+        ),
+        act("callback", "CreateCallbackContact", {"QueueId": "{{queue:general}}"}, "one"),
+        *BRANCHES,
+        END,
+    )
+    booked = run(document)
+    assert (booked.outcome, booked.queue) == (Outcome.CALLBACK, "general")
+    assert run(document, caller=Caller(None)).prompts() == ["other"]
+
+
+def test_a_flow_that_never_ends_is_stopped() -> None:
+    document = flow(act("a", "MessageParticipant", {"Text": "again"}, "a"))
+    with pytest.raises(FlowError, match="did not finish"):
+        run(document)
+
+
+@pytest.mark.parametrize(
+    ("document", "message"),
+    [
+        ({"Version": "2018-01-01", "Actions": []}, "Version"),
+        ({"Version": "2019-10-30", "StartAction": "x", "Actions": {}}, "Actions must be a list"),
+        ({"Version": "2019-10-30", "StartAction": "x", "Actions": []}, "StartAction 'x'"),
+        ({"Version": "2019-10-30", "StartAction": "a", "Actions": [END, END]}, "unique"),
+    ],
+)
+def test_broken_documents_are_rejected_clearly(document, message) -> None:
+    with pytest.raises(FlowError, match=message):
+        load_flow(document)

@@ -1,0 +1,61 @@
+"""infra/template.yaml, the Chalice stages and the IAM policies agree with each other."""
+
+from __future__ import annotations
+
+import json
+
+import boto3
+import yaml
+
+from chalicelib.platform.settings import TABLE_VARIABLES
+from devkit.local_aws import CHALICE_CONFIG, ROOT, TEMPLATE, _CfnLoader
+
+TEMPLATE_DOC = yaml.load(TEMPLATE.read_text(), Loader=_CfnLoader)
+TABLES = {
+    name: resource["Properties"]
+    for name, resource in TEMPLATE_DOC["Resources"].items()
+    if resource["Type"] == "AWS::DynamoDB::Table"
+}
+CONFIG = json.loads(CHALICE_CONFIG.read_text())
+
+
+def test_the_stack_creates_every_table_with_its_keys_and_indexes(aws) -> None:
+    dynamodb = boto3.client("dynamodb", region_name="us-east-1")
+    for properties in TABLES.values():
+        name = properties["TableName"].replace("${Stage}", "dev")
+        table = dynamodb.describe_table(TableName=name)["Table"]
+        assert table["KeySchema"] == properties["KeySchema"]
+        indexes = {i["IndexName"] for i in table.get("GlobalSecondaryIndexes", [])}
+        assert indexes == {i["IndexName"] for i in properties.get("GlobalSecondaryIndexes", [])}
+        if "TimeToLiveSpecification" in properties:
+            ttl = dynamodb.describe_time_to_live(TableName=name)["TimeToLiveDescription"]
+            assert ttl["TimeToLiveStatus"] == "ENABLED"
+
+
+def test_every_table_is_encrypted_recoverable_and_retained() -> None:
+    for name, properties in TABLES.items():
+        assert properties["SSESpecification"]["SSEEnabled"] is True, name
+        assert properties["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"], name
+        assert TEMPLATE_DOC["Resources"][name]["DeletionPolicy"] == "Retain", name
+
+
+def test_every_stage_names_every_table_the_template_creates() -> None:
+    for stage, settings in CONFIG["stages"].items():
+        environment = settings["environment_variables"]
+        names = {environment[variable] for variable in TABLE_VARIABLES.values()}
+        expected = {p["TableName"].replace("${Stage}", stage) for p in TABLES.values()}
+        assert names == expected, stage
+        assert settings["autogen_policy"] is False
+
+
+def test_policies_name_their_resources() -> None:
+    for stage, settings in CONFIG["stages"].items():
+        policy = json.loads((ROOT / ".chalice" / settings["iam_policy_file"]).read_text())
+        for statement in policy["Statement"]:
+            resources = statement["Resource"]
+            resources = resources if isinstance(resources, list) else [resources]
+            if "*" in resources:  # X-Ray has no resource-level permissions
+                assert all(a.startswith("xray:") for a in statement["Action"]), statement
+        text = json.dumps(policy)
+        for properties in TABLES.values():
+            assert properties["TableName"].replace("${Stage}", stage) in text
