@@ -69,7 +69,7 @@ def run(document, lambdas=None, caller=None, **kwargs) -> Any:
 
 def test_unsupported_action_stops_the_run_naming_type_and_id() -> None:
     document = flow(act("voice", "StartVoiceIdStream", nxt="end"), END)
-    with pytest.raises(UnsupportedActionError, match="'voice'.*'StartVoiceIdStream'"):
+    with pytest.raises(UnsupportedActionError, match=r"'voice'.*'StartVoiceIdStream'"):
         run(document)
 
 
