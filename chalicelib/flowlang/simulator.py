@@ -84,6 +84,7 @@ class CallResult:
     attributes: dict[str, str] = field(default_factory=dict)
     outcome: Outcome | None = None
     queue: str = ""
+    priority: int = 5  # Connect's default routing priority
 
     def prompts(self) -> list[str]:
         return [e.text for e in self.events if e.kind == "prompt"]
@@ -360,6 +361,14 @@ def _create_callback(sim: Simulator, action: Action, contact: _Contact) -> str:
     return action.next_action
 
 
+def _routing_priority(sim: Simulator, action: Action, contact: _Contact) -> str:
+    priority = str(action.parameters.get("QueuePriority", ""))
+    if not priority.isdigit() or int(priority) < 1:
+        raise FlowError(f"action {action.identifier!r}: QueuePriority must be a static integer > 0")
+    contact.result.priority = int(priority)
+    return action.next_action
+
+
 def _invoke_lambda(sim: Simulator, action: Action, contact: _Contact) -> str:
     name, function = sim.function_for(action)
     event = sim.lambda_event(action, contact)
@@ -410,5 +419,6 @@ _STEPS: Mapping[str, Step] = {
     "CreateCallbackContact": _create_callback,
     "UpdateFlowLoggingBehavior": _continue,
     "UpdateContactRecordingBehavior": _continue,
+    "UpdateContactRoutingBehavior": _routing_priority,
 }
 SUPPORTED_ACTION_TYPES = frozenset(_STEPS)

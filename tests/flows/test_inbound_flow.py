@@ -40,6 +40,7 @@ def test_green_channel_caller_never_hears_the_menu(switchboard) -> None:
     result = switchboard.results[1]
     assert "main-menu" not in result.path
     assert hook_answer(result, "route_call")["priority"] == "1"
+    assert result.priority == 1  # applied with "Change routing priority"
 
 
 def test_predicted_reason_is_offered_first_and_repeat_caller_recognised(switchboard) -> None:

@@ -273,3 +273,14 @@ def test_a_flow_that_never_ends_is_stopped() -> None:
 def test_broken_documents_are_rejected_clearly(document, message) -> None:
     with pytest.raises(FlowError, match=message):
         load_flow(document)
+
+
+def test_routing_priority_must_be_static() -> None:
+    document = flow(act("p", "UpdateContactRoutingBehavior", {"QueuePriority": "2"}, "end"), END)
+    assert run(document).priority == 2
+    dynamic = flow(
+        act("p", "UpdateContactRoutingBehavior", {"QueuePriority": "$.External.priority"}, "end"),
+        END,
+    )
+    with pytest.raises(FlowError, match="static integer"):
+        run(dynamic)
