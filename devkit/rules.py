@@ -24,7 +24,7 @@ from chalicelib.ivr.model import RoutingRulesError, parse_routing_rules
 )
 def main(path: Path) -> None:
     """Validate a routing rules file and show the rules in the order they are tried."""
-    console = Console(highlight=False)
+    console = Console(highlight=False, soft_wrap=True)
     try:
         rules = parse_routing_rules(json.loads(path.read_text(encoding="utf-8")))
     except json.JSONDecodeError as error:

@@ -10,7 +10,7 @@ from devkit.rules import main
 
 
 def test_shipped_rules_pass_and_are_listed_in_order() -> None:
-    result = CliRunner().invoke(main, [], terminal_width=200)
+    result = CliRunner().invoke(main, [], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
     assert result.output.index("green-channel") < result.output.index("everyone-else")
 
@@ -20,7 +20,7 @@ def test_invalid_rules_fail_naming_each_problem(tmp_path) -> None:
     path.write_text(
         json.dumps({"default_queue": "x", "queues": {}, "rules": [{"name": "r", "queue": "y"}]})
     )
-    result = CliRunner().invoke(main, [str(path)], terminal_width=200)
+    result = CliRunner().invoke(main, [str(path)], env={"COLUMNS": "200"})
     assert result.exit_code == 1
     assert "rule 'r': queue 'y' is not defined" in result.output
     assert "default_queue 'x' is not defined" in result.output
