@@ -55,7 +55,15 @@ _HOOK_KEYS = {
 def _describe(event: object) -> str:
     kind, text = event.kind, event.text  # type: ignore[attr-defined]
     if kind == "input":
-        return "(silence)" if text == "timeout" else f"caller presses {text.replace('#', ' #')}"
+        if text == "timeout":
+            return "(silence)"
+        if event.detail.get("stored"):  # type: ignore[attr-defined]
+            return f"caller keys in {'•' * len(text.rstrip('#'))} #"
+        return f"caller presses {text}"
+    if kind == "queue":
+        return f"working queue: {text}"
+    if kind == "callback":
+        return f"callback booked in {text} (Connect's queued callback)"
     if kind != "lambda":
         return text
     shown = {k: v for k, v in event.detail.items() if k in _HOOK_KEYS.get(text, ()) and v}  # type: ignore[attr-defined]

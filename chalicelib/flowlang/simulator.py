@@ -214,18 +214,22 @@ def _message(sim: Simulator, action: Action, contact: _Contact) -> str:
     return action.next_action
 
 
-def _take_input(action: Action, contact: _Contact) -> str:
+def _take_input(action: Action, contact: _Contact, stored: bool) -> str:
     pressed = contact.inputs.pop(0) if contact.inputs else "timeout"
-    contact.result.events.append(Event("input", action.identifier, pressed))
+    # Stored input is often a secret (a PIN, a card number): the event says so, so that
+    # transcripts can hide it.
+    detail = {"stored": "true"} if stored else {}
+    contact.result.events.append(Event("input", action.identifier, pressed, detail))
     return pressed
 
 
 def _get_input(sim: Simulator, action: Action, contact: _Contact) -> str:
     _message(sim, action, contact)
-    pressed = _take_input(action, contact)
+    stored = str(action.parameters.get("StoreInput", "False")).lower() == "true"
+    pressed = _take_input(action, contact, stored)
     if pressed == "timeout":
         return action.error_target("InputTimeLimitExceeded")
-    if str(action.parameters.get("StoreInput", "False")).lower() == "true":
+    if stored:
         contact.stored_input = pressed.rstrip("#")
         return action.next_action
     for condition in action.conditions:
