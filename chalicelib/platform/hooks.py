@@ -23,7 +23,7 @@ from chalicelib.platform.clock import Deadline
 from chalicelib.platform.contact import ContactContext, HookError
 from chalicelib.platform.observability import logger, metrics
 from chalicelib.platform.phone import normalise
-from chalicelib.platform.settings import settings
+from chalicelib.platform.settings import SettingsError, settings
 
 MAX_RESPONSE_BYTES = 32 * 1024
 MAX_VALUE_CHARS = 1024
@@ -141,14 +141,20 @@ def _fallback(name: str, safe_default: dict[str, str], reason: str) -> dict[str,
 def _serve(
     name: str, use_case: UseCase, safe_default: dict[str, str], event: Any
 ) -> dict[str, str]:
-    budget = settings().hook_budget_seconds
+    try:
+        config = settings()
+    except SettingsError:
+        # A misconfigured deploy still answers the caller; the log says what to fix.
+        logger.exception("hook has no usable settings", extra={"hook": name})
+        return _fallback(name, safe_default, "misconfigured")
+    budget = config.hook_budget_seconds
     deadline = Deadline(budget)
     try:
         contact = parse_contact_event(event)
     except MalformedEventError as error:
         logger.warning("hook got a malformed event", extra={"hook": name, "why": str(error)})
         return _fallback(name, safe_default, "malformed_event")
-    caller = normalise(contact.customer_address, settings().default_country).masked
+    caller = normalise(contact.customer_address, config.default_country).masked
     log_keys = {"hook": name, "contact_id": contact.contact_id, "caller": caller}
     if contact.truncated:
         logger.warning("oversize values truncated", extra={**log_keys, "fields": contact.truncated})

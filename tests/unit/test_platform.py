@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -11,6 +12,7 @@ from hypothesis import strategies as st
 from chalicelib.platform.hooks import (
     MAX_VALUE_CHARS,
     MalformedEventError,
+    connect_hook,
     parse_contact_event,
     render_response,
 )
@@ -150,3 +152,78 @@ def test_rendered_responses_are_flat_string_maps_under_32kb(values) -> None:
     response = render_response(values)
     assert all(isinstance(v, str) for v in response.values())
     assert len(json.dumps(response).encode()) < 32 * 1024
+
+
+# -- the whole wrapper, on any input ----------------------------------------------------------
+
+EVENTS = Path(__file__).resolve().parent.parent / "events"
+
+
+def test_documented_event_with_newer_keys_parses() -> None:
+    contact = parse_contact_event(
+        json.loads((EVENTS / "connect-contact-flow-event.json").read_text())
+    )
+    assert contact.parameters == {"menu_choice": "1"}
+    assert contact.attributes == {"tier": "vip"}
+    assert contact.instance_arn.startswith("arn:aws:connect:")
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=30),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=4)
+    ),
+    max_leaves=20,
+)
+events = st.one_of(
+    json_values,
+    st.fixed_dictionaries(
+        {
+            "Details": st.fixed_dictionaries(
+                {
+                    "ContactData": st.dictionaries(
+                        st.sampled_from(
+                            [
+                                "ContactId",
+                                "InitialContactId",
+                                "Channel",
+                                "CustomerEndpoint",
+                                "Attributes",
+                                "InstanceARN",
+                                "InitiationMethod",
+                            ]
+                        ),
+                        json_values,
+                    ),
+                    "Parameters": json_values,
+                }
+            )
+        }
+    ),
+)
+echo_hook = connect_hook("echo", {"queue": "general"})(
+    lambda contact, deadline: {"result": "ok", **contact.parameters}
+)
+
+
+@given(events)
+def test_any_event_gets_a_flat_string_map_under_32kb(event) -> None:
+    answer = echo_hook(event, None)
+    assert answer["result"] in {"ok", "error"}
+    assert all(isinstance(k, str) and isinstance(v, str) for k, v in answer.items())
+    assert len(json.dumps(answer).encode()) < 32 * 1024
+
+
+def test_misconfigured_stage_still_answers_the_safe_default(monkeypatch) -> None:
+    from chalicelib.platform import hooks
+
+    def broken() -> None:
+        raise SettingsError("environment variable CUSTOMERS_TABLE is required")
+
+    monkeypatch.setattr(hooks, "settings", broken)
+    answer = echo_hook({"Details": {"ContactData": {"ContactId": "c"}}}, None)
+    assert (answer["result"], answer["reason"], answer["queue"]) == (
+        "error",
+        "misconfigured",
+        "general",
+    )
