@@ -72,7 +72,7 @@ def _describe(event: object) -> str:
     return f"{text} → " + ", ".join(f"{k}={v}" for k, v in shown.items())
 
 
-def _transcript(number: int, call: ScriptedCall, result: object) -> None:
+def print_transcript(number: int, call: ScriptedCall, result: object) -> None:
     when = call.at.astimezone(EASTERN).strftime("%a %d %b %H:%M ET")
     caller = call.number or "withheld number"
     console.rule(f"[bold]Call {number}: {call.title}[/]  ({when}, {caller[:5]}…)")
@@ -94,7 +94,7 @@ def main() -> int:
     with local_switchboard() as switchboard:
         for number, (call, expected) in enumerate(MORNING, start=1):
             result = switchboard.play(call)
-            _transcript(number, call, result)
+            print_transcript(number, call, result)
             outcome = result.outcome.value if result.outcome else "none"
             good = outcome == expected.outcome and result.queue == expected.queue
             failures += not good

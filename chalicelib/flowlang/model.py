@@ -13,6 +13,15 @@ from typing import Any
 FLOW_LANGUAGE_VERSION = "2019-10-30"
 
 
+_OPERATOR_SIGNS = {
+    "Equals": "=",
+    "NumberGreaterThan": ">",
+    "NumberLessThan": "<",
+    "NumberGreaterOrEqualTo": ">=",
+    "NumberLessOrEqualTo": "<=",
+}
+
+
 class FlowError(ValueError):
     """The document is not a usable flow; the message names the action and field."""
 
@@ -44,6 +53,22 @@ class Flow:
     actions: Mapping[str, Action]
     metadata: Mapping[str, Any] = field(default_factory=dict)
     name: str = ""
+    flow_type: str = ""  # CONTACT_FLOW, CUSTOMER_QUEUE, ..., MODULE; "" when the file doesn't say
+    settings: Mapping[str, Any] = field(default_factory=dict)  # flow modules only
+
+    def targets(self, action: Action) -> list[tuple[str, str, str]]:
+        """Every transition of an action: (kind, label, target id)."""
+        edges = [("next", "", action.next_action)] if action.next_action else []
+        edges += [
+            (
+                "condition",
+                f"{_OPERATOR_SIGNS.get(c.operator, c.operator)} {'|'.join(c.operands)}",
+                c.next_action,
+            )
+            for c in action.conditions
+        ]
+        edges += [("error", error, target) for error, target in action.errors.items()]
+        return edges
 
     def action(self, identifier: str) -> Action:
         try:
@@ -85,7 +110,7 @@ def _action(raw: Any, index: int) -> Action:
     )
 
 
-def load_flow(document: Mapping[str, Any], name: str = "") -> Flow:
+def load_flow(document: Mapping[str, Any], name: str = "", flow_type: str = "") -> Flow:
     """Read a flow-language document (a raw export, as a dict)."""
     if document.get("Version") != FLOW_LANGUAGE_VERSION:
         raise FlowError(
@@ -101,4 +126,7 @@ def load_flow(document: Mapping[str, Any], name: str = "") -> Flow:
     start = document.get("StartAction")
     if start not in by_id:
         raise FlowError(f"StartAction {start!r} is not an action in this flow")
-    return Flow(str(start), by_id, document.get("Metadata") or {}, name)
+    settings = document.get("Settings") or {}
+    if settings and not flow_type:
+        flow_type = "MODULE"
+    return Flow(str(start), by_id, document.get("Metadata") or {}, name, flow_type, settings)

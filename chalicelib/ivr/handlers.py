@@ -11,6 +11,7 @@ from typing import Any
 from chalice.app import Blueprint
 
 from chalicelib import bootstrap
+from chalicelib.ivr.model import Account, CallerProfile, CallerType, Decision, RouteDecision
 from chalicelib.platform.clock import Deadline
 from chalicelib.platform.contact import ContactContext
 from chalicelib.platform.hooks import connect_hook
@@ -19,34 +20,41 @@ bp = Blueprint(__name__)
 
 # Every fallback sends the caller to a human in the general queue.
 HUMAN = {"decision": "queue", "queue": "general", "priority": "5"}
+FALLBACKS: dict[str, dict[str, str]] = {
+    "identify_caller": {"caller_type": "unknown", "customer_found": "false", **HUMAN},
+    "route_call": {**HUMAN, "offer_callback": "false", "load_status": "not_used"},
+    "verify_pin": {"pin_result": "error", "attempts_left": "0", **HUMAN},
+    "account_lookup": dict(HUMAN),
+    "record_journey": {**HUMAN, "journey_steps": "", "journey_summary": ""},
+}
 
 
 @bp.lambda_function(name="identify_caller")
-@connect_hook("identify_caller", {"caller_type": "unknown", "customer_found": "false", **HUMAN})
+@connect_hook("identify_caller", FALLBACKS["identify_caller"])
 def identify_caller(contact: ContactContext, deadline: Deadline) -> dict[str, str]:
     return bootstrap.ivr_service().identify_caller(contact, deadline)
 
 
 @bp.lambda_function(name="route_call")
-@connect_hook("route_call", {**HUMAN, "offer_callback": "false", "load_status": "not_used"})
+@connect_hook("route_call", FALLBACKS["route_call"])
 def route_call(contact: ContactContext, deadline: Deadline) -> dict[str, str]:
     return bootstrap.ivr_service().route_call(contact, deadline)
 
 
 @bp.lambda_function(name="verify_pin")
-@connect_hook("verify_pin", {"pin_result": "error", "attempts_left": "0", **HUMAN})
+@connect_hook("verify_pin", FALLBACKS["verify_pin"])
 def verify_pin(contact: ContactContext, deadline: Deadline) -> dict[str, str]:
     return bootstrap.ivr_service().verify_pin(contact, deadline)
 
 
 @bp.lambda_function(name="account_lookup")
-@connect_hook("account_lookup", dict(HUMAN))
+@connect_hook("account_lookup", FALLBACKS["account_lookup"])
 def account_lookup(contact: ContactContext, deadline: Deadline) -> dict[str, str]:
     return bootstrap.ivr_service().account_lookup(contact, deadline)
 
 
 @bp.lambda_function(name="record_journey")
-@connect_hook("record_journey", {**HUMAN, "journey_steps": "", "journey_summary": ""})
+@connect_hook("record_journey", FALLBACKS["record_journey"])
 def record_journey(contact: ContactContext, deadline: Deadline) -> dict[str, str]:
     return bootstrap.ivr_service().record_journey(contact, deadline)
 
@@ -57,4 +65,17 @@ HOOKS: dict[str, Any] = {
     "verify_pin": verify_pin,
     "account_lookup": account_lookup,
     "record_journey": record_journey,
+}
+
+# Every key each hook can answer, for the flow validator's $.External checks.
+_ALWAYS = frozenset({"result", "reason", "hook"})
+OUTPUTS: dict[str, frozenset[str]] = {
+    name: _ALWAYS | frozenset(FALLBACKS[name]) | keys
+    for name, keys in {
+        "identify_caller": frozenset(CallerProfile(CallerType.WITHHELD).attributes()),
+        "route_call": frozenset(RouteDecision(Decision.CLOSED).attributes()) | {"queue_arn"},
+        "verify_pin": frozenset({"pin_result", "attempts_left", "next_attempt"}),
+        "account_lookup": frozenset(Account("", 0, "", None, "").attributes()),
+        "record_journey": frozenset({"journey_steps", "journey_summary"}),
+    }.items()
 }

@@ -1,0 +1,256 @@
+"""`switchboard`: the command line for flow designers and ops.
+
+switchboard flows validate [PATHS]...   check flows before Connect does
+switchboard flows graph FLOW            draw a flow (Mermaid or DOT)
+switchboard flows simulate FLOW         play one call through a flow, offline
+switchboard rules check [PATH]          check the routing rules
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from devkit.local_aws import ROOT
+
+FLOWS_DIR = ROOT / "flows"
+
+
+@click.group()
+def main() -> None:
+    """Switchboard: offline tools for Amazon Connect flows and the hooks behind them."""
+
+
+@main.group()
+def flows() -> None:
+    """Validate, draw and simulate Amazon Connect flows (flow language 2019-10-30)."""
+
+
+def _flow_files(paths: tuple[Path, ...]) -> list[Path]:
+    files: list[Path] = []
+    for path in paths or (FLOWS_DIR,):
+        files += sorted(p for p in path.glob("*.json")) if path.is_dir() else [path]
+    return files
+
+
+@flows.command()
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--format",
+    "output",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    help="json: one object per finding, for CI.",
+)
+@click.option("--type", "flow_type", default="", help="Flow type when the file does not say.")
+@click.option(
+    "--stage", default="dev", show_default=True, help="Stage whose Lambda timeouts apply."
+)
+def validate(paths: tuple[Path, ...], output: str, flow_type: str, stage: str) -> None:
+    """Check flows (files or folders; default: flows/). Exit status 1 on any error."""
+    from chalicelib.flowlang.model import FlowError
+    from chalicelib.flowlang.validate import Finding, Severity, validate
+    from devkit.catalogue import hook_catalogue
+
+    started = time.perf_counter()
+    hooks = hook_catalogue(stage)
+    findings: list[Finding] = []
+    files = _flow_files(paths)
+    for path in files:
+        try:
+            findings += validate(_read(path, flow_type), hooks)
+        except FlowError as error:
+            findings.append(Finding(Severity.ERROR, "load", str(path), "", "", "", str(error)))
+    errors = sum(f.severity is Severity.ERROR for f in findings)
+    if output == "json":
+        click.echo(json.dumps([f.as_dict() for f in findings], indent=2))
+    else:
+        for finding in findings:
+            click.echo(str(finding))
+        click.echo(
+            f"{len(files)} files, {errors} errors, {len(findings) - errors} warnings "
+            f"({(time.perf_counter() - started) * 1000:.0f} ms)"
+        )
+    sys.exit(1 if errors else 0)
+
+
+def _read(path: Path, flow_type: str = "") -> Any:
+    from chalicelib.flowlang.loader import read_text
+
+    return read_text(path.read_text(encoding="utf-8"), str(path), flow_type)
+
+
+def _inputs(dtmf: str) -> tuple[str, ...]:
+    return tuple(key.strip() for key in dtmf.split(",") if key.strip())
+
+
+def _loads(specs: tuple[str, ...]) -> dict[str, Any]:
+    from devkit.harness import QueueLoadScript
+
+    loads = {}
+    for spec in specs:
+        try:
+            queue, numbers = spec.split("=", 1)
+            waiting, available, staffed = (int(n) for n in numbers.split("/"))
+        except ValueError:
+            raise click.BadParameter(f"{spec!r}: use QUEUE=WAITING/AVAILABLE/STAFFED") from None
+        loads[queue] = QueueLoadScript(waiting, available, staffed)
+    return loads
+
+
+def _play(
+    flow: Path,
+    caller: str,
+    dtmf: str,
+    at: datetime | None,
+    load: tuple[str, ...],
+    connect_failure: str,
+) -> Any:
+    from devkit.harness import ScriptedCall, local_switchboard
+
+    call = ScriptedCall(
+        f"{flow.name}",
+        caller or None,
+        at or datetime.now(UTC),
+        _inputs(dtmf),
+        loads=_loads(load),
+        connect_failure=connect_failure,
+    )
+    with local_switchboard(flow) as switchboard:
+        return call, switchboard.play(call)
+
+
+_CALL_OPTIONS = [
+    click.option(
+        "--caller",
+        default="+14155550101",
+        show_default=True,
+        help="The caller's number ('' for a withheld number).",
+    ),
+    click.option("--dtmf", default="", help="Keys pressed at each prompt, e.g. 3,2468#,timeout"),
+    click.option(
+        "--at",
+        type=click.DateTime(["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M%z"]),
+        help="When the call happens (UTC unless an offset is given); default now.",
+    ),
+    click.option(
+        "--load",
+        multiple=True,
+        help="Queue load, e.g. billing=12/0/3 (waiting/available/staffed); repeatable.",
+    ),
+    click.option(
+        "--connect-failure",
+        default="",
+        help="Make Connect's metrics API fail with this error code, e.g. ThrottlingException.",
+    ),
+]
+
+
+def _call_options(function: Any) -> Any:
+    for option in reversed(_CALL_OPTIONS):
+        function = option(function)
+    return function
+
+
+def _utc(at: datetime | None) -> datetime | None:
+    return at if at is None or at.tzinfo else at.replace(tzinfo=UTC)
+
+
+@flows.command()
+@click.argument("flow", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@_call_options
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def simulate(
+    flow: Path,
+    caller: str,
+    dtmf: str,
+    at: datetime | None,
+    load: tuple[str, ...],
+    connect_failure: str,
+    as_json: bool,
+) -> None:
+    """Play one call through FLOW with our real hooks on an embedded local AWS."""
+    from devkit.demo import print_transcript
+
+    call, result = _play(flow, caller, dtmf, _utc(at), load, connect_failure)
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "path": result.path,
+                    "outcome": result.outcome.value if result.outcome else None,
+                    "queue": result.queue,
+                    "priority": result.priority,
+                    "prompts": result.prompts(),
+                    "attributes": result.attributes,
+                },
+                indent=2,
+            )
+        )
+        return
+    print_transcript(1, call, result)
+    click.echo(
+        f"outcome: {result.outcome.value if result.outcome else 'none'}"
+        f"{' in ' + result.queue if result.queue else ''}; {len(result.path)} actions"
+    )
+
+
+@flows.command()
+@click.argument("flow", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--format",
+    "output",
+    type=click.Choice(["mermaid", "dot"]),
+    default="mermaid",
+    show_default=True,
+)
+@click.option(
+    "--highlight", is_flag=True, help="Simulate a call (options below) and highlight its path."
+)
+@_call_options
+def graph(
+    flow: Path,
+    output: str,
+    highlight: bool,
+    caller: str,
+    dtmf: str,
+    at: datetime | None,
+    load: tuple[str, ...],
+    connect_failure: str,
+) -> None:
+    """Draw FLOW as Mermaid or Graphviz DOT, error branches dashed."""
+    from chalicelib.flowlang.graph import to_dot, to_mermaid
+
+    document = _read(flow)
+    path: list[str] = []
+    if highlight:
+        path = _play(flow, caller, dtmf, _utc(at), load, connect_failure)[1].path
+    draw = to_mermaid if output == "mermaid" else to_dot
+    click.echo(draw(document.flow, path), nl=False)
+
+
+@main.group()
+def rules() -> None:
+    """Routing rules (chalicelib/ivr/routing_rules.json)."""
+
+
+@rules.command("check")
+@click.argument(
+    "path", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@click.pass_context
+def check_rules(context: click.Context, path: Path | None) -> None:
+    """Validate the routing rules and list them in the order they are tried."""
+    from devkit.rules import main as rules_main
+
+    context.invoke(rules_main, path=path or rules_main.params[0].default)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,360 @@
+"""Each validation rule: a flow that breaks it and one that does not. Then the real flows."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from chalicelib.flowlang.loader import read_document, read_text
+from chalicelib.flowlang.validate import Hook, HookCatalogue, Severity, validate
+
+ROOT = Path(__file__).resolve().parents[2]
+REAL_FLOWS = sorted((ROOT.parent / "shared" / "real-flows").glob("*/*.json"))
+HOOKS = HookCatalogue(
+    {
+        "identify_caller": Hook(8, frozenset({"result", "tier"})),
+        "slow_hook": Hook(3, None),
+    }
+)
+
+
+def act(
+    identifier: str,
+    type_: str,
+    params: dict[str, Any] | None = None,
+    nxt: str = "",
+    conditions: tuple[tuple[str, str], ...] = (),
+    errors: tuple[tuple[str, str], ...] = (),
+):
+    transitions: dict[str, Any] = {}
+    if nxt:
+        transitions["NextAction"] = nxt
+    if conditions:
+        transitions["Conditions"] = [
+            {"NextAction": n, "Condition": {"Operator": "Equals", "Operands": [v]}}
+            for v, n in conditions
+        ]
+    if errors:
+        transitions["Errors"] = [{"NextAction": n, "ErrorType": e} for e, n in errors]
+    return {
+        "Identifier": identifier,
+        "Type": type_,
+        "Parameters": params or {},
+        "Transitions": transitions,
+    }
+
+
+END = act("end", "DisconnectParticipant")
+
+
+def say(identifier: str, nxt: str = "end", text: str = "hello") -> dict[str, Any]:
+    return act(
+        identifier, "MessageParticipant", {"Text": text}, nxt, errors=(("NoMatchingError", nxt),)
+    )
+
+
+def lam(
+    identifier: str, arn: str = "{{lambda:identify_caller}}", limit: Any = "3", nxt: str = "end"
+) -> dict[str, Any]:
+    params = {"LambdaFunctionARN": arn}
+    if limit is not None:
+        params["InvocationTimeLimitSeconds"] = limit
+    return act(
+        identifier, "InvokeLambdaFunction", params, nxt, errors=(("NoMatchingError", "end"),)
+    )
+
+
+def findings(*actions: dict[str, Any], start: str = "", flow_type: str = "CONTACT_FLOW"):
+    document = {
+        "Version": "2019-10-30",
+        "StartAction": start or actions[0]["Identifier"],
+        "Actions": list(actions),
+    }
+    return validate(read_document(document, "test.json", flow_type), HOOKS)
+
+
+def rules(found) -> set[str]:
+    return {f.rule for f in found}
+
+
+def test_a_clean_flow_has_no_findings() -> None:
+    assert (
+        findings(say("hi", "who"), lam("who", nxt="bye"), say("bye", text="$.External.tier"), END)
+        == []
+    )
+
+
+CASES = [
+    ("unknown-action-type", (act("x", "InvokeExternalResource", nxt="end"), END), (say("x"), END)),
+    ("dangling-transition", (say("x", nxt="nowhere"), END), (say("x"), END)),
+    ("unreachable", (say("x"), say("orphan"), END), (say("x", "y"), say("y"), END)),
+    (
+        "unrouted-error",
+        (act("x", "MessageParticipant", {"Text": "hi"}, "end"), END),
+        (say("x"), END),
+    ),
+    (
+        "compare-default",
+        (
+            act("x", "Compare", {"ComparisonValue": "$.Attributes.a"}, conditions=(("1", "end"),)),
+            END,
+        ),
+        (
+            act(
+                "x",
+                "Compare",
+                {"ComparisonValue": "$.Attributes.a"},
+                conditions=(("1", "end"),),
+                errors=(("NoMatchingCondition", "end"),),
+            ),
+            END,
+        ),
+    ),
+    (
+        "input-timeout",
+        (
+            act(
+                "x",
+                "GetParticipantInput",
+                {"Text": "press 1"},
+                conditions=(("1", "end"),),
+                errors=(("NoMatchingCondition", "end"), ("NoMatchingError", "end")),
+            ),
+            END,
+        ),
+        (
+            act(
+                "x",
+                "GetParticipantInput",
+                {"Text": "press 1"},
+                conditions=(("1", "end"),),
+                errors=(
+                    ("InputTimeLimitExceeded", "end"),
+                    ("NoMatchingCondition", "end"),
+                    ("NoMatchingError", "end"),
+                ),
+            ),
+            END,
+        ),
+    ),
+    ("lambda-timeout", (lam("x", limit=None), END), (lam("x", limit="8"), END)),
+    ("lambda-timeout", (lam("x", limit="9"), END), (lam("x", limit="1"), END)),
+    ("lambda-timeout", (lam("x", limit="soon"), END), (lam("x", limit=3), END)),
+    (
+        "lambda-timeout",
+        (lam("x", "{{lambda:slow_hook}}", "4"), END),
+        (lam("x", "{{lambda:slow_hook}}", "3"), END),
+    ),
+    (
+        "unknown-function",
+        (lam("x", "{{lambda:nobody}}"), END),
+        (lam("x", "{{lambda:identify_caller}}"), END),
+    ),
+    (
+        "unknown-function",
+        (lam("x", "arn:aws:lambda:us-east-1:111122223333:function:switchboard-dev-nobody"), END),
+        (lam("x", "arn:aws:lambda:us-east-1:111122223333:function:someone-elses"), END),
+    ),
+    ("unresolved-reference", (lam("x", ""), END), (lam("x", "$.Attributes.fn"), END)),
+    (
+        "unresolved-reference",
+        (
+            act(
+                "x",
+                "UpdateContactTargetQueue",
+                {"QueueId": "{{queue:}}"},
+                "end",
+                errors=(("NoMatchingError", "end"),),
+            ),
+            END,
+        ),
+        (
+            act(
+                "x",
+                "UpdateContactTargetQueue",
+                {"QueueId": "{{queue:billing}}"},
+                "end",
+                errors=(("NoMatchingError", "end"),),
+            ),
+            END,
+        ),
+    ),
+    (
+        "unresolved-reference",
+        (
+            act(
+                "x",
+                "TransferToFlow",
+                {"ContactFlowId": "the billing flow"},
+                "end",
+                errors=(("NoMatchingError", "end"),),
+            ),
+            END,
+        ),
+        (
+            act(
+                "x",
+                "TransferToFlow",
+                {"ContactFlowId": "${F:billing:F}"},
+                "end",
+                errors=(("NoMatchingError", "end"),),
+            ),
+            END,
+        ),
+    ),
+    (
+        "external-unset",
+        (say("x", text="$.External.tier"), END),
+        (lam("l", nxt="x"), say("x", text="$.External.tier"), END),
+    ),
+    (
+        "external-unset",
+        (lam("l", nxt="x"), say("x", text="$.External.mood"), END),
+        (lam("l", "{{lambda:slow_hook}}", nxt="x"), say("x", text="$.External.mood"), END),
+    ),
+    (
+        "attribute-size",
+        (
+            act(
+                "x",
+                "UpdateContactAttributes",
+                {"Attributes": {f"k{n}": f"$.External.v{n}" for n in range(40)}},
+                "end",
+                errors=(("NoMatchingError", "end"),),
+            ),
+            END,
+        ),
+        (
+            act(
+                "x",
+                "UpdateContactAttributes",
+                {"Attributes": {f"k{n}": "short" for n in range(40)}},
+                "end",
+                errors=(("NoMatchingError", "end"),),
+            ),
+            END,
+        ),
+    ),
+    ("identifier", (say("x" * 51), END), (say("x" * 50), END)),
+    ("identifier", (say("a:b"), END), (say("a b-c_d#1"), END)),
+    ("identifier", (say("__proto__"), END), (say("proto"), END)),
+    (
+        "endless-loop",
+        (say("a", "b"), say("b", "a"), END),
+        (
+            say("a", "b"),
+            act(
+                "b",
+                "GetParticipantInput",
+                {"Text": "again?"},
+                conditions=(("1", "a"),),
+                errors=(
+                    ("InputTimeLimitExceeded", "end"),
+                    ("NoMatchingCondition", "end"),
+                    ("NoMatchingError", "end"),
+                ),
+            ),
+            END,
+        ),
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("rule", "broken", "fixed"), CASES, ids=[f"{c[0]}-{n}" for n, c in enumerate(CASES)]
+)
+def test_rule_fires_on_the_broken_flow_and_not_on_the_fixed_one(rule, broken, fixed) -> None:
+    found = findings(*broken)
+    assert rule in rules(found), [str(f) for f in found]
+    offending = next(f for f in found if f.rule == rule)
+    assert offending.source == "test.json"
+    assert rule not in rules(findings(*fixed))
+
+
+def test_findings_name_the_action_type_and_field() -> None:
+    finding = next(f for f in findings(lam("hook-1", limit="9"), END) if f.rule == "lambda-timeout")
+    assert (finding.action_id, finding.action_type) == ("hook-1", "InvokeLambdaFunction")
+    assert finding.field == "Parameters.InvocationTimeLimitSeconds"
+    assert finding.severity is Severity.ERROR
+    assert "hook-1 (InvokeLambdaFunction)" in str(finding)
+
+
+def test_too_many_actions() -> None:
+    chain = [say(f"s{n}", f"s{n + 1}") for n in range(250)] + [say("s250"), END]
+    assert "too-many-actions" in rules(findings(*chain))
+    assert "too-many-actions" not in rules(findings(*chain[3:], start="s3"))
+
+
+@pytest.mark.parametrize(
+    ("action", "flow_type"),
+    [
+        (
+            act(
+                "x",
+                "TransferContactToQueue",
+                nxt="end",
+                errors=(("QueueAtCapacity", "end"), ("NoMatchingError", "end")),
+            ),
+            "AGENT_WHISPER",
+        ),
+        (
+            act(
+                "x",
+                "UpdateContactCallbackNumber",
+                {"CallbackNumber": "$.CustomerEndpoint.Address"},
+                "end",
+                errors=(("InvalidCallbackNumber", "end"), ("CallbackNumberNotDialable", "end")),
+            ),
+            "CUSTOMER_HOLD",
+        ),
+        (act("x", "UpdateContactRoutingBehavior", {"QueuePriority": "1"}, "end"), "QUEUE_TRANSFER"),
+    ],
+)
+def test_action_not_allowed_in_the_flow_type(action, flow_type) -> None:
+    assert "not-allowed-in-flow-type" in rules(findings(action, END, flow_type=flow_type))
+    assert "not-allowed-in-flow-type" not in rules(findings(action, END, flow_type="CONTACT_FLOW"))
+
+
+def test_external_after_a_lambda_error_branch_is_unset() -> None:
+    found = findings(
+        act(
+            "l",
+            "InvokeLambdaFunction",
+            {"LambdaFunctionARN": "{{lambda:identify_caller}}", "InvocationTimeLimitSeconds": "3"},
+            "ok",
+            errors=(("NoMatchingError", "x"),),
+        ),
+        say("ok", "x"),
+        say("x", text="$.External.tier"),
+        END,
+    )
+    assert "external-unset" in rules(found)
+
+
+# -- the real flows: what it reports, and why (also written down in docs/flow-designers.md) ---
+
+EXPECTED_ON_REAL_FLOWS = {
+    # Whisper flows whose single prompt routes no error: a failed prompt ends the whisper
+    # silently. Connect accepts it; routing every error is the best practice we check.
+    ("acme_agent_whisper_AUTO.json", "unrouted-error"),
+    ("acme_customer_whisper_AUTO.json", "unrouted-error"),
+    ("OutboundCallWhisperer.json", "unrouted-error"),
+}
+
+
+def test_real_flows_report_only_the_documented_findings() -> None:
+    reported = set()
+    for path in REAL_FLOWS:
+        for finding in validate(read_text(path.read_text(), path.name), HOOKS):
+            reported.add((finding.source, finding.rule))
+            assert finding.severity is Severity.WARNING, str(finding)
+    assert reported == EXPECTED_ON_REAL_FLOWS
+
+
+def test_our_flows_are_clean_against_the_real_app() -> None:
+    from devkit.catalogue import hook_catalogue
+
+    for path in sorted((ROOT / "flows").glob("*.json")):
+        assert validate(read_text(path.read_text(), path.name), hook_catalogue()) == []
