@@ -68,18 +68,25 @@ class Caller:
 
 @dataclass(frozen=True)
 class Scenario:
-    """The outside world a flow touches that is not ours: queues, hours, the instance."""
+    """The outside world a flow touches that is not ours: the instance, queues and their
+    metrics, hours, other flows and modules, Lex bots and Lambdas someone else owns."""
 
     instance_arn: str = "arn:aws:connect:us-east-1:111122223333:instance/sim-instance"
     system_number: str = "+18005550100"
     queue_ids: Mapping[str, str] = field(default_factory=dict)
     queues_at_capacity: frozenset[str] = frozenset()
     hours_open: Mapping[str, bool] = field(default_factory=dict)
+    queue_metrics: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+    flows: Mapping[str, Flow] = field(default_factory=dict)  # by id, ARN, name or placeholder
+    lex_intents: Mapping[str, str] = field(default_factory=dict)  # utterance -> intent
+    lambda_responses: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    third_party_answers: bool = True
 
 
 @dataclass
 class CallResult:
     path: list[str] = field(default_factory=list)
+    steps: list[tuple[str, str]] = field(default_factory=list)  # (flow name, action id)
     events: list[Event] = field(default_factory=list)
     attributes: dict[str, str] = field(default_factory=dict)
     outcome: Outcome | None = None
@@ -99,10 +106,16 @@ class _Contact:
     scenario: Scenario
     inputs: list[str]
     result: CallResult
+    flow: Flow
     external: dict[str, str] = field(default_factory=dict)
     stored_input: str = ""
     target_queue: str = ""
     callback_number: str = ""
+    flow_attributes: dict[str, str] = field(default_factory=dict)
+    lex: dict[str, Any] = field(default_factory=dict)
+    metrics: dict[str, Any] = field(default_factory=dict)
+    loops: dict[tuple[str, str], int] = field(default_factory=dict)
+    modules: list[tuple[Flow, str]] = field(default_factory=list)  # (caller flow, return to)
 
     def lookup(self, path: str) -> str:
         parts = path.split(".")[1:]
@@ -115,6 +128,10 @@ class _Contact:
             "ContactId": self.caller.contact_id,
             "InitialContactId": self.caller.initial_contact_id or self.caller.contact_id,
             "Channel": self.caller.channel,
+            "FlowAttributes": self.flow_attributes,
+            "Lex": self.lex,
+            "Metrics": self.metrics,
+            "Queue": {"Name": self.target_queue},
         }
         value: Any = roots
         for part in parts:
@@ -144,14 +161,15 @@ class Simulator:
         self.monotonic = monotonic
 
     def run(self, caller: Caller) -> CallResult:
-        contact = _Contact(caller, self.scenario, list(caller.inputs), CallResult())
+        contact = _Contact(caller, self.scenario, list(caller.inputs), CallResult(), self.flow)
         contact.result.attributes.update(caller.attributes)
         current = self.flow.start_action
         for _ in range(MAX_STEPS):
             if not current:
                 return contact.result
-            action = self.flow.action(current)
+            action = contact.flow.action(current)
             contact.result.path.append(action.identifier)
+            contact.result.steps.append((contact.flow.name, action.identifier))
             step = _STEPS.get(action.type)
             if step is None:
                 raise UnsupportedActionError(action)
@@ -189,14 +207,21 @@ class Simulator:
             },
         }
 
-    def function_for(self, action: Action) -> tuple[str, LambdaFunction]:
-        arn = str(action.parameters.get("LambdaFunctionARN", ""))
+    def function_for(self, action: Action, contact: _Contact) -> tuple[str, LambdaFunction]:
+        reference = action.parameters.get("LambdaFunctionARN", "")
+        arn = contact.resolve(reference)
         match = _LAMBDA_PLACEHOLDER.match(arn)
         name = match.group(1) if match else arn.rsplit(":function:", 1)[-1]
         function = self.lambdas.get(name)
-        if function is None:
-            raise FlowError(f"action {action.identifier!r}: no Lambda function {name!r} registered")
-        return name, function
+        if function is not None:
+            return name, function
+        canned = self.scenario.lambda_responses.get(name)
+        if canned is not None:
+            return name, lambda event: dict(canned)
+        raise FlowError(
+            f"action {action.identifier!r}: no Lambda function {name!r} registered "
+            "and no answer for it in the scenario"
+        )
 
 
 def _prompt_text(action: Action, contact: _Contact) -> str:
@@ -373,8 +398,157 @@ def _routing_priority(sim: Simulator, action: Action, contact: _Contact) -> str:
     return action.next_action
 
 
+def _branch(action: Action, value: str, default_error: str = "NoMatchingCondition") -> str:
+    """The condition whose operand the value meets, else the error branch, else NextAction."""
+    for condition in action.conditions:
+        if any(condition_holds(condition.operator, value, o) for o in condition.operands):
+            return condition.next_action
+    return action.errors.get(default_error) or action.next_action
+
+
+def _loop(sim: Simulator, action: Action, contact: _Contact) -> str:
+    key = (contact.flow.name, action.identifier)
+    limit = int(contact.resolve(action.parameters.get("LoopCount", "0")) or 0)
+    done = contact.loops.get(key, 0)
+    if done < limit:
+        contact.loops[key] = done + 1
+        return _branch(action, "ContinueLooping")
+    contact.loops[key] = 0  # the loop starts over if the flow comes back to it
+    return _branch(action, "DoneLooping")
+
+
+def _wait(sim: Simulator, action: Action, contact: _Contact) -> str:
+    seconds = contact.resolve(
+        action.parameters.get("TimeoutSeconds", action.parameters.get("TimeLimitSeconds", ""))
+    )
+    contact.result.events.append(Event("wait", action.identifier, f"waits {seconds} s"))
+    return _branch(action, "WaitCompleted", "NoMatchingError")
+
+
+_METRIC_NAMES = {
+    "NumberOfAgentsAvailable": "AGENTS_AVAILABLE",
+    "AgentsAvailable": "AGENTS_AVAILABLE",
+    "AgentsOnline": "AGENTS_ONLINE",
+    "AgentsStaffed": "AGENTS_STAFFED",
+    "NumberOfContactsInQueue": "CONTACTS_IN_QUEUE",
+    "ContactsInQueue": "CONTACTS_IN_QUEUE",
+    "OldestContactInQueueAgeSeconds": "OLDEST_CONTACT_AGE",
+}
+
+
+def _queue_metrics(action: Action, contact: _Contact) -> Mapping[str, float] | None:
+    queue = contact.resolve(action.parameters.get("QueueId", "")) or contact.target_queue
+    return contact.scenario.queue_metrics.get(_queue_name(contact, queue)) if queue else None
+
+
+def _check_metric(sim: Simulator, action: Action, contact: _Contact) -> str:
+    metrics = _queue_metrics(action, contact)
+    metric = _METRIC_NAMES.get(str(action.parameters.get("MetricType", "")), "")
+    if metrics is None or metric not in metrics:
+        return action.error_target("NoMatchingError")
+    return _branch(action, f"{metrics[metric]:g}")
+
+
+def _get_metrics(sim: Simulator, action: Action, contact: _Contact) -> str:
+    metrics = _queue_metrics(action, contact)
+    if metrics is None:
+        return action.error_target("NoMatchingError")
+    contact.metrics = {
+        "Queue": {
+            "Size": f"{metrics.get('CONTACTS_IN_QUEUE', 0):g}",
+            "OldestContactAge": f"{metrics.get('OLDEST_CONTACT_AGE', 0):g}",
+            "AgentsAvailable": f"{metrics.get('AGENTS_AVAILABLE', 0):g}",
+            "AgentsOnline": f"{metrics.get('AGENTS_ONLINE', 0):g}",
+            "AgentsStaffed": f"{metrics.get('AGENTS_STAFFED', 0):g}",
+        }
+    }
+    return action.next_action
+
+
+def _lex(sim: Simulator, action: Action, contact: _Contact) -> str:
+    _message(sim, action, contact)
+    said = _take_input(action, contact, stored=False)
+    if said == "timeout":
+        return action.error_target("InputTimeLimitExceeded")
+    intent = (
+        said.split(":", 1)[1]
+        if said.startswith("intent:")
+        else contact.scenario.lex_intents.get(said.strip().lower(), "")
+    )
+    contact.lex = {"IntentName": intent, "Slots": {}, "InputTranscript": said}
+    for condition in action.conditions:
+        if intent and intent in condition.operands:
+            return condition.next_action
+    return action.error_target("NoMatchingCondition")
+
+
+def _third_party(sim: Simulator, action: Action, contact: _Contact) -> str:
+    number = contact.resolve(action.parameters.get("ThirdPartyPhoneNumber", ""))
+    if not _E164.match(number) or not contact.scenario.third_party_answers:
+        return action.error_target("CallFailed")
+    contact.result.events.append(Event("end", action.identifier, "transferred to third party"))
+    contact.result.outcome = Outcome.ENDED
+    return ""
+
+
+def _play_iteratively(sim: Simulator, action: Action, contact: _Contact) -> str:
+    for message in action.parameters.get("Messages") or []:
+        text = (
+            message.get("Text")
+            or message.get("SSML")
+            or f"[audio prompt {message.get('PromptId', '')}]"
+        )
+        contact.result.events.append(Event("prompt", action.identifier, contact.resolve(text)))
+    # In a queue or hold flow the messages repeat until something interrupts them.
+    return action.next_action
+
+
+def _set_flow_attributes(sim: Simulator, action: Action, contact: _Contact) -> str:
+    for key, spec in (action.parameters.get("FlowAttributes") or {}).items():
+        value = spec.get("Value", "") if isinstance(spec, dict) else spec
+        contact.flow_attributes[key] = contact.resolve(value)
+    return action.next_action
+
+
+def _resolve_flow(action: Action, contact: _Contact, parameter: str) -> Flow:
+    reference = contact.resolve(action.parameters.get(parameter, ""))
+    flows = contact.scenario.flows
+    candidates = [reference, reference.rsplit("/", 1)[-1], reference.rsplit(":", 1)[-1]]
+    match = re.search(r"\{\{(?:flow|module):([^}]+)\}\}|\$\{[A-Z]+:([^:}]+):[A-Z]+\}", reference)
+    if match:
+        candidates.append(match.group(1) or match.group(2))
+    for candidate in candidates:
+        if candidate in flows:
+            return flows[candidate]
+    raise FlowError(
+        f"action {action.identifier!r}: {parameter} {reference!r} names no flow in the scenario"
+    )
+
+
+def _transfer_to_flow(sim: Simulator, action: Action, contact: _Contact) -> str:
+    target = _resolve_flow(action, contact, "ContactFlowId")
+    contact.result.events.append(Event("flow", action.identifier, f"transfer to {target.name}"))
+    contact.flow = target
+    return target.start_action
+
+
+def _invoke_module(sim: Simulator, action: Action, contact: _Contact) -> str:
+    module = _resolve_flow(action, contact, "FlowModuleId")
+    contact.result.events.append(Event("flow", action.identifier, f"module {module.name}"))
+    contact.modules.append((contact.flow, action.next_action))
+    contact.flow = module
+    return module.start_action
+
+
+def _end_module(sim: Simulator, action: Action, contact: _Contact) -> str:
+    if not contact.modules:
+        return _end_flow(sim, action, contact)
+    contact.flow, return_to = contact.modules.pop()
+    return return_to
+
+
 def _invoke_lambda(sim: Simulator, action: Action, contact: _Contact) -> str:
-    name, function = sim.function_for(action)
+    name, function = sim.function_for(action, contact)
     event = sim.lambda_event(action, contact)
     limit = float(action.parameters.get("InvocationTimeLimitSeconds", 8))
     started = sim.monotonic()
@@ -424,5 +598,21 @@ _STEPS: Mapping[str, Step] = {
     "UpdateFlowLoggingBehavior": _continue,
     "UpdateContactRecordingBehavior": _continue,
     "UpdateContactRoutingBehavior": _routing_priority,
+    "Loop": _loop,
+    "Wait": _wait,
+    "CheckMetricData": _check_metric,
+    "GetMetricData": _get_metrics,
+    "ConnectParticipantWithLexBot": _lex,
+    "TransferParticipantToThirdParty": _third_party,
+    "MessageParticipantIteratively": _play_iteratively,
+    "UpdateFlowAttributes": _set_flow_attributes,
+    "TransferToFlow": _transfer_to_flow,
+    "InvokeFlowModule": _invoke_module,
+    "EndFlowModuleExecution": _end_module,
+    "UpdateContactData": _continue,
+    "UpdateContactEventHooks": _continue,
+    "UpdateContactMediaStreamingBehavior": _continue,
+    "UpdateContactTextToSpeechVoice": _continue,
+    "UpdateContactRecordingAndAnalyticsBehavior": _continue,
 }
 SUPPORTED_ACTION_TYPES = frozenset(_STEPS)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -284,3 +286,181 @@ def test_routing_priority_must_be_static() -> None:
     )
     with pytest.raises(FlowError, match="static integer"):
         run(dynamic)
+
+
+# -- the action types real flows use ----------------------------------------------------------
+
+REAL = Path(__file__).resolve().parents[2].parent / "shared" / "real-flows" / "outbound-call"
+
+
+def test_loop_continues_then_is_done_and_starts_over() -> None:
+    document = flow(
+        act(
+            "loop",
+            "Loop",
+            {"LoopCount": "2"},
+            conditions=[("Equals", "ContinueLooping", "again"), ("Equals", "DoneLooping", "done")],
+        ),
+        act("again", "MessageParticipant", {"Text": "again"}, "loop"),
+        act("done", "MessageParticipant", {"Text": "done"}, "end"),
+        END,
+    )
+    assert run(document).prompts() == ["again", "again", "done"]
+
+
+def test_wait_completes() -> None:
+    document = flow(
+        act(
+            "wait",
+            "Wait",
+            {"TimeoutSeconds": "30"},
+            "one",
+            conditions=[("Equals", "WaitCompleted", "one")],
+        ),
+        *BRANCHES,
+        END,
+    )
+    result = run(document)
+    assert result.prompts() == ["one"] and result.events[0].text == "waits 30 s"
+
+
+def test_metrics_come_from_the_scenario() -> None:
+    check = flow(
+        act("queue", "UpdateContactTargetQueue", {"QueueId": "{{queue:billing}}"}, "check"),
+        act(
+            "check",
+            "CheckMetricData",
+            {"MetricType": "NumberOfContactsInQueue"},
+            "one",
+            conditions=[("NumberGreaterThan", "5", "other")],
+            errors=[("NoMatchingCondition", "one"), ("NoMatchingError", "silent")],
+        ),
+        *BRANCHES,
+        END,
+    )
+    busy = Scenario(queue_metrics={"billing": {"CONTACTS_IN_QUEUE": 9}})
+    quiet = Scenario(queue_metrics={"billing": {"CONTACTS_IN_QUEUE": 1}})
+    assert run(check, scenario=busy).prompts() == ["other"]
+    assert run(check, scenario=quiet).prompts() == ["one"]
+    assert run(check).prompts() == ["silent"]  # no metrics for the queue: the error branch
+    get = flow(
+        act("queue", "UpdateContactTargetQueue", {"QueueId": "{{queue:billing}}"}, "get"),
+        act("get", "GetMetricData", {}, "say", errors=[("NoMatchingError", "silent")]),
+        act("say", "MessageParticipant", {"Text": "$.Metrics.Queue.Size waiting"}, "end"),
+        *BRANCHES,
+        END,
+    )
+    assert run(get, scenario=busy).prompts() == ["9 waiting"]
+
+
+def lex_block(**params: Any) -> dict[str, Any]:
+    return act(
+        "bot",
+        "ConnectParticipantWithLexBot",
+        {"Text": "How can I help?", "LexV2Bot": {"AliasArn": "$.Attributes.BOT"}, **params},
+        conditions=[("Equals", "Sales", "one")],
+        errors=[
+            ("NoMatchingCondition", "other"),
+            ("InputTimeLimitExceeded", "silent"),
+            ("NoMatchingError", "other"),
+        ],
+    )
+
+
+@pytest.mark.parametrize(
+    ("said", "prompt"),
+    [
+        ("I want to buy", "one"),
+        ("intent:Sales", "one"),
+        ("weather?", "other"),
+        ("timeout", "silent"),
+    ],
+)
+def test_lex_maps_scripted_utterances_to_intents(said, prompt) -> None:
+    scenario = Scenario(lex_intents={"i want to buy": "Sales"})
+    result = run(flow(lex_block(), *BRANCHES, END), caller=Caller("+1", (said,)), scenario=scenario)
+    assert result.prompts()[-1] == prompt
+
+
+def test_third_party_transfer() -> None:
+    document = flow(
+        act(
+            "xfer",
+            "TransferParticipantToThirdParty",
+            {"ThirdPartyPhoneNumber": "+14155550100"},
+            "one",
+            errors=[("CallFailed", "other")],
+        ),
+        *BRANCHES,
+        END,
+    )
+    assert run(document).events[-1].text == "transferred to third party"
+    assert run(document, scenario=Scenario(third_party_answers=False)).prompts() == ["other"]
+
+
+def test_iterative_messages_and_flow_attributes() -> None:
+    document = flow(
+        act("attrs", "UpdateFlowAttributes", {"FlowAttributes": {"who": {"Value": "us"}}}, "play"),
+        act(
+            "play",
+            "MessageParticipantIteratively",
+            {"Messages": [{"Text": "hold on, $.FlowAttributes.who"}, {"PromptId": "p-1"}]},
+        ),
+    )
+    assert run(document).prompts() == ["hold on, us", "[audio prompt p-1]"]
+
+
+def test_transfer_to_flow_and_modules_across_files() -> None:
+    module = flow(
+        act("m1", "MessageParticipant", {"Text": "in module"}, "m2"),
+        act("m2", "EndFlowModuleExecution"),
+    )
+    module = replace(module, name="greeting-module")
+    other = replace(
+        flow(act("o1", "MessageParticipant", {"Text": "other flow"}, "end"), END), name="other"
+    )
+    main = flow(
+        act("mod", "InvokeFlowModule", {"FlowModuleId": "{{module:greeting-module}}"}, "after"),
+        act("after", "MessageParticipant", {"Text": "back"}, "xfer"),
+        act(
+            "xfer",
+            "TransferToFlow",
+            {"ContactFlowId": "arn:aws:connect:r:1:instance/i/contact-flow/other"},
+        ),
+    )
+    result = run(main, scenario=Scenario(flows={"greeting-module": module, "other": other}))
+    assert result.prompts() == ["in module", "back", "other flow"]
+    assert ("greeting-module", "m1") in result.steps and ("other", "o1") in result.steps
+    with pytest.raises(FlowError, match="names no flow"):
+        run(main)
+
+
+def test_the_real_outbound_flow_runs_with_its_modules() -> None:
+    from chalicelib.flowlang.loader import read_text
+
+    modules = {
+        name: read_text((REAL / f"{name}.json").read_text(), name).flow
+        for name in (
+            "InitModule",
+            "GetCustomerNameModule",
+            "GetCustomerResponseModule",
+            "ErrorModule",
+        )
+    }
+    main = read_text((REAL / "OutboundCallFlow.json").read_text()).flow
+    lambda_arn = "arn:aws:lambda:us-east-1:111122223333:function:"
+    attributes = {
+        "INIT_MODULE_ID": "InitModule",
+        "GET_CUST_NAME_MODULE_ID": "GetCustomerNameModule",
+        "CUST_RESPONSE_MODULE_ID": "GetCustomerResponseModule",
+        "ERROR_HANDLING_MODULE_ID": "ErrorModule",
+        "UPDATE_LAMBDA_ARN": lambda_arn + "update",
+        "TRIGGER_RECORDING_LAMBDA_ARN": lambda_arn + "rec",
+    }
+    scenario = Scenario(flows=modules, lambda_responses={"update": {"status": "ok"}, "rec": {}})
+    result = Simulator(main, {}, scenario).run(
+        Caller("+14155550101", ("timeout",), attributes=attributes)
+    )
+    flows_visited = {name for name, _ in result.steps}
+    assert {"InitFlowModule", "getCustNameFlowModule", "Outbound Call Flow"} <= flows_visited
+    assert result.outcome is Outcome.DISCONNECTED
