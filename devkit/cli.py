@@ -235,6 +235,33 @@ def graph(
     click.echo(draw(document.flow, path), nl=False)
 
 
+@flows.command("test")
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--flows-dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=FLOWS_DIR,
+    show_default=True,
+    help="Where the flows under test live.",
+)
+@click.option("--format", "output", type=click.Choice(["text", "json"]), default="text")
+def test_flows(paths: tuple[Path, ...], flows_dir: Path, output: str) -> None:
+    """Run Connect testing-language cases (default: flows/tests/) offline, with coverage.
+
+    Exit status 1 if a case fails or a flow's coverage is under the thresholds in
+    pyproject.toml ([tool.switchboard.flow-tests]).
+    """
+    from devkit.flowtests import as_json, load_tests, run_tests, summary, thresholds
+
+    tests = load_tests(list(paths) or [FLOWS_DIR / "tests"])
+    reports, coverage = run_tests(tests, flows_dir)
+    lines, ok = summary(reports, coverage, thresholds())
+    click.echo(
+        json.dumps(as_json(reports, coverage), indent=2) if output == "json" else "\n".join(lines)
+    )
+    sys.exit(0 if ok else 1)
+
+
 @main.group()
 def rules() -> None:
     """Routing rules (chalicelib/ivr/routing_rules.json)."""

@@ -35,6 +35,7 @@ class ScriptedCall:
     loads: dict[str, QueueLoadScript] = field(default_factory=dict)
     connect_failure: str = ""  # e.g. "ThrottlingException"
     contact_id: str = ""
+    attributes: dict[str, str] = field(default_factory=dict)
 
 
 class Switchboard:
@@ -66,8 +67,8 @@ class Switchboard:
 
         return invoke
 
-    def play(self, call: ScriptedCall) -> Any:
-        from chalicelib.flowlang.simulator import Caller, Simulator
+    def _stage(self, call: ScriptedCall) -> Any:
+        from chalicelib.flowlang.simulator import Caller
         from devkit.connect_sim import QueueState
 
         self._count += 1
@@ -78,8 +79,35 @@ class Switchboard:
         }
         self.connect.fail_with = call.connect_failure
         contact_id = call.contact_id or f"c0ffee00-0000-4000-8000-{self._count:012d}"
-        caller = Caller(number=call.number, inputs=call.inputs, contact_id=contact_id)
-        return Simulator(self.flow, self.hooks(), self.scenario).run(caller)
+        return Caller(
+            number=call.number,
+            inputs=call.inputs,
+            contact_id=contact_id,
+            attributes=dict(call.attributes),
+        )
+
+    def play(
+        self, call: ScriptedCall, flow: Any = None, scenario: Any = None, director: Any = None
+    ) -> Any:
+        """Play one call; `flow`, `scenario` and `director` default to this switchboard's."""
+        from chalicelib.flowlang.simulator import Simulator
+
+        caller = self._stage(call)
+        simulator = Simulator(flow or self.flow, self.hooks(), scenario or self.scenario)
+        return simulator.run(caller, director)
+
+    def reset_data(self, pin_cost: int) -> None:
+        """Empty every table and seed the sample data again: each test starts the same."""
+        import boto3
+
+        from devkit.seed import seed
+
+        for table in boto3.resource("dynamodb", region_name="us-east-1").tables.all():
+            keys = [k["AttributeName"] for k in table.key_schema]
+            with table.batch_writer() as batch:
+                for item in table.scan()["Items"]:
+                    batch.delete_item(Key={k: item[k] for k in keys})
+        seed(self.clock.now(), pin_cost)
 
 
 def _env(name: str) -> str:

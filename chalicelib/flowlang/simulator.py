@@ -13,9 +13,9 @@ import json
 import re
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
-from typing import Any
+from typing import Any, Protocol
 
 from chalicelib.flowlang.model import Action, Flow, FlowError
 
@@ -87,6 +87,7 @@ class Scenario:
 class CallResult:
     path: list[str] = field(default_factory=list)
     steps: list[tuple[str, str]] = field(default_factory=list)  # (flow name, action id)
+    edges: set[tuple[str, str, str]] = field(default_factory=set)  # (flow, from, to)
     events: list[Event] = field(default_factory=list)
     attributes: dict[str, str] = field(default_factory=dict)
     outcome: Outcome | None = None
@@ -104,7 +105,6 @@ class CallResult:
 class _Contact:
     caller: Caller
     scenario: Scenario
-    inputs: list[str]
     result: CallResult
     flow: Flow
     external: dict[str, str] = field(default_factory=dict)
@@ -116,6 +116,10 @@ class _Contact:
     metrics: dict[str, Any] = field(default_factory=dict)
     loops: dict[tuple[str, str], int] = field(default_factory=dict)
     modules: list[tuple[Flow, str]] = field(default_factory=list)  # (caller flow, return to)
+    director: Director = field(default_factory=lambda: ScriptedCaller(()))
+
+    def observe(self, kind: str, action: Action | None, **properties: Any) -> None:
+        self.director.observe(kind, action, properties, self.lookup)
 
     def lookup(self, path: str) -> str:
         parts = path.split(".")[1:]
@@ -145,6 +149,57 @@ class _Contact:
 
 
 Step = Callable[["Simulator", Action, _Contact], str]
+HANG_UP = "__hang_up__"
+
+
+class EndSimulation(Exception):
+    """Raised by a director to stop the call (a test's EndTest, a caller hanging up)."""
+
+
+@dataclass(frozen=True)
+class Mock:
+    """What a test substitutes for a flow action: a result, an error, or another resource."""
+
+    kind: str  # "result", "error" or "substitute"
+    value: Any = None
+
+
+class Director(Protocol):
+    """Who drives the call: plays the caller and watches what the system does."""
+
+    def observe(
+        self,
+        kind: str,
+        action: Action | None,
+        properties: Mapping[str, Any],
+        lookup: Callable[[str], str],
+    ) -> None: ...
+
+    def next_input(self, action: Action) -> str: ...
+
+    def override(self, action: Action, resolve: Callable[[Any], str]) -> Mock | None: ...
+
+
+class ScriptedCaller:
+    """The plain director: the caller's scripted inputs, in order; no mocks."""
+
+    def __init__(self, inputs: Sequence[str]) -> None:
+        self._inputs = list(inputs)
+
+    def observe(
+        self,
+        kind: str,
+        action: Action | None,
+        properties: Mapping[str, Any],
+        lookup: Callable[[str], str],
+    ) -> None:
+        return None
+
+    def next_input(self, action: Action) -> str:
+        return self._inputs.pop(0) if self._inputs else "timeout"
+
+    def override(self, action: Action, resolve: Callable[[Any], str]) -> Mock | None:
+        return None
 
 
 class Simulator:
@@ -160,20 +215,45 @@ class Simulator:
         self.scenario = scenario or Scenario()
         self.monotonic = monotonic
 
-    def run(self, caller: Caller) -> CallResult:
-        contact = _Contact(caller, self.scenario, list(caller.inputs), CallResult(), self.flow)
+    def run(self, caller: Caller, director: Director | None = None) -> CallResult:
+        contact = _Contact(
+            caller,
+            self.scenario,
+            CallResult(),
+            self.flow,
+            director=director or ScriptedCaller(caller.inputs),
+        )
         contact.result.attributes.update(caller.attributes)
+        try:
+            contact.observe("TestInitiated", None)
+            self._walk(contact)
+        except EndSimulation as stop:
+            contact.result.outcome = contact.result.outcome or Outcome.ENDED
+            contact.result.events.append(Event("end", "", str(stop) or "ended"))
+        contact.director.observe("TestCompleted", None, {}, contact.lookup)
+        return contact.result
+
+    def _walk(self, contact: _Contact) -> None:
         current = self.flow.start_action
         for _ in range(MAX_STEPS):
             if not current:
-                return contact.result
-            action = contact.flow.action(current)
+                return
+            flow = contact.flow
+            action = flow.action(current)
             contact.result.path.append(action.identifier)
-            contact.result.steps.append((contact.flow.name, action.identifier))
+            contact.result.steps.append((flow.name, action.identifier))
             step = _STEPS.get(action.type)
             if step is None:
                 raise UnsupportedActionError(action)
+            contact.observe(
+                "FlowActionStarted",
+                action,
+                ActionType=action.type,
+                ActionParameters=action.parameters,
+            )
             current = step(self, action, contact)
+            if current and contact.flow is flow:
+                contact.result.edges.add((flow.name, action.identifier, current))
         raise FlowError(f"the call did not finish within {MAX_STEPS} actions (a loop?)")
 
     # -- Lambda --------------------------------------------------------------------------------
@@ -234,13 +314,22 @@ def _prompt_text(action: Action, contact: _Contact) -> str:
     return ""
 
 
+def _say(action: Action, contact: _Contact, text: str, spec: Mapping[str, Any]) -> None:
+    contact.result.events.append(Event("prompt", action.identifier, text))
+    heard = {k: contact.resolve(spec[k]) for k in ("Text", "SSML", "PromptId") if k in spec}
+    contact.observe("MessageReceived", action, **heard)
+
+
 def _message(sim: Simulator, action: Action, contact: _Contact) -> str:
-    contact.result.events.append(Event("prompt", action.identifier, _prompt_text(action, contact)))
+    _say(action, contact, _prompt_text(action, contact), action.parameters)
     return action.next_action
 
 
 def _take_input(action: Action, contact: _Contact, stored: bool) -> str:
-    pressed = contact.inputs.pop(0) if contact.inputs else "timeout"
+    pressed = contact.director.next_input(action)
+    if pressed == HANG_UP:
+        contact.result.outcome = Outcome.DISCONNECTED
+        raise EndSimulation("the caller hung up")
     # Stored input is often a secret (a PIN, a card number): the event says so, so that
     # transcripts can hide it.
     detail = {"stored": "true"} if stored else {}
@@ -334,6 +423,11 @@ def _set_queue(sim: Simulator, action: Action, contact: _Contact) -> str:
 
 
 def _transfer_to_queue(sim: Simulator, action: Action, contact: _Contact) -> str:
+    mock = contact.director.override(action, contact.resolve)
+    if mock is not None and mock.kind == "error":
+        return action.error_target(str(mock.value))
+    if mock is not None and mock.kind == "substitute":
+        contact.target_queue = _queue_name(contact, str(mock.value))
     if not contact.target_queue:
         return action.error_target("NoMatchingError")
     if contact.target_queue in contact.scenario.queues_at_capacity:
@@ -361,11 +455,23 @@ def _continue(sim: Simulator, action: Action, contact: _Contact) -> str:
     return action.next_action
 
 
-def _check_hours(sim: Simulator, action: Action, contact: _Contact) -> str:
+def _hours_verdict(action: Action, contact: _Contact) -> bool | None:
+    mock = contact.director.override(action, contact.resolve)
     hours = contact.resolve(action.parameters.get("HoursOfOperationId", ""))
-    if hours not in contact.scenario.hours_open:
+    if mock is not None and mock.kind == "result":
+        return str(mock.value) == "InHours"
+    if mock is not None and mock.kind == "error":
+        return None
+    if mock is not None:
+        hours = str(mock.value)
+    return contact.scenario.hours_open.get(hours)
+
+
+def _check_hours(sim: Simulator, action: Action, contact: _Contact) -> str:
+    is_open = _hours_verdict(action, contact)
+    if is_open is None:
         return action.error_target("NoMatchingError")
-    verdict = "True" if contact.scenario.hours_open[hours] else "False"
+    verdict = "True" if is_open else "False"
     for condition in action.conditions:
         if verdict in condition.operands:
             return condition.next_action
@@ -468,6 +574,9 @@ def _get_metrics(sim: Simulator, action: Action, contact: _Contact) -> str:
 def _lex(sim: Simulator, action: Action, contact: _Contact) -> str:
     _message(sim, action, contact)
     said = _take_input(action, contact, stored=False)
+    mock = contact.director.override(action, contact.resolve)
+    if mock is not None and mock.kind == "error":
+        return action.error_target("NoMatchingError")
     if said == "timeout":
         return action.error_target("InputTimeLimitExceeded")
     intent = (
@@ -475,6 +584,8 @@ def _lex(sim: Simulator, action: Action, contact: _Contact) -> str:
         if said.startswith("intent:")
         else contact.scenario.lex_intents.get(said.strip().lower(), "")
     )
+    if mock is not None and mock.kind == "result":
+        intent = str(dict(mock.value or {}).get("IntentName", intent))
     contact.lex = {"IntentName": intent, "Slots": {}, "InputTranscript": said}
     for condition in action.conditions:
         if intent and intent in condition.operands:
@@ -547,7 +658,24 @@ def _end_module(sim: Simulator, action: Action, contact: _Contact) -> str:
     return return_to
 
 
+def _mocked_lambda(action: Action, contact: _Contact, mock: Mock) -> str:
+    if mock.kind == "error":
+        contact.result.events.append(Event("error", action.identifier, f"mocked {mock.value}"))
+        return action.error_target("NoMatchingError")
+    answer = {str(k): str(v) for k, v in dict(mock.value or {}).items()}
+    contact.result.events.append(Event("lambda", action.identifier, "mocked", answer))
+    contact.external = answer
+    return action.next_action
+
+
 def _invoke_lambda(sim: Simulator, action: Action, contact: _Contact) -> str:
+    mock = contact.director.override(action, contact.resolve)
+    if mock is not None and mock.kind != "substitute":
+        return _mocked_lambda(action, contact, mock)
+    if mock is not None:
+        action = replace(
+            action, parameters={**action.parameters, "LambdaFunctionARN": str(mock.value)}
+        )
     name, function = sim.function_for(action, contact)
     event = sim.lambda_event(action, contact)
     limit = float(action.parameters.get("InvocationTimeLimitSeconds", 8))
