@@ -37,6 +37,8 @@ class Observation:
 
 @dataclass(frozen=True)
 class TestCase:
+    __test__ = False  # not a pytest class
+
     name: str
     flow: str  # the entry flow: a name, file stem or placeholder
     caller: str
@@ -162,6 +164,8 @@ class ObservationResult:
 
 @dataclass
 class TestReport:
+    __test__ = False
+
     test: TestCase
     results: dict[str, ObservationResult]
     waiting_for: list[str] = field(default_factory=list)
@@ -180,6 +184,8 @@ class TestReport:
 
 class TestRunner:
     """Plays a test case as the simulator's director."""
+
+    __test__ = False
 
     def __init__(self, test: TestCase) -> None:
         self.test = test
