@@ -262,6 +262,76 @@ def test_flows(paths: tuple[Path, ...], flows_dir: Path, output: str) -> None:
     sys.exit(0 if ok else 1)
 
 
+def _deployer(stage: str, flows_dir: Path) -> Any:
+    import boto3
+
+    from devkit.catalogue import hook_catalogue
+    from devkit.deploy import Deployer
+
+    return Deployer(boto3.client("connect"), stage, flows_dir, hook_catalogue(stage))
+
+
+@flows.command()
+@click.option("--stage", required=True, help="Chalice stage: its Lambdas and Connect instance.")
+@click.option(
+    "--flows-dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=FLOWS_DIR,
+    show_default=True,
+)
+@click.option("--dry-run", is_flag=True, help="Print what would change; change nothing.")
+def deploy(stage: str, flows_dir: Path, dry_run: bool) -> None:
+    """Resolve placeholders for STAGE and create or update every flow by name."""
+    from devkit.deploy import DeployError
+
+    deployer = _deployer(stage, flows_dir)
+    try:
+        plan = deployer.plan()[0] if dry_run else deployer.apply()
+    except DeployError as error:
+        click.echo("\n".join(["deploy refused:", *error.problems]), err=True)
+        sys.exit(1)
+    click.echo("\n".join(plan.lines()))
+
+
+@flows.command()
+@click.option("--stage", required=True)
+@click.option(
+    "--name",
+    "names",
+    multiple=True,
+    help="Flow or module name (repeatable); default: every flow already in the output folder.",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=FLOWS_DIR,
+    show_default=True,
+)
+def export(stage: str, names: tuple[str, ...], out_dir: Path) -> None:
+    """Pull flows from STAGE's instance, ARNs turned back into placeholders."""
+    from devkit.deploy import DeployError
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        written = _deployer(stage, out_dir).export(list(names) or None, out_dir)
+    except DeployError as error:
+        click.echo("\n".join(error.problems), err=True)
+        sys.exit(1)
+    click.echo("\n".join(f"wrote {path}" for path in written))
+
+
+@flows.command()
+@click.argument("old", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("new", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def diff(old: Path, new: Path) -> None:
+    """What changed between two versions of a flow: actions added, removed, changed."""
+    from chalicelib.flowlang.diff import diff_flows
+
+    changes = diff_flows(_read(old).flow, _read(new).flow)
+    click.echo("\n".join(str(c) for c in changes) if changes else "no changes")
+
+
 @main.group()
 def rules() -> None:
     """Routing rules (chalicelib/ivr/routing_rules.json)."""

@@ -17,11 +17,11 @@ from typing import Any
 from chalicelib.flowlang import catalogue as cat
 from chalicelib.flowlang.loader import FlowDocument
 from chalicelib.flowlang.model import Action, Flow
+from chalicelib.flowlang.placeholders import KINDS
 
 _EXTERNAL = re.compile(r"\$\.External\.([A-Za-z0-9_-]+)")
 _OUR_LAMBDA = re.compile(r"^\{\{lambda:([A-Za-z0-9_-]*)\}\}$")
 _OUR_PLACEHOLDER = re.compile(r"\{\{([a-z]+):([A-Za-z0-9_-]*)\}\}")
-_PLACEHOLDER_KINDS = {"lambda", "queue", "flow", "module", "prompt", "hours", "lex", "agent"}
 _ARN = re.compile(r"^arn:aws[a-z-]*:[a-z0-9-]+:")
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
 # Templating done by other tools before upload: ${...}, {{...}} that are not ours.
@@ -283,7 +283,7 @@ def _reference_problem(value: Any) -> str:
     if not isinstance(value, str) or not value.strip():
         return "is empty"
     for kind, name in _OUR_PLACEHOLDER.findall(value):
-        if kind not in _PLACEHOLDER_KINDS or not name:
+        if kind not in KINDS or not name:
             return f"has an unresolvable placeholder {{{{{kind}:{name}}}}}"
     usable = (
         _ARN.match(value)
