@@ -7,7 +7,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import cold_import, hook_latency
+from bench import cold_import, flow_toolkit, hook_latency
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
 
@@ -15,6 +15,8 @@ RESULTS = Path(__file__).with_name("RESULTS.md")
 def main() -> int:
     hook = hook_latency.measure()
     cold = cold_import.measure()
+    check = flow_toolkit.measure_validation()
+    play = flow_toolkit.measure_simulation()
     lines = [
         "# Benchmark results",
         "",
@@ -32,6 +34,14 @@ def main() -> int:
         f"| cold `import app` (median of {cold['samples']}) | {cold['app_ms']:.0f} ms "
         f"| {cold['boto3_client_ms']:.0f} ms (`import boto3` + one DynamoDB client) "
         f"| {cold['ratio']:.2f}x | ≤ 1.5x |",
+        f"| validate all {check['files']} real flows ({check['actions']} actions; best of "
+        f"{flow_toolkit.ROUNDS}) | {check['seconds'] * 1000:.1f} ms "
+        f"({check['actions_per_s']:,.0f} actions/s) | {check['parse_seconds'] * 1000:.2f} ms "
+        f"(`json.loads` of the same files) | {check['ratio']:.1f}x | < 500 ms total |",
+        f"| simulate the real outbound flow with its modules ({play['actions_per_call']:.0f} "
+        f"actions a call) | {play['actions_per_s']:,.0f} actions/s | "
+        f"{play['walk_actions_per_s']:,.0f} actions/s (bare walk of the same path) "
+        f"| {play['ratio']:.1f}x | ≥ 5,000 actions/s |",
         "",
         "Heaviest modules in `import app` (self time, `python -X importtime`):",
         "",

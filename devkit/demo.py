@@ -7,7 +7,6 @@ from __future__ import annotations
 import logging
 import sys
 import time
-import warnings
 
 from rich.console import Console
 from rich.table import Table
@@ -84,7 +83,6 @@ def print_transcript(number: int, call: ScriptedCall, result: object) -> None:
 
 
 def main() -> int:
-    warnings.filterwarnings("ignore", message="No application metrics to publish")
     logging.disable(logging.WARNING)  # hooks log their fallbacks; the transcript shows them
     started = time.monotonic()
     summary = Table(title="Summary of the morning")

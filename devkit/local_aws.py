@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -29,6 +30,8 @@ def stage_environment(stage: str = "dev") -> dict[str, str]:
 
 def use_local_environment(stage: str = "dev") -> None:
     """Point boto3 and Powertools at a fake, offline AWS. Call before importing `app`."""
+    # Offline, metrics are disabled, and Powertools warns on every empty flush.
+    warnings.filterwarnings("ignore", message="No application metrics to publish")
     os.environ.update(stage_environment(stage))
     os.environ.update(
         {

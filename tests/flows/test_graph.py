@@ -49,3 +49,8 @@ def test_dot_is_balanced_and_complete() -> None:
     assert len(re.findall(r"^  a\d+ \[label=", text, re.M)) == len(INBOUND.actions)
     assert len(re.findall(r"^  a\d+ -> a\d+", text, re.M)) == edge_count(INBOUND)
     assert "style=dashed" in text and "penwidth=3" in text
+
+
+def test_the_drawing_in_the_docs_is_current() -> None:
+    doc = (ROOT / "docs" / "flows" / "inbound-main.md").read_text()
+    assert to_mermaid(INBOUND) in doc, "run: switchboard flows graph flows/inbound-main.json"

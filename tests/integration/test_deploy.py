@@ -244,6 +244,9 @@ def test_export_then_deploy_to_the_same_stage_is_a_no_op(connect, flows_dir, tmp
     assert deployer(client, out).apply().unchanged == ["inbound-main"]
 
 
+PROD_ROUTE = "arn:aws:lambda:eu-west-1:1:function:switchboard-prod-route_call"
+
+
 def test_lambda_arns_come_from_chalices_deployed_record(tmp_path) -> None:
     (tmp_path / "deployed").mkdir()
     (tmp_path / "deployed" / "prod.json").write_text(
@@ -254,7 +257,7 @@ def test_lambda_arns_come_from_chalices_deployed_record(tmp_path) -> None:
                     {
                         "name": "route_call",
                         "resource_type": "lambda_function",
-                        "lambda_arn": "arn:aws:lambda:eu-west-1:1:function:switchboard-prod-route_call",
+                        "lambda_arn": PROD_ROUTE,
                     },
                     {
                         "name": "api_handler_role",
@@ -265,7 +268,5 @@ def test_lambda_arns_come_from_chalices_deployed_record(tmp_path) -> None:
             }
         )
     )
-    assert deployed_lambdas("prod", tmp_path) == {
-        "route_call": "arn:aws:lambda:eu-west-1:1:function:switchboard-prod-route_call"
-    }
+    assert deployed_lambdas("prod", tmp_path) == {"route_call": PROD_ROUTE}
     assert deployed_lambdas("dev", tmp_path) == {}
