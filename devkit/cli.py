@@ -20,6 +20,7 @@ import click
 from devkit.local_aws import ROOT
 
 FLOWS_DIR = ROOT / "flows"
+DEFAULT_CALLER = "+14155550101"
 
 
 @click.group()
@@ -106,32 +107,36 @@ def _loads(specs: tuple[str, ...]) -> dict[str, Any]:
 
 def _play(
     flow: Path,
-    caller: str,
+    caller: str | None,
     dtmf: str,
     at: datetime | None,
     load: tuple[str, ...],
     connect_failure: str,
+    scenario: Path | None = None,
 ) -> Any:
     from devkit.harness import ScriptedCall, local_switchboard
+    from devkit.scenario import ScenarioFile, load_scenario
 
+    world = load_scenario(scenario) if scenario else ScenarioFile()
+    number = caller if caller is not None else world.caller
     call = ScriptedCall(
-        f"{flow.name}",
-        caller or None,
-        at or datetime.now(UTC),
-        _inputs(dtmf),
+        flow.name,
+        (DEFAULT_CALLER if number is None else number) or None,
+        at or world.at or datetime.now(UTC),
+        _inputs(dtmf) or world.inputs,
         loads=_loads(load),
         connect_failure=connect_failure,
+        attributes=dict(world.attributes),
     )
     with local_switchboard(flow) as switchboard:
-        return call, switchboard.play(call)
+        return call, switchboard.play(call, scenario=world.apply(switchboard.scenario))
 
 
 _CALL_OPTIONS = [
     click.option(
         "--caller",
-        default="+14155550101",
-        show_default=True,
-        help="The caller's number ('' for a withheld number).",
+        default=None,
+        help=f"The caller's number ('' for withheld); default {DEFAULT_CALLER}.",
     ),
     click.option("--dtmf", default="", help="Keys pressed at each prompt, e.g. 3,2468#,timeout"),
     click.option(
@@ -148,6 +153,12 @@ _CALL_OPTIONS = [
         "--connect-failure",
         default="",
         help="Make Connect's metrics API fail with this error code, e.g. ThrottlingException.",
+    ),
+    click.option(
+        "--scenario",
+        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        help="A scenario file: other flows and modules, hours, queue metrics, Lex and "
+        "Lambdas we do not own (see devkit/scenario.py).",
     ),
 ]
 
@@ -168,17 +179,23 @@ def _utc(at: datetime | None) -> datetime | None:
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def simulate(
     flow: Path,
-    caller: str,
+    caller: str | None,
     dtmf: str,
     at: datetime | None,
     load: tuple[str, ...],
     connect_failure: str,
+    scenario: Path | None,
     as_json: bool,
 ) -> None:
     """Play one call through FLOW with our real hooks on an embedded local AWS."""
+    from chalicelib.flowlang.model import FlowError
     from devkit.demo import print_transcript
 
-    call, result = _play(flow, caller, dtmf, _utc(at), load, connect_failure)
+    try:
+        call, result = _play(flow, caller, dtmf, _utc(at), load, connect_failure, scenario)
+    except FlowError as error:
+        click.echo(f"simulation stopped: {error}", err=True)
+        sys.exit(1)
     if as_json:
         click.echo(
             json.dumps(
@@ -218,11 +235,12 @@ def graph(
     flow: Path,
     output: str,
     highlight: bool,
-    caller: str,
+    caller: str | None,
     dtmf: str,
     at: datetime | None,
     load: tuple[str, ...],
     connect_failure: str,
+    scenario: Path | None,
 ) -> None:
     """Draw FLOW as Mermaid or Graphviz DOT, error branches dashed."""
     from chalicelib.flowlang.graph import to_dot, to_mermaid
@@ -230,7 +248,7 @@ def graph(
     document = _read(flow)
     path: list[str] = []
     if highlight:
-        path = _play(flow, caller, dtmf, _utc(at), load, connect_failure)[1].path
+        path = _play(flow, caller, dtmf, _utc(at), load, connect_failure, scenario)[1].path
     draw = to_mermaid if output == "mermaid" else to_dot
     click.echo(draw(document.flow, path), nl=False)
 

@@ -5,10 +5,12 @@ on an embedded local AWS (moto). No AWS account needed.
 from __future__ import annotations
 
 import logging
+import re
 import sys
 import time
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from devkit.calls import EASTERN, MORNING
@@ -24,6 +26,8 @@ _STYLE = {
     "callback": ("↩ ", "green"),
     "error": ("! ", "red"),
     "end": ("■ ", "bold"),
+    "flow": ("↳ ", "blue"),
+    "wait": ("… ", "dim"),
 }
 # What a reader wants to see of each hook's answer.
 _HOOK_KEYS = {
@@ -56,9 +60,13 @@ def _describe(event: object) -> str:
     if kind == "input":
         if text == "timeout":
             return "(silence)"
+        if event.detail.get("spoken"):  # type: ignore[attr-defined]
+            return f"caller says “{text}”"
         if event.detail.get("stored"):  # type: ignore[attr-defined]
             return f"caller keys in {'•' * len(text.rstrip('#'))} #"
         return f"caller presses {text}"
+    if kind == "prompt":
+        return " ".join(re.sub(r"<[^>]+>", " ", text).split())  # SSML read as speech
     if kind == "queue":
         return f"working queue: {text}"
     if kind == "callback":
@@ -74,12 +82,12 @@ def _describe(event: object) -> str:
 def print_transcript(number: int, call: ScriptedCall, result: object) -> None:
     when = call.at.astimezone(EASTERN).strftime("%a %d %b %H:%M ET")
     caller = call.number or "withheld number"
-    console.rule(f"[bold]Call {number}: {call.title}[/]  ({when}, {caller[:5]}…)")
+    console.rule(f"[bold]Call {number}: {escape(call.title)}[/]  ({when}, {caller[:5]}…)")
     for event in result.events:  # type: ignore[attr-defined]
         if event.kind == "attributes":
             continue
-        icon, style = _STYLE.get(event.kind, ("  ", ""))
-        console.print(f"  {icon} [{style}]{_describe(event)}[/]")
+        icon, style = _STYLE.get(event.kind, ("  ", "default"))
+        console.print(f"  {icon} [{style}]{escape(_describe(event))}[/]")
 
 
 def main() -> int:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -93,7 +93,8 @@ class Switchboard:
         from chalicelib.flowlang.simulator import Simulator
 
         caller = self._stage(call)
-        simulator = Simulator(flow or self.flow, self.hooks(), scenario or self.scenario)
+        scenario = replace(scenario or self.scenario, now=call.at.astimezone(UTC))
+        simulator = Simulator(flow or self.flow, self.hooks(), scenario)
         return simulator.run(caller, director)
 
     def reset_data(self, pin_cost: int) -> None:

@@ -14,10 +14,12 @@ import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from enum import Enum
 from typing import Any, Protocol
 
 from chalicelib.flowlang.model import Action, Flow, FlowError
+from chalicelib.platform.hours import Hours
 
 MAX_STEPS = 500
 MAX_ATTRIBUTE_BYTES = 32 * 1024
@@ -75,7 +77,8 @@ class Scenario:
     system_number: str = "+18005550100"
     queue_ids: Mapping[str, str] = field(default_factory=dict)
     queues_at_capacity: frozenset[str] = frozenset()
-    hours_open: Mapping[str, bool] = field(default_factory=dict)
+    hours_open: Mapping[str, bool | Hours] = field(default_factory=dict)  # by id, ARN or name
+    now: datetime | None = None  # when the call happens, for calendars
     queue_metrics: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
     flows: Mapping[str, Flow] = field(default_factory=dict)  # by id, ARN, name or placeholder
     lex_intents: Mapping[str, str] = field(default_factory=dict)  # utterance -> intent
@@ -325,7 +328,7 @@ def _message(sim: Simulator, action: Action, contact: _Contact) -> str:
     return action.next_action
 
 
-def _take_input(action: Action, contact: _Contact, stored: bool) -> str:
+def _take_input(action: Action, contact: _Contact, stored: bool, spoken: bool = False) -> str:
     pressed = contact.director.next_input(action)
     if pressed == HANG_UP:
         contact.result.outcome = Outcome.DISCONNECTED
@@ -333,6 +336,8 @@ def _take_input(action: Action, contact: _Contact, stored: bool) -> str:
     # Stored input is often a secret (a PIN, a card number): the event says so, so that
     # transcripts can hide it.
     detail = {"stored": "true"} if stored else {}
+    if spoken:
+        detail["spoken"] = "true"
     contact.result.events.append(Event("input", action.identifier, pressed, detail))
     return pressed
 
@@ -464,7 +469,13 @@ def _hours_verdict(action: Action, contact: _Contact) -> bool | None:
         return None
     if mock is not None:
         hours = str(mock.value)
-    return contact.scenario.hours_open.get(hours)
+    calendars = contact.scenario.hours_open
+    match = re.search(r"\{\{hours:([^}]+)\}\}", hours)
+    candidates = [hours, hours.rsplit("/", 1)[-1], match.group(1) if match else ""]
+    found = next((calendars[c] for c in candidates if c in calendars), None)
+    if isinstance(found, Hours):
+        return found.is_open(contact.scenario.now or datetime.now(UTC))
+    return found
 
 
 def _check_hours(sim: Simulator, action: Action, contact: _Contact) -> str:
@@ -573,7 +584,7 @@ def _get_metrics(sim: Simulator, action: Action, contact: _Contact) -> str:
 
 def _lex(sim: Simulator, action: Action, contact: _Contact) -> str:
     _message(sim, action, contact)
-    said = _take_input(action, contact, stored=False)
+    said = _take_input(action, contact, stored=False, spoken=True)
     mock = contact.director.override(action, contact.resolve)
     if mock is not None and mock.kind == "error":
         return action.error_target("NoMatchingError")

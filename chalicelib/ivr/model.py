@@ -11,10 +11,11 @@ import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from enum import Enum
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from chalicelib.platform.hours import Hours, parse_hours
 
 
 class Tier(Enum):
@@ -115,82 +116,12 @@ def _flag(value: bool) -> str:
 # Hours of operation and holidays
 
 
-_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-_WINDOW = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$")
-
-
-@dataclass(frozen=True)
-class Window:
-    start: time
-    end: time | None  # None means midnight at the end of the day
-
-    def contains(self, moment: time) -> bool:
-        return self.start <= moment and (self.end is None or moment < self.end)
-
-
-@dataclass(frozen=True)
-class Hours:
-    name: str
-    timezone: str
-    weekly: Mapping[str, tuple[Window, ...]]
-    holidays: frozenset[date] = frozenset()
-
-    def is_open(self, at: datetime) -> bool:
-        local = at.astimezone(ZoneInfo(self.timezone))
-        if local.date() in self.holidays:
-            return False
-        windows = self.weekly.get(_WEEKDAYS[local.weekday()], ())
-        return any(window.contains(local.time()) for window in windows)
-
-
 class RoutingRulesError(ValueError):
     """The routing rules file is invalid; each problem names the rule, queue or hours."""
 
     def __init__(self, problems: Sequence[str]) -> None:
         super().__init__("; ".join(problems))
         self.problems = tuple(problems)
-
-
-def _parse_window(text: object, where: str, problems: list[str]) -> Window | None:
-    match = _WINDOW.match(text) if isinstance(text, str) else None
-    if not match:
-        problems.append(f"{where}: window {text!r} is not HH:MM-HH:MM")
-        return None
-    start = time(int(match[1]), int(match[2]))
-    end = None if (match[3], match[4]) == ("24", "00") else time(int(match[3]) % 24, int(match[4]))
-    if (match[3] == "24" and match[4] != "00") or (end is not None and end <= start):
-        problems.append(f"{where}: window {text!r} must end after it starts (split overnight)")
-        return None
-    return Window(start, end)
-
-
-def _parse_hours(name: str, raw: Any, problems: list[str]) -> Hours | None:
-    where = f"hours {name!r}"
-    if not isinstance(raw, dict):
-        problems.append(f"{where}: must be an object")
-        return None
-    timezone = raw.get("timezone")
-    try:
-        ZoneInfo(str(timezone))
-    except (ZoneInfoNotFoundError, ValueError):
-        problems.append(f"{where}: unknown timezone {timezone!r}")
-        return None
-    weekly_raw = raw.get("weekly", {})
-    unknown_days = set(weekly_raw) - set(_WEEKDAYS) if isinstance(weekly_raw, dict) else {"?"}
-    if unknown_days:
-        problems.append(f"{where}: weekly days must be among {', '.join(_WEEKDAYS)}")
-        return None
-    weekly = {
-        day: tuple(w for w in (_parse_window(t, f"{where} {day}", problems) for t in spans) if w)
-        for day, spans in weekly_raw.items()
-    }
-    holidays: set[date] = set()
-    for text in raw.get("holidays", []):
-        try:
-            holidays.add(date.fromisoformat(str(text)))
-        except ValueError:
-            problems.append(f"{where}: holiday {text!r} is not YYYY-MM-DD")
-    return Hours(name, str(timezone), weekly, frozenset(holidays))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -327,7 +258,7 @@ def parse_routing_rules(raw: Any) -> RoutingRules:
     hours = {
         name: parsed
         for name, spec in raw.get("hours", {}).items()
-        if (parsed := _parse_hours(name, spec, problems))
+        if (parsed := parse_hours(name, spec, problems))
     }
     queue_specs = raw.get("queues", {})
     queues = {name: _parse_queue(name, spec, hours, problems) for name, spec in queue_specs.items()}

@@ -464,3 +464,21 @@ def test_the_real_outbound_flow_runs_with_its_modules() -> None:
     flows_visited = {name for name, _ in result.steps}
     assert {"InitFlowModule", "getCustNameFlowModule", "Outbound Call Flow"} <= flows_visited
     assert result.outcome is Outcome.DISCONNECTED
+
+
+@pytest.mark.parametrize(
+    "type_",
+    [
+        "UpdateContactData",
+        "UpdateContactEventHooks",
+        "UpdateContactMediaStreamingBehavior",
+        "UpdateContactTextToSpeechVoice",
+        "UpdateContactRecordingBehavior",
+        "UpdateContactRecordingAndAnalyticsBehavior",
+        "UpdateFlowLoggingBehavior",
+    ],
+)
+def test_settings_actions_pass_through_to_their_next_action(type_) -> None:
+    document = flow(act("x", type_, {"Anything": "1"}, "one"), *BRANCHES, END)
+    result = run(document)
+    assert result.prompts() == ["one"] and result.path[0] == "x"

@@ -270,3 +270,27 @@ def test_lambda_arns_come_from_chalices_deployed_record(tmp_path) -> None:
     )
     assert deployed_lambdas("prod", tmp_path) == {"route_call": PROD_ROUTE}
     assert deployed_lambdas("dev", tmp_path) == {}
+
+
+def test_modules_are_created_before_the_flows_that_use_them(connect, tmp_path) -> None:
+    client, stubber = connect
+    real = ROOT.parent / "shared" / "real-flows" / "outbound-call"
+    shutil.copy(real / "ErrorModule.json", tmp_path / "error-module.json")
+    shutil.copy(ROOT / "flows" / "inbound-main.json", tmp_path / "inbound-main.json")
+    expect_listing(stubber, [])
+    stubber.add_response(
+        "list_lambda_functions",
+        {"LambdaFunctions": list(LAMBDAS.values())},
+        {"InstanceId": INSTANCE},
+    )
+    stubber.add_response(
+        "create_contact_flow_module",
+        {"Id": "m-1", "Arn": f"{ARN}/flow-module/m-1"},
+        {"InstanceId": INSTANCE, "Name": "error-module", "Content": ANY},
+    )
+    stubber.add_response(
+        "create_contact_flow",
+        {"ContactFlowId": FLOW_ID, "ContactFlowArn": FLOW_ARN},
+        {"InstanceId": INSTANCE, "Name": "inbound-main", "Type": "CONTACT_FLOW", "Content": ANY},
+    )
+    assert deployer(client, tmp_path).apply().creates == ["error-module", "inbound-main"]
