@@ -1,0 +1,321 @@
+"""Callbacks: the ledger's pure domain and its state machine.
+
+A callback is dialled at most once per attempt. An attempt is *claimed* (QUEUED or RETRY_WAIT
+-> DIALING) by one conditional write before Connect is called; its outcome moves it on. A
+DIALING attempt that hears nothing before its lease ends becomes UNKNOWN and is reconciled by
+looking the contact up, never re-dialled blind. Standard library only; time comes in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, time, timedelta
+from enum import Enum
+from zoneinfo import ZoneInfo
+
+
+class Status(Enum):
+    QUEUED = "QUEUED"
+    DIALING = "DIALING"
+    COMPLETED = "COMPLETED"
+    RETRY_WAIT = "RETRY_WAIT"
+    FAILED = "FAILED"
+    EXPIRED = "EXPIRED"
+    CANCELLED = "CANCELLED"
+    UNKNOWN = "UNKNOWN"
+
+
+FINAL = frozenset({Status.COMPLETED, Status.FAILED, Status.EXPIRED, Status.CANCELLED})
+WAITING = frozenset({Status.QUEUED, Status.RETRY_WAIT})
+ACTIVE = frozenset(Status) - FINAL
+
+# Every transition the ledger allows; anything else is a bug and raises.
+TRANSITIONS: Mapping[Status, frozenset[Status]] = {
+    Status.QUEUED: frozenset({Status.DIALING, Status.CANCELLED, Status.EXPIRED}),
+    Status.RETRY_WAIT: frozenset({Status.DIALING, Status.CANCELLED, Status.EXPIRED}),
+    Status.DIALING: frozenset(
+        {Status.COMPLETED, Status.RETRY_WAIT, Status.FAILED, Status.UNKNOWN, Status.CANCELLED}
+    ),
+    Status.UNKNOWN: frozenset({Status.COMPLETED, Status.RETRY_WAIT, Status.FAILED, Status.DIALING}),
+    Status.COMPLETED: frozenset(),
+    Status.FAILED: frozenset(),
+    Status.EXPIRED: frozenset(),
+    Status.CANCELLED: frozenset(),
+}
+
+
+class Outcome(Enum):
+    """What became of a dial."""
+
+    CONNECTED = "connected"  # the customer answered and took the call
+    DECLINED = "declined"  # the customer answered and asked us not to connect
+    NO_ANSWER = "no_answer"
+    BUSY = "busy"
+    VOICEMAIL = "voicemail"
+
+
+RETRYABLE = frozenset({Outcome.NO_ANSWER, Outcome.BUSY, Outcome.VOICEMAIL})
+
+
+class TransitionError(ValueError):
+    """A change the state machine does not allow from the callback's current state."""
+
+
+@dataclass(frozen=True)
+class Policy:
+    max_attempts: int = 3
+    retry_backoff: tuple[timedelta, ...] = (
+        timedelta(minutes=5),
+        timedelta(minutes=15),
+        timedelta(minutes=30),
+    )
+    not_placed_backoff: timedelta = timedelta(seconds=30)
+    # Connect rings for up to 60 s; the lease covers the ring, the flow and a margin.
+    lease: timedelta = timedelta(minutes=3)
+    window: timedelta = timedelta(days=1)  # a request expires this long after it was due
+    retention: timedelta = timedelta(days=30)  # finished records are purged after this
+    calling_hours: tuple[time, time] = (time(8, 0), time(21, 0))
+
+    def backoff(self, attempt: int) -> timedelta:
+        return self.retry_backoff[min(max(attempt, 1), len(self.retry_backoff)) - 1]
+
+
+@dataclass(frozen=True)
+class Transition:
+    status: Status
+    at: datetime
+    reason: str
+
+
+@dataclass(frozen=True)
+class Callback:
+    callback_id: str
+    number: str  # E.164
+    queue: str
+    requested_at: datetime
+    due_at: datetime  # not before (a chosen slot, or a retry's backoff)
+    expires_at: datetime
+    time_zones: tuple[str, ...]  # the callee's, from the number
+    priority: int = 5
+    status: Status = Status.QUEUED
+    attempt: int = 0  # dials placed or claimed so far
+    max_attempts: int = 3
+    contact_id: str = ""  # the contact that asked (InitialContactId), if from the IVR
+    source: str = "ivr"
+    journey: str = ""
+    dial_token: str = ""  # ClientToken of the current attempt
+    lease_until: datetime | None = None
+    outbound_contact_id: str = ""
+    redial_same_attempt: bool = False  # the last claim placed no call
+    history: tuple[Transition, ...] = ()
+
+    @property
+    def final(self) -> bool:
+        return self.status in FINAL
+
+    def is_due(self, now: datetime) -> bool:
+        return self.status in WAITING and self.due_at <= now < self.expires_at
+
+
+def _move(
+    callback: Callback, to: Status, now: datetime, reason: str, **changes: object
+) -> Callback:
+    if to not in TRANSITIONS[callback.status]:
+        raise TransitionError(
+            f"callback {callback.callback_id}: {callback.status.value} -> "
+            f"{to.value} is not allowed ({reason})"
+        )
+    history = (*callback.history, Transition(to, now, reason))[-20:]
+    return replace(callback, status=to, history=history, **changes)  # type: ignore[arg-type]
+
+
+def new_callback(
+    callback_id: str,
+    number: str,
+    queue: str,
+    now: datetime,
+    time_zones: Sequence[str],
+    policy: Policy,
+    due_at: datetime | None = None,
+    **details: object,
+) -> Callback:
+    start = max(due_at or now, now)
+    return Callback(
+        callback_id=callback_id,
+        number=number,
+        queue=queue,
+        requested_at=now,
+        due_at=start,
+        expires_at=start + policy.window,
+        time_zones=tuple(time_zones),
+        max_attempts=policy.max_attempts,
+        history=(Transition(Status.QUEUED, now, "requested"),),
+        **details,  # type: ignore[arg-type]
+    )
+
+
+def claim(callback: Callback, now: datetime, policy: Policy) -> Callback:
+    """Take the next attempt: the one write that makes this worker the only dialler."""
+    if not callback.is_due(now):
+        raise TransitionError(f"callback {callback.callback_id} is not due")
+    attempt = callback.attempt if callback.redial_same_attempt else callback.attempt + 1
+    if attempt > callback.max_attempts:
+        raise TransitionError(f"callback {callback.callback_id} has no attempts left")
+    return _move(
+        callback,
+        Status.DIALING,
+        now,
+        f"attempt {attempt}",
+        attempt=attempt,
+        dial_token=f"{callback.callback_id}-{attempt}",
+        lease_until=now + policy.lease,
+        outbound_contact_id="",
+        redial_same_attempt=False,
+    )
+
+
+def record_dial(callback: Callback, contact_id: str) -> Callback:
+    if callback.status is not Status.DIALING:
+        raise TransitionError(f"callback {callback.callback_id} is not dialling")
+    return replace(callback, outbound_contact_id=contact_id)
+
+
+def _retry_or_fail(callback: Callback, now: datetime, policy: Policy, reason: str) -> Callback:
+    if callback.attempt >= callback.max_attempts:
+        return _move(callback, Status.FAILED, now, f"{reason}; no attempts left", lease_until=None)
+    due = now + policy.backoff(callback.attempt)
+    if due >= callback.expires_at:
+        return _move(
+            callback, Status.FAILED, now, f"{reason}; no time left in the window", lease_until=None
+        )
+    return _move(callback, Status.RETRY_WAIT, now, reason, due_at=due, lease_until=None)
+
+
+def record_outcome(callback: Callback, outcome: Outcome, now: datetime, policy: Policy) -> Callback:
+    if callback.status not in (Status.DIALING, Status.UNKNOWN):
+        raise TransitionError(f"callback {callback.callback_id} is not waiting for an outcome")
+    if outcome is Outcome.CONNECTED:
+        return _move(callback, Status.COMPLETED, now, "connected", lease_until=None)
+    if outcome is Outcome.DECLINED:
+        return _move(callback, Status.FAILED, now, "the customer declined", lease_until=None)
+    return _retry_or_fail(callback, now, policy, outcome.value)
+
+
+def not_placed(
+    callback: Callback, now: datetime, policy: Policy, reason: str, until: datetime | None = None
+) -> Callback:
+    """Connect refused before dialling (throttled, outside calling hours): same attempt again."""
+    due = until or now + policy.not_placed_backoff
+    if due >= callback.expires_at:
+        return _move(
+            callback, Status.FAILED, now, f"{reason}; no time left in the window", lease_until=None
+        )
+    return _move(
+        callback,
+        Status.RETRY_WAIT,
+        now,
+        reason,
+        due_at=due,
+        lease_until=None,
+        redial_same_attempt=True,
+    )
+
+
+def rejected(callback: Callback, now: datetime, reason: str) -> Callback:
+    """Connect will never dial this number (not allowed, invalid): a final failure."""
+    return _move(callback, Status.FAILED, now, reason, lease_until=None)
+
+
+def lease_expired(callback: Callback, now: datetime) -> Callback:
+    if (
+        callback.status is not Status.DIALING
+        or callback.lease_until is None
+        or now < callback.lease_until
+    ):
+        raise TransitionError(f"callback {callback.callback_id}: lease still held")
+    return _move(callback, Status.UNKNOWN, now, "no outcome before the lease ended")
+
+
+def still_ringing(callback: Callback, now: datetime, policy: Policy) -> Callback:
+    """UNKNOWN, but Connect says the contact is still going: wait again, same attempt."""
+    if callback.status is not Status.UNKNOWN:
+        raise TransitionError(f"callback {callback.callback_id} is not unknown")
+    return _move(
+        callback, Status.DIALING, now, "contact still in progress", lease_until=now + policy.lease
+    )
+
+
+def reconcile_lost(callback: Callback, now: datetime, policy: Policy) -> Callback:
+    """UNKNOWN with no contact to look up: the attempt counts as used, never re-dialled blind."""
+    if callback.status is not Status.UNKNOWN:
+        raise TransitionError(f"callback {callback.callback_id} is not unknown")
+    return _retry_or_fail(callback, now, policy, "attempt lost before Connect answered")
+
+
+def cancel(callback: Callback, now: datetime, reason: str = "cancelled by the caller") -> Callback:
+    return _move(callback, Status.CANCELLED, now, reason, lease_until=None)
+
+
+def expire(callback: Callback, now: datetime) -> Callback:
+    if now < callback.expires_at:
+        raise TransitionError(f"callback {callback.callback_id} has not expired")
+    return _move(callback, Status.EXPIRED, now, "not reached within its window")
+
+
+# -- calling hours ----------------------------------------------------------------------------
+
+
+def lawful_at(moment: datetime, time_zones: Sequence[str], hours: tuple[time, time]) -> bool:
+    """Inside calling hours in every time zone the number may be in (the strictest wins)."""
+    start, end = hours
+    return bool(time_zones) and all(
+        start <= moment.astimezone(ZoneInfo(zone)).time() < end for zone in time_zones
+    )
+
+
+def next_lawful(moment: datetime, time_zones: Sequence[str], hours: tuple[time, time]) -> datetime:
+    """The first instant, on a 5-minute grid, when calling is lawful in every zone."""
+    candidate = moment.replace(second=0, microsecond=0)
+    for _ in range(2 * 24 * 12):  # two days of 5-minute steps always holds a lawful moment
+        if lawful_at(candidate, time_zones, hours):
+            return candidate
+        candidate += timedelta(minutes=5)
+    raise ValueError(f"no lawful calling time in {', '.join(time_zones)}")
+
+
+# -- the caller's view ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Standing:
+    """Where a callback stands, for the caller and the website."""
+
+    callback: Callback
+    position: int  # 1 = next; 0 when it is not waiting
+    eta_minutes: int | None = None
+    existing: bool = False  # a duplicate request found this one
+
+    def attributes(self) -> dict[str, str]:
+        callback = self.callback
+        waiting = callback.status in WAITING
+        return {
+            "result": "ok",
+            "callback_id": callback.callback_id,
+            "callback_status": callback.status.value,
+            "callback_queue": callback.queue,
+            "callback_position": str(self.position) if waiting else "",
+            "callback_eta_minutes": ""
+            if self.eta_minutes is None or not waiting
+            else str(self.eta_minutes),
+            "callback_existing": "true" if self.existing else "false",
+        }
+
+
+def eta_minutes(
+    position: int, due_at: datetime, now: datetime, handle_seconds: int, agents: int
+) -> int:
+    """Rough wait: the callbacks ahead shared by the agents, never before the chosen slot."""
+    queue_wait = timedelta(seconds=position * handle_seconds / max(agents, 1))
+    wait = max(queue_wait, due_at - now)
+    return max(1, round(wait.total_seconds() / 60))
