@@ -88,3 +88,153 @@ class FakeQueueLoads:
         if self.failure:
             raise LoadUnavailableError(self.failure)
         return {q: self.loads[q] for q in queues if q in self.loads}
+
+
+# -- callbacks --------------------------------------------------------------------------------
+
+import threading  # noqa: E402
+from dataclasses import replace as _replace  # noqa: E402
+
+from chalicelib.callbacks import model as callback_model  # noqa: E402
+from chalicelib.callbacks.model import Callback, Outcome  # noqa: E402
+
+
+class InMemoryLedger:
+    """The ledger's contract in memory: conditional writes on the version, one active
+    callback per (number, queue) and per asking contact, thread-safe."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.callbacks: dict[str, Callback] = {}
+        self.writes = 0
+
+    def _active(self) -> list[Callback]:
+        return [c for c in self.callbacks.values() if not c.final]
+
+    def create(self, callback: Callback, supersedes: Callback | None) -> tuple[Callback, bool]:
+        with self._lock:
+            for other in self._active():
+                if (other.number, other.queue) == (callback.number, callback.queue) and (
+                    supersedes is None or other.callback_id != supersedes.callback_id
+                ):
+                    return other, False
+            if supersedes is not None:
+                current = self.callbacks.get(supersedes.callback_id)
+                if current is None or current.version != supersedes.version:
+                    raise RuntimeError("superseded callback changed meanwhile")
+                cancelled = callback_model.cancel(
+                    current, callback.requested_at, "replaced by a request for another number"
+                )
+                self.callbacks[current.callback_id] = _replace(
+                    cancelled, version=current.version + 1
+                )
+            stored = _replace(callback, version=1)
+            self.callbacks[callback.callback_id] = stored
+            self.writes += 1
+            return stored, True
+
+    def get(self, callback_id: str) -> Callback | None:
+        return self.callbacks.get(callback_id)
+
+    def active_for_number(self, number: str) -> list[Callback]:
+        return [c for c in self._active() if c.number == number]
+
+    def active_for_contact(self, contact_id: str) -> Callback | None:
+        return next((c for c in self._active() if c.contact_id == contact_id), None)
+
+    def by_outbound_contact(self, contact_id: str) -> Callback | None:
+        return next(
+            (c for c in self.callbacks.values() if c.outbound_contact_id == contact_id), None
+        )
+
+    @staticmethod
+    def _order(callback: Callback) -> tuple[object, ...]:
+        return (callback.priority, callback.due_at, callback.requested_at, callback.callback_id)
+
+    def due(self, queue: str, now: datetime, limit: int) -> list[Callback]:
+        with self._lock:
+            waiting = [
+                c
+                for c in self.callbacks.values()
+                if c.queue == queue and c.status in callback_model.WAITING and c.due_at <= now
+            ]
+        return sorted(waiting, key=self._order)[:limit]
+
+    def position(self, callback: Callback) -> int:
+        waiting = [
+            c
+            for c in self.callbacks.values()
+            if c.queue == callback.queue and c.status in callback_model.WAITING
+        ]
+        return 1 + sum(self._order(c) < self._order(callback) for c in waiting)
+
+    def leases_ended(self, now: datetime, limit: int) -> list[Callback]:
+        return [
+            c
+            for c in self.callbacks.values()
+            if c.status is callback_model.Status.DIALING
+            and c.lease_until is not None
+            and c.lease_until <= now
+        ][:limit]
+
+    def transition(self, before: Callback, after: Callback) -> Callback | None:
+        with self._lock:
+            current = self.callbacks.get(before.callback_id)
+            if current is None or current.version != before.version:
+                return None
+            stored = _replace(after, version=before.version + 1)
+            self.callbacks[before.callback_id] = stored
+            self.writes += 1
+            return stored
+
+
+class RecordingDialer:
+    """Counts every call placed, by (callback, attempt token); can be told to fail."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.dials: list[tuple[str, str, datetime | None]] = []  # (callback id, token, at)
+        self.fail_with: Exception | None = None
+        self.clock = None
+
+    def dial(self, callback: Callback) -> str:
+        if self.fail_with is not None:
+            raise self.fail_with
+        with self._lock:
+            self.dials.append(
+                (
+                    callback.callback_id,
+                    callback.dial_token,
+                    self.clock.now() if self.clock else None,
+                )
+            )
+            return f"contact-{callback.dial_token}"
+
+
+class FixedAgents:
+    def __init__(self, free: int = 100) -> None:
+        self.free = free
+
+    def available(self, queues) -> dict[str, int]:
+        return dict.fromkeys(queues, self.free)
+
+
+class ScriptedContacts:
+    def __init__(self) -> None:
+        self.outcomes: dict[str, Outcome | None] = {}
+
+    def outcome(self, contact_id: str) -> Outcome | None:
+        if contact_id not in self.outcomes:
+            raise KeyError(contact_id)
+        return self.outcomes[contact_id]
+
+
+class SequentialIds:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.count = 0
+
+    def __call__(self) -> str:
+        with self._lock:
+            self.count += 1
+            return f"cb-{self.count:06d}"

@@ -109,6 +109,7 @@ class Callback:
     outbound_contact_id: str = ""
     redial_same_attempt: bool = False  # the last claim placed no call
     history: tuple[Transition, ...] = ()
+    version: int = 0  # the stored version this value was read at (optimistic locking)
 
     @property
     def final(self) -> bool:
@@ -251,6 +252,15 @@ def reconcile_lost(callback: Callback, now: datetime, policy: Policy) -> Callbac
     if callback.status is not Status.UNKNOWN:
         raise TransitionError(f"callback {callback.callback_id} is not unknown")
     return _retry_or_fail(callback, now, policy, "attempt lost before Connect answered")
+
+
+def defer(callback: Callback, until: datetime) -> Callback:
+    """A waiting callback that may not be dialled yet (calling hours): same state, later."""
+    if callback.status not in WAITING:
+        raise TransitionError(f"callback {callback.callback_id} is not waiting")
+    if until >= callback.expires_at:
+        return _move(callback, Status.EXPIRED, until, "no lawful calling time left in its window")
+    return replace(callback, due_at=max(until, callback.due_at))
 
 
 def cancel(callback: Callback, now: datetime, reason: str = "cancelled by the caller") -> Callback:

@@ -61,3 +61,22 @@ def mask(e164: str) -> str:
 def caller_key(e164: str) -> str:
     """A stable, non-reversible key for a number, for indexes that must not hold the number."""
     return hashlib.sha256(f"switchboard-caller:{e164}".encode()).hexdigest()[:32]
+
+
+def region_of(e164: str) -> str:
+    """The ISO country of a valid E.164 number ("US", "GB"), or "" if unknown."""
+    try:
+        return phonenumbers.region_code_for_number(phonenumbers.parse(e164)) or ""
+    except phonenumbers.NumberParseException:
+        return ""
+
+
+def time_zones(e164: str) -> tuple[str, ...]:
+    """The time zones a number may be in (several for some area codes); empty if unknown."""
+    from phonenumbers import timezone
+
+    try:
+        zones = timezone.time_zones_for_number(phonenumbers.parse(e164))
+    except phonenumbers.NumberParseException:
+        return ()
+    return tuple(z for z in zones if z != "Etc/Unknown")

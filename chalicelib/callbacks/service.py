@@ -1,0 +1,349 @@
+"""Callback use cases: request, status, cancel, dispatch, outcomes and reconciliation.
+
+All state changes go through `CallbackLedger.transition`, a conditional write on the version
+that was read: two workers can race for a callback, only one wins, and the loser moves on.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from chalicelib.callbacks import model
+from chalicelib.callbacks.model import Callback, Outcome, Policy, Standing, Status
+from chalicelib.platform.clock import Clock
+from chalicelib.platform.hours import Hours
+from chalicelib.platform.phone import NumberKind, normalise, region_of, time_zones
+
+_ID = re.compile(r"^[A-Za-z0-9-]{1,64}$")
+MAX_JOURNEY = 1000
+
+
+class CallbackError(ValueError):
+    """A request we refuse; `field` names what is wrong, `code` is for the flow and the API."""
+
+    def __init__(self, code: str, field: str, message: str) -> None:
+        super().__init__(message)
+        self.code, self.field = code, field
+
+
+class DialNotPlacedError(Exception):
+    """Connect refused before dialling (throttled, over a limit): safe to try the attempt again."""
+
+
+class DialRejectedError(Exception):
+    """Connect will never dial this (destination not allowed, invalid number)."""
+
+
+class DialUncertainError(Exception):
+    """We cannot tell whether Connect placed the call (timeout, internal error)."""
+
+
+class CallbackLedger(Protocol):
+    def create(self, callback: Callback, supersedes: Callback | None) -> tuple[Callback, bool]:
+        """Store a new callback unless (number, queue) already has an active one, which is
+        returned instead (created=False). `supersedes` is cancelled in the same transaction."""
+        ...
+
+    def get(self, callback_id: str) -> Callback | None: ...
+
+    def active_for_number(self, number: str) -> Sequence[Callback]: ...
+
+    def active_for_contact(self, contact_id: str) -> Callback | None: ...
+
+    def by_outbound_contact(self, contact_id: str) -> Callback | None: ...
+
+    def due(self, queue: str, now: datetime, limit: int) -> Sequence[Callback]:
+        """Waiting callbacks due by `now`, best first (priority, due time, request time)."""
+        ...
+
+    def position(self, callback: Callback) -> int: ...
+
+    def leases_ended(self, now: datetime, limit: int) -> Sequence[Callback]: ...
+
+    def transition(self, before: Callback, after: Callback) -> Callback | None:
+        """Write `after` if the stored callback is still `before`; None if someone else won."""
+        ...
+
+
+class Dialer(Protocol):
+    def dial(self, callback: Callback) -> str:
+        """Start the outbound call (ClientToken = the attempt's token); the contact id."""
+        ...
+
+
+class Agents(Protocol):
+    def available(self, queues: Sequence[str]) -> Mapping[str, int]: ...
+
+
+class ContactLookup(Protocol):
+    def outcome(self, contact_id: str) -> Outcome | None:
+        """What became of the contact; None while it is still going; KeyError if unknown."""
+        ...
+
+
+@dataclass(frozen=True)
+class QueueSettings:
+    hours: Hours
+    handle_seconds: int = 300
+
+
+@dataclass
+class DispatchReport:
+    dialled: list[str] = field(default_factory=list)
+    deferred: list[str] = field(default_factory=list)
+    expired: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    lost_races: int = 0
+
+
+@dataclass(frozen=True)
+class CallbackService:
+    ledger: CallbackLedger
+    dialer: Dialer
+    agents: Agents
+    contacts: ContactLookup
+    clock: Clock
+    queues: Mapping[str, QueueSettings]
+    new_id: IdFactory
+    policy: Policy = field(default_factory=Policy)
+    countries: frozenset[str] = frozenset({"US", "CA"})
+    default_country: str = "US"
+
+    # -- requests ----------------------------------------------------------------------------
+
+    def _number(self, raw: object) -> str:
+        number = normalise(raw, self.default_country)
+        if number.kind is not NumberKind.VALID:
+            raise CallbackError(
+                "invalid_number", "number", "the number is not a valid phone number"
+            )
+        region = region_of(number.e164)
+        if region not in self.countries:
+            raise CallbackError(
+                "unsupported_country",
+                "number",
+                f"we do not call back numbers in {region or 'that country'}",
+            )
+        return number.e164
+
+    def _slot(self, queue: str, slot: datetime | None, now: datetime) -> datetime | None:
+        if slot is None:
+            return None
+        if slot.tzinfo is None:
+            raise CallbackError("invalid_slot", "slot", "the slot needs a time zone")
+        if slot < now - timedelta(minutes=1):
+            raise CallbackError("slot_in_past", "slot", "the slot is in the past")
+        if slot > now + timedelta(days=14):
+            raise CallbackError("slot_too_far", "slot", "the slot is more than 14 days away")
+        if not self.queues[queue].hours.is_open(slot):
+            raise CallbackError("slot_outside_hours", "slot", "the queue is closed at that time")
+        return slot
+
+    def request(
+        self,
+        raw_number: object,
+        queue: str,
+        *,
+        contact_id: str = "",
+        source: str = "ivr",
+        journey: str = "",
+        slot: datetime | None = None,
+        priority: int = 5,
+    ) -> Standing:
+        now = self.clock.now()
+        if queue not in self.queues:
+            raise CallbackError("unknown_queue", "queue", f"there is no queue {queue!r}")
+        if contact_id and not _ID.match(contact_id):
+            raise CallbackError("invalid_contact", "contact_id", "the contact id is malformed")
+        if not 1 <= priority <= 10:
+            raise CallbackError("invalid_priority", "priority", "priority must be 1 to 10")
+        number = self._number(raw_number)
+        zones = time_zones(number)
+        try:
+            model.next_lawful(now, zones, self.policy.calling_hours)
+        except ValueError as error:
+            raise CallbackError(
+                "no_calling_window",
+                "number",
+                "no time of day is within calling hours everywhere this number may be",
+            ) from error
+        due = self._slot(queue, slot, now)
+        earlier = self.ledger.active_for_contact(contact_id) if contact_id else None
+        if earlier is not None and (earlier.number, earlier.queue) == (number, queue):
+            return self._standing(earlier, existing=True)
+        callback = model.new_callback(
+            self.new_id(),
+            number,
+            queue,
+            now,
+            time_zones(number),
+            self.policy,
+            due,
+            priority=priority,
+            contact_id=contact_id,
+            source=source,
+            journey=journey[:MAX_JOURNEY],
+        )
+        stored, created = self.ledger.create(callback, supersedes=earlier)
+        return self._standing(stored, existing=not created)
+
+    def _standing(self, callback: Callback, existing: bool = False) -> Standing:
+        if callback.status not in model.WAITING:
+            return Standing(callback, 0, None, existing)
+        position = self.ledger.position(callback)
+        handle = (
+            self.queues[callback.queue].handle_seconds if callback.queue in self.queues else 300
+        )
+        eta = model.eta_minutes(position, callback.due_at, self.clock.now(), handle, 1)
+        return Standing(callback, position, eta, existing)
+
+    # -- status and cancel -------------------------------------------------------------------
+
+    def status(self, callback_id: str) -> Standing | None:
+        callback = self.ledger.get(callback_id) if _ID.match(callback_id) else None
+        return self._standing(callback) if callback else None
+
+    def status_for_number(self, raw_number: object) -> Standing | None:
+        number = normalise(raw_number, self.default_country)
+        if number.kind is not NumberKind.VALID:
+            return None
+        active = sorted(self.ledger.active_for_number(number.e164), key=lambda c: c.requested_at)
+        return self._standing(active[0]) if active else None
+
+    def cancel(self, callback_id: str, reason: str = "cancelled by the caller") -> Standing | None:
+        for _ in range(3):
+            callback = self.ledger.get(callback_id) if _ID.match(callback_id) else None
+            if callback is None:
+                return None
+            if callback.final or callback.status is Status.UNKNOWN:
+                return self._standing(callback)
+            written = self.ledger.transition(
+                callback, model.cancel(callback, self.clock.now(), reason)
+            )
+            if written is not None:
+                return self._standing(written)
+        raise CallbackError("busy", "callback_id", "the callback kept changing; try again")
+
+    # -- dispatch ----------------------------------------------------------------------------
+
+    def dispatch(self) -> DispatchReport:
+        """Dial what is due, at most one callback per available agent (agent-first)."""
+        report = DispatchReport()
+        free = self.agents.available(sorted(self.queues))
+        for queue in sorted(self.queues):
+            if free.get(queue, 0) > 0:
+                self._dispatch_queue(queue, free[queue], report)
+        return report
+
+    def _dispatch_queue(self, queue: str, slots: int, report: DispatchReport) -> None:
+        now = self.clock.now()
+        for callback in self.ledger.due(queue, now, limit=slots * 2):
+            if len(report.dialled) >= slots:
+                return
+            if now >= callback.expires_at:
+                self._write(callback, model.expire(callback, now), report.expired, report)
+            elif not model.lawful_at(now, callback.time_zones, self.policy.calling_hours):
+                later = model.next_lawful(now, callback.time_zones, self.policy.calling_hours)
+                self._write(callback, model.defer(callback, later), report.deferred, report)
+            else:
+                self._attempt(callback, report)
+
+    def _write(
+        self, before: Callback, after: Callback, bucket: list[str], report: DispatchReport
+    ) -> Callback | None:
+        written = self.ledger.transition(before, after)
+        if written is None:
+            report.lost_races += 1
+        else:
+            bucket.append(after.callback_id)
+        return written
+
+    def _attempt(self, callback: Callback, report: DispatchReport) -> None:
+        now = self.clock.now()
+        claimed = self.ledger.transition(callback, model.claim(callback, now, self.policy))
+        if claimed is None:
+            report.lost_races += 1
+            return
+        # Re-check on fresh data after the claim: the rules hold at the moment we dial.
+        if not model.lawful_at(self.clock.now(), claimed.time_zones, self.policy.calling_hours):
+            later = model.next_lawful(now, claimed.time_zones, self.policy.calling_hours)
+            self._write(
+                claimed,
+                model.not_placed(claimed, now, self.policy, "outside calling hours", later),
+                report.deferred,
+                report,
+            )
+            return
+        self._dial(claimed, report)
+
+    def _dial(self, claimed: Callback, report: DispatchReport) -> None:
+        now = self.clock.now()
+        try:
+            contact_id = self.dialer.dial(claimed)
+        except DialNotPlacedError as error:
+            self._write(
+                claimed,
+                model.not_placed(claimed, now, self.policy, str(error)),
+                report.deferred,
+                report,
+            )
+            return
+        except DialRejectedError as error:
+            self._write(claimed, model.rejected(claimed, now, str(error)), report.failed, report)
+            return
+        except DialUncertainError:
+            return  # leave it DIALING: the lease ends, and reconciliation looks the call up
+        self._write(claimed, model.record_dial(claimed, contact_id), report.dialled, report)
+
+    # -- outcomes ----------------------------------------------------------------------------
+
+    def record_outcome(self, outbound_contact_id: str, outcome: Outcome) -> Callback | None:
+        """An outcome from a contact event or the callback flow; unknown contacts are ignored."""
+        for _ in range(3):
+            callback = self.ledger.by_outbound_contact(outbound_contact_id)
+            if callback is None or callback.status not in (Status.DIALING, Status.UNKNOWN):
+                return callback
+            now = self.clock.now()
+            after = (
+                model.cancel(callback, now, "the customer asked us not to connect")
+                if outcome is Outcome.DECLINED
+                else model.record_outcome(callback, outcome, now, self.policy)
+            )
+            written = self.ledger.transition(callback, after)
+            if written is not None:
+                return written
+        return None
+
+    def reconcile(self, limit: int = 100) -> list[Callback]:
+        """DIALING past its lease: UNKNOWN, then settled by looking the contact up."""
+        settled = []
+        now = self.clock.now()
+        for callback in self.ledger.leases_ended(now, limit):
+            unknown = self.ledger.transition(callback, model.lease_expired(callback, now))
+            if unknown is None:
+                continue
+            after = self._settle(unknown, now)
+            written = self.ledger.transition(unknown, after)
+            settled.append(written or unknown)
+        return settled
+
+    def _settle(self, unknown: Callback, now: datetime) -> Callback:
+        if not unknown.outbound_contact_id:
+            return model.reconcile_lost(unknown, now, self.policy)
+        try:
+            outcome = self.contacts.outcome(unknown.outbound_contact_id)
+        except KeyError:
+            return model.reconcile_lost(unknown, now, self.policy)
+        if outcome is None:
+            return model.still_ringing(unknown, now, self.policy)
+        if outcome is Outcome.DECLINED:
+            return model.record_outcome(unknown, Outcome.DECLINED, now, self.policy)
+        return model.record_outcome(unknown, outcome, now, self.policy)
+
+
+class IdFactory(Protocol):
+    def __call__(self) -> str: ...
