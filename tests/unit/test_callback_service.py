@@ -74,7 +74,7 @@ def test_a_second_request_returns_the_first_and_keeps_its_place() -> None:
 
 
 def test_the_same_number_may_wait_in_two_queues() -> None:
-    service, ledger, *_ = build()
+    service, _ledger, *_ = build()
     service.request(NEW_YORK, "billing")
     assert not service.request(NEW_YORK, "technical").existing
 
@@ -208,7 +208,7 @@ def test_outcomes_from_events_complete_or_retry() -> None:
 
 
 def test_the_customer_declining_in_the_callback_flow_cancels() -> None:
-    service, ledger, *_ = build()
+    service, _ledger, *_ = build()
     standing = service.request(NEW_YORK, "billing")
     service.dispatch()
     cancelled = service.record_outcome(
@@ -218,7 +218,7 @@ def test_the_customer_declining_in_the_callback_flow_cancels() -> None:
 
 
 def test_reconciliation_looks_the_contact_up_and_never_redials_blind() -> None:
-    service, ledger, dialer, contacts, clock = build()
+    service, _ledger, dialer, contacts, clock = build()
     standing = service.request(NEW_YORK, "billing")
     callback_id = standing.callback.callback_id
     service.dispatch()
@@ -233,7 +233,7 @@ def test_reconciliation_looks_the_contact_up_and_never_redials_blind() -> None:
 
 
 def test_expired_callbacks_are_closed_when_due() -> None:
-    service, ledger, dialer, _, clock = build()
+    service, _ledger, dialer, _, clock = build()
     standing = service.request(NEW_YORK, "billing")
     clock.set(NOW + timedelta(days=1, minutes=1))
     assert service.dispatch().expired == [standing.callback.callback_id]
