@@ -329,3 +329,7 @@ def eta_minutes(
     queue_wait = timedelta(seconds=position * handle_seconds / max(agents, 1))
     wait = max(queue_wait, due_at - now)
     return max(1, round(wait.total_seconds() / 60))
+
+
+def replace_version(callback: Callback, version: int) -> Callback:
+    return replace(callback, version=version)

@@ -18,6 +18,7 @@ TABLE_VARIABLES = {
     "accounts_table": "ACCOUNTS_TABLE",
     "pin_guards_table": "PIN_GUARDS_TABLE",
     "journeys_table": "JOURNEYS_TABLE",
+    "callbacks_table": "CALLBACKS_TABLE",
 }
 
 
@@ -35,6 +36,7 @@ class Settings:
     accounts_table: str
     pin_guards_table: str
     journeys_table: str
+    callbacks_table: str
     hook_budget_seconds: float
     default_country: str
     queue_ids: Mapping[str, str] = field(default_factory=dict)

@@ -30,8 +30,9 @@ def tables(aws: None) -> Iterator[None]:
     dynamodb = boto3.resource("dynamodb", region_name="us-east-1")
     for table in dynamodb.tables.all():
         keys = [k["AttributeName"] for k in table.key_schema]
-        for item in table.scan()["Items"]:
-            table.delete_item(Key={k: item[k] for k in keys})
+        with table.batch_writer() as batch:
+            for item in table.scan()["Items"]:
+                batch.delete_item(Key={k: item[k] for k in keys})
     seed(NOW, pin_cost=2**4)
     yield
 

@@ -1,0 +1,492 @@
+"""The callback ledger on DynamoDB (PynamoDB), and Connect as dialler, metrics and lookup.
+
+One table holds the callbacks (`CB#<id>`) and two kinds of lock: `NUMBER#<number>` / queue
+(one active callback per number and queue) and `CONTACT#<id>` (one per asking contact).
+A callback is created, replaced and finished together with its locks in one transaction;
+every other change is a conditional write on the version that was read. The indexes are
+sparse: only waiting callbacks are in `due`, only dialling ones in `leases`, so dispatch
+reads what is due and nothing else, whatever the table holds.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from pynamodb.attributes import (
+    NumberAttribute,
+    TTLAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+    VersionAttribute,
+)
+from pynamodb.connection import Connection
+from pynamodb.exceptions import PutError, TransactWriteError
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
+from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
+
+from chalicelib.callbacks import model
+from chalicelib.callbacks.model import Callback, Outcome, Status, Transition
+from chalicelib.callbacks.service import (
+    DialNotPlacedError,
+    DialRejectedError,
+    DialUncertainError,
+)
+from chalicelib.ivr.store import table_meta
+from chalicelib.platform.settings import settings
+
+_CONDITION_FAILED = "ConditionalCheckFailedException"
+_CANCELLED_BY_CONDITION = "ConditionalCheckFailed"  # the code inside a cancelled transaction
+_PRIORITIES = range(1, 11)
+
+
+def stamp(moment: datetime) -> str:
+    """A sortable UTC timestamp, always the same width."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+class DueIndex(GlobalSecondaryIndex["CallbackRecord"]):
+    class Meta:
+        index_name = "due"
+        projection = AllProjection()
+
+    due_partition = UnicodeAttribute(hash_key=True)  # "<queue>#<priority>"
+    due_sort = UnicodeAttribute(range_key=True)  # "<due>#<requested>#<id>"
+
+
+class LeaseIndex(GlobalSecondaryIndex["CallbackRecord"]):
+    class Meta:
+        index_name = "leases"
+        projection = AllProjection()
+
+    lease_partition = UnicodeAttribute(hash_key=True)  # "DIALING"
+    lease_sort = UnicodeAttribute(range_key=True)  # "<lease until>#<id>"
+
+
+class OutboundIndex(GlobalSecondaryIndex["CallbackRecord"]):
+    class Meta:
+        index_name = "by-outbound-contact"
+        projection = KeysOnlyProjection()
+
+    outbound_contact_id = UnicodeAttribute(hash_key=True)
+
+
+class CallbackRecord(Model):
+    Meta = table_meta(settings().callbacks_table)
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    callback_id = UnicodeAttribute()
+    number = UnicodeAttribute()
+    queue = UnicodeAttribute()
+    priority = NumberAttribute()
+    status = UnicodeAttribute()
+    requested_at = UTCDateTimeAttribute()
+    due_at = UTCDateTimeAttribute()
+    expires_at = UTCDateTimeAttribute()
+    time_zones = UnicodeAttribute()  # JSON list
+    attempt = NumberAttribute(default=0)
+    max_attempts = NumberAttribute(default=3)
+    contact_id = UnicodeAttribute(default="")
+    source = UnicodeAttribute(default="ivr")
+    journey = UnicodeAttribute(default="")
+    dial_token = UnicodeAttribute(default="")
+    lease_until = UTCDateTimeAttribute(null=True)
+    redial_same_attempt = NumberAttribute(default=0)
+    history = UnicodeAttribute(default="[]")  # JSON
+    due_partition = UnicodeAttribute(null=True)
+    due_sort = UnicodeAttribute(null=True)
+    lease_partition = UnicodeAttribute(null=True)
+    lease_sort = UnicodeAttribute(null=True)
+    outbound_contact_id = UnicodeAttribute(null=True)
+    purge_at = TTLAttribute(null=True)
+    version = VersionAttribute()
+    due_index = DueIndex()
+    lease_index = LeaseIndex()
+    outbound_index = OutboundIndex()
+
+
+class LockRecord(Model):
+    Meta = table_meta(settings().callbacks_table)
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    callback_id = UnicodeAttribute()
+
+
+def _record(callback: Callback, policy: model.Policy) -> CallbackRecord:
+    record = CallbackRecord(
+        f"CB#{callback.callback_id}",
+        "CB",
+        callback_id=callback.callback_id,
+        number=callback.number,
+        queue=callback.queue,
+        priority=callback.priority,
+        status=callback.status.value,
+        requested_at=callback.requested_at,
+        due_at=callback.due_at,
+        expires_at=callback.expires_at,
+        time_zones=json.dumps(list(callback.time_zones)),
+        attempt=callback.attempt,
+        max_attempts=callback.max_attempts,
+        contact_id=callback.contact_id,
+        source=callback.source,
+        journey=callback.journey,
+        dial_token=callback.dial_token,
+        lease_until=callback.lease_until,
+        redial_same_attempt=int(callback.redial_same_attempt),
+        history=json.dumps([[t.status.value, stamp(t.at), t.reason] for t in callback.history]),
+        outbound_contact_id=callback.outbound_contact_id or None,
+    )
+    if callback.status in model.WAITING:
+        record.due_partition = f"{callback.queue}#{callback.priority:02d}"
+        record.due_sort = (
+            f"{stamp(callback.due_at)}#{stamp(callback.requested_at)}#{callback.callback_id}"
+        )
+    if callback.status is Status.DIALING and callback.lease_until is not None:
+        record.lease_partition = "DIALING"
+        record.lease_sort = f"{stamp(callback.lease_until)}#{callback.callback_id}"
+    if callback.final:
+        record.purge_at = datetime.now(UTC) + policy.retention
+    if callback.version:
+        record.version = callback.version
+    return record
+
+
+def _domain(record: CallbackRecord) -> Callback:
+    history = tuple(
+        Transition(
+            Status(s), datetime.strptime(at, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC), reason
+        )
+        for s, at, reason in json.loads(record.history)
+    )
+    return Callback(
+        callback_id=record.callback_id,
+        number=record.number,
+        queue=record.queue,
+        requested_at=record.requested_at,
+        due_at=record.due_at,
+        expires_at=record.expires_at,
+        time_zones=tuple(json.loads(record.time_zones)),
+        priority=int(record.priority),
+        status=Status(record.status),
+        attempt=int(record.attempt),
+        max_attempts=int(record.max_attempts),
+        contact_id=record.contact_id,
+        source=record.source,
+        journey=record.journey,
+        dial_token=record.dial_token,
+        lease_until=record.lease_until,
+        outbound_contact_id=record.outbound_contact_id or "",
+        redial_same_attempt=bool(record.redial_same_attempt),
+        history=history,
+        version=int(record.version or 0),
+    )
+
+
+def _cancellation_codes(error: TransactWriteError) -> list[str]:
+    reasons = error.cancellation_reasons or []
+    return [reason.code if reason else "" for reason in reasons]
+
+
+class DynamoLedger:
+    def __init__(self, policy: model.Policy | None = None) -> None:
+        self.policy = policy or model.Policy()
+
+    @staticmethod
+    def _connection() -> Connection:
+        return Connection(region=settings().region)
+
+    # -- reads -------------------------------------------------------------------------------
+
+    def get(self, callback_id: str) -> Callback | None:
+        try:
+            return _domain(CallbackRecord.get(f"CB#{callback_id}", "CB", consistent_read=True))
+        except CallbackRecord.DoesNotExist:
+            return None
+
+    def _locked(self, pk: str, sk: str) -> Callback | None:
+        try:
+            lock = LockRecord.get(pk, sk, consistent_read=True)
+        except LockRecord.DoesNotExist:
+            return None
+        return self.get(lock.callback_id)
+
+    def active_for_number(self, number: str) -> Sequence[Callback]:
+        locks = LockRecord.query(f"NUMBER#{number}", consistent_read=True)
+        found = [self.get(lock.callback_id) for lock in locks]
+        return [c for c in found if c is not None and not c.final]
+
+    def active_for_contact(self, contact_id: str) -> Callback | None:
+        callback = self._locked(f"CONTACT#{contact_id}", "CONTACT")
+        return callback if callback is not None and not callback.final else None
+
+    def by_outbound_contact(self, contact_id: str) -> Callback | None:
+        for record in CallbackRecord.outbound_index.query(contact_id, limit=1):
+            return self.get(record.pk.removeprefix("CB#"))  # keys only: read the item itself
+        return None
+
+    def due(self, queue: str, now: datetime, limit: int) -> Sequence[Callback]:
+        found: list[Callback] = []
+        upper = f"{stamp(now)}#~"
+        for priority in _PRIORITIES:
+            if len(found) >= limit:
+                break
+            records = CallbackRecord.due_index.query(
+                f"{queue}#{priority:02d}",
+                CallbackRecord.due_sort <= upper,
+                limit=limit - len(found),
+            )
+            found += [_domain(r) for r in records]
+        return found
+
+    def position(self, callback: Callback) -> int:
+        ahead = sum(
+            CallbackRecord.due_index.count(f"{callback.queue}#{p:02d}")
+            for p in _PRIORITIES
+            if p < callback.priority
+        )
+        own = f"{stamp(callback.due_at)}#{stamp(callback.requested_at)}#{callback.callback_id}"
+        ahead += CallbackRecord.due_index.count(
+            f"{callback.queue}#{callback.priority:02d}", CallbackRecord.due_sort < own
+        )
+        return ahead + 1
+
+    def leases_ended(self, now: datetime, limit: int) -> Sequence[Callback]:
+        records = CallbackRecord.lease_index.query(
+            "DIALING", CallbackRecord.lease_sort <= f"{stamp(now)}#~", limit=limit
+        )
+        return [_domain(r) for r in records]
+
+    # -- writes ------------------------------------------------------------------------------
+
+    def create(self, callback: Callback, supersedes: Callback | None) -> tuple[Callback, bool]:
+        record = _record(model.replace_version(callback, 0), self.policy)
+        try:
+            with TransactWrite(connection=self._connection()) as transaction:
+                transaction.save(record, condition=CallbackRecord.pk.does_not_exist())
+                transaction.save(
+                    LockRecord(
+                        f"NUMBER#{callback.number}",
+                        callback.queue,
+                        callback_id=callback.callback_id,
+                    ),
+                    condition=LockRecord.pk.does_not_exist(),
+                )
+                self._contact_lock(transaction, callback, supersedes)
+                if supersedes is not None:
+                    self._finish(
+                        transaction,
+                        supersedes,
+                        model.cancel(
+                            supersedes,
+                            callback.requested_at,
+                            "replaced by a request for another number",
+                        ),
+                        contact_lock_moves=bool(callback.contact_id),
+                    )
+        except TransactWriteError as error:
+            codes = _cancellation_codes(error)
+            if len(codes) > 1 and codes[1] == _CANCELLED_BY_CONDITION:
+                existing = self._locked(f"NUMBER#{callback.number}", callback.queue)
+                if existing is not None:
+                    return existing, False
+            raise
+        return model.replace_version(callback, 1), True
+
+    @staticmethod
+    def _contact_lock(
+        transaction: TransactWrite, callback: Callback, supersedes: Callback | None
+    ) -> None:
+        if not callback.contact_id:
+            return
+        lock = LockRecord(
+            f"CONTACT#{callback.contact_id}", "CONTACT", callback_id=callback.callback_id
+        )
+        condition = (
+            LockRecord.callback_id == supersedes.callback_id
+            if supersedes
+            else LockRecord.pk.does_not_exist()
+        )
+        transaction.save(lock, condition=condition)
+
+    def _finish(
+        self,
+        transaction: TransactWrite,
+        before: Callback,
+        after: Callback,
+        contact_lock_moves: bool = False,
+    ) -> None:
+        transaction.save(_record(model.replace_version(after, before.version), self.policy))
+        transaction.delete(
+            LockRecord(f"NUMBER#{before.number}", before.queue),
+            condition=LockRecord.callback_id == before.callback_id,
+        )
+        if before.contact_id and not contact_lock_moves:
+            transaction.delete(
+                LockRecord(f"CONTACT#{before.contact_id}", "CONTACT"),
+                condition=(LockRecord.callback_id == before.callback_id)
+                | LockRecord.pk.does_not_exist(),
+            )
+
+    def transition(self, before: Callback, after: Callback) -> Callback | None:
+        try:
+            if after.final and not before.final:
+                with TransactWrite(connection=self._connection()) as transaction:
+                    self._finish(transaction, before, after)
+            else:
+                _record(model.replace_version(after, before.version), self.policy).save()
+        except (PutError, TransactWriteError) as error:
+            codes = (
+                _cancellation_codes(error)
+                if isinstance(error, TransactWriteError)
+                else [error.cause_response_code]
+            )
+            if _CONDITION_FAILED in codes or _CANCELLED_BY_CONDITION in codes:
+                return None
+            raise
+        return model.replace_version(after, before.version + 1)
+
+
+# -- Connect ----------------------------------------------------------------------------------
+
+_NOT_PLACED = {
+    "ThrottlingException",
+    "TooManyRequestsException",
+    "LimitExceededException",
+    "ServiceQuotaExceededException",
+}
+_REJECTED = {
+    "DestinationNotAllowedException",
+    "InvalidParameterException",
+    "InvalidRequestException",
+    "OutboundContactNotPermittedException",
+    "ResourceNotFoundException",
+}
+
+
+class RateLimiter:
+    """A token bucket: Connect allows 2 StartOutboundVoiceContact a second per account."""
+
+    def __init__(
+        self,
+        rate: float = 2.0,
+        burst: int = 2,
+        clock: Any = time.monotonic,
+        sleep: Any = time.sleep,
+    ) -> None:
+        self.rate, self.burst = rate, burst
+        self._tokens = float(burst)
+        self._clock, self._sleep = clock, sleep
+        self._last = clock()
+        self._lock = threading.Lock()
+
+    def acquire(self) -> None:
+        with self._lock:
+            now = self._clock()
+            self._tokens = min(self.burst, self._tokens + (now - self._last) * self.rate)
+            self._last = now
+            wait = 0.0 if self._tokens >= 1 else (1 - self._tokens) / self.rate
+            self._tokens -= 1
+        if wait:
+            self._sleep(wait)
+
+
+class ConnectDialer:
+    def __init__(
+        self,
+        client: Any,
+        instance_id: str,
+        flow_id: str,
+        queue_ids: Mapping[str, str],
+        limiter: RateLimiter | None = None,
+    ) -> None:
+        self.client, self.instance_id, self.flow_id = client, instance_id, flow_id
+        self.queue_ids = queue_ids
+        self.limiter = limiter or RateLimiter()
+
+    def dial(self, callback: Callback) -> str:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        self.limiter.acquire()
+        try:
+            answer = self.client.start_outbound_voice_contact(
+                DestinationPhoneNumber=callback.number,
+                ContactFlowId=self.flow_id,
+                InstanceId=self.instance_id,
+                ClientToken=callback.dial_token,
+                QueueId=self.queue_ids[callback.queue],
+                Attributes={
+                    "callback_id": callback.callback_id,
+                    "callback_attempt": str(callback.attempt),
+                    "journey": callback.journey[:1000],
+                },
+                TrafficType="GENERAL",
+            )
+        except ClientError as error:
+            code = error.response.get("Error", {}).get("Code", "")
+            if code in _NOT_PLACED:
+                raise DialNotPlacedError(code) from error
+            if code in _REJECTED:
+                raise DialRejectedError(code) from error
+            raise DialUncertainError(code or "error") from error
+        except BotoCoreError as error:
+            raise DialUncertainError(type(error).__name__) from error
+        return str(answer["ContactId"])
+
+
+class ConnectAgents:
+    def __init__(self, gateway: Any, queue_ids: Mapping[str, str], budget_seconds: float) -> None:
+        self.gateway, self.queue_ids, self.budget = gateway, queue_ids, budget_seconds
+
+    def available(self, queues: Sequence[str]) -> Mapping[str, int]:
+        from chalicelib.platform.clock import Deadline
+        from chalicelib.platform.connect import ConnectUnavailableError
+
+        ids = {self.queue_ids[q]: q for q in queues if q in self.queue_ids}
+        try:
+            raw = self.gateway.current_queue_metrics(list(ids), Deadline(self.budget))
+        except ConnectUnavailableError:
+            return {}  # no metrics, no dialling: agent-first never dials without an agent
+        return {
+            ids[i]: int(values.get("AGENTS_AVAILABLE", 0)) for i, values in raw.items() if i in ids
+        }
+
+
+class ConnectContacts:
+    """What became of an outbound contact, from DescribeContact."""
+
+    def __init__(self, client: Any, instance_id: str) -> None:
+        self.client, self.instance_id = client, instance_id
+
+    def outcome(self, contact_id: str) -> Outcome | None:
+        from botocore.exceptions import ClientError
+
+        try:
+            contact = self.client.describe_contact(
+                InstanceId=self.instance_id, ContactId=contact_id
+            )["Contact"]
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
+                raise KeyError(contact_id) from error
+            raise
+        return outcome_of(
+            contact.get("DisconnectTimestamp"),
+            (contact.get("AgentInfo") or {}).get("ConnectedToAgentTimestamp"),
+            contact.get("DisconnectReason", ""),
+        )
+
+
+def outcome_of(disconnected: Any, connected_to_agent: Any, reason: str) -> Outcome | None:
+    if not disconnected:
+        return None
+    if connected_to_agent:
+        return Outcome.CONNECTED
+    if "BUSY" in str(reason).upper():
+        return Outcome.BUSY
+    return Outcome.NO_ANSWER

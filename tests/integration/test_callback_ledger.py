@@ -1,0 +1,198 @@
+"""The ledger contract, on DynamoDB (moto, tables from infra/template.yaml) and in memory;
+then many dispatchers racing over the same callbacks."""
+
+from __future__ import annotations
+
+import random
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from chalicelib.callbacks import model
+from chalicelib.callbacks.model import Outcome, Status
+from chalicelib.callbacks.service import CallbackService
+from chalicelib.platform.clock import FixedClock
+from tests.fakes import (
+    FixedAgents,
+    InMemoryLedger,
+    RecordingDialer,
+    ScriptedContacts,
+    SequentialIds,
+)
+from tests.unit.test_callback_service import QUEUES
+
+NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
+POLICY = model.Policy()
+
+
+@pytest.fixture(params=["dynamodb", "memory"])
+def ledger(request, tables):
+    if request.param == "memory":
+        return InMemoryLedger()
+    from chalicelib.callbacks.store import DynamoLedger
+
+    return DynamoLedger()
+
+
+def new(
+    callback_id: str,
+    number: str = "+12125550142",
+    queue: str = "billing",
+    at: datetime = NOW,
+    **details,
+) -> model.Callback:
+    return model.new_callback(
+        callback_id, number, queue, at, ("America/New_York",), POLICY, **details
+    )
+
+
+def test_create_then_read_back_everything(ledger) -> None:
+    created, fresh = ledger.create(new("a", contact_id="c-1", journey="menu=1"), None)
+    assert fresh and created.version == 1
+    stored = ledger.get("a")
+    assert stored == created
+    assert ledger.active_for_contact("c-1") == stored
+    assert ledger.active_for_number("+12125550142") == [stored]
+
+
+def test_one_active_callback_per_number_and_queue(ledger) -> None:
+    ledger.create(new("a"), None)
+    existing, fresh = ledger.create(new("b"), None)
+    assert not fresh and existing.callback_id == "a"
+    assert ledger.get("b") is None
+    assert ledger.create(new("c", queue="general"), None)[1]
+
+
+def test_replacing_cancels_the_first_and_moves_the_contact_lock(ledger) -> None:
+    first, _ = ledger.create(new("a", contact_id="c-1"), None)
+    second, fresh = ledger.create(new("b", number="+12125550143", contact_id="c-1"), first)
+    assert fresh and ledger.get("a").status is Status.CANCELLED
+    assert ledger.active_for_contact("c-1").callback_id == "b"
+    assert ledger.create(new("c"), None)[1]  # the first number is free again
+
+
+def test_transitions_are_conditional_on_the_version_read(ledger) -> None:
+    stored, _ = ledger.create(new("a"), None)
+    claimed = ledger.transition(stored, model.claim(stored, NOW, POLICY))
+    assert claimed is not None and claimed.status is Status.DIALING
+    assert ledger.transition(stored, model.claim(stored, NOW, POLICY)) is None  # stale: lost
+    assert ledger.get("a").version == claimed.version
+
+
+def test_due_reads_only_waiting_callbacks_best_first(ledger) -> None:
+    ledger.create(new("late", number="+12125550101", at=NOW - timedelta(minutes=1)), None)
+    ledger.create(new("early", number="+12125550102", at=NOW - timedelta(minutes=9)), None)
+    ledger.create(new("urgent", number="+12125550103", priority=1), None)
+    ledger.create(new("future", number="+12125550104", due_at=NOW + timedelta(hours=1)), None)
+    dialling, _ = ledger.create(new("busy", number="+12125550105"), None)
+    ledger.transition(dialling, model.claim(dialling, NOW, POLICY))
+    assert [c.callback_id for c in ledger.due("billing", NOW, 10)] == ["urgent", "early", "late"]
+    assert [c.callback_id for c in ledger.due("billing", NOW, 2)] == ["urgent", "early"]
+    assert ledger.position(ledger.get("late")) == 3
+    assert ledger.position(ledger.get("future")) == 4
+
+
+def test_finishing_frees_the_number_and_finds_by_outbound_contact(ledger) -> None:
+    stored, _ = ledger.create(new("a", contact_id="c-1"), None)
+    claimed = ledger.transition(stored, model.claim(stored, NOW, POLICY))
+    dialled = ledger.transition(claimed, model.record_dial(claimed, "out-1"))
+    assert ledger.by_outbound_contact("out-1") == dialled
+    done = ledger.transition(dialled, model.record_outcome(dialled, Outcome.CONNECTED, NOW, POLICY))
+    assert done.status is Status.COMPLETED
+    assert (
+        ledger.active_for_contact("c-1") is None and ledger.active_for_number("+12125550142") == []
+    )
+    assert ledger.create(new("b", contact_id="c-1"), None)[1]
+
+
+def test_leases_that_ended_are_found(ledger) -> None:
+    stored, _ = ledger.create(new("a"), None)
+    ledger.transition(stored, model.claim(stored, NOW, POLICY))
+    assert ledger.leases_ended(NOW, 10) == []
+    assert [c.callback_id for c in ledger.leases_ended(NOW + POLICY.lease, 10)] == ["a"]
+
+
+# -- many dispatchers at once -----------------------------------------------------------------
+
+
+class FlakyDialer(RecordingDialer):
+    """Dials, but sometimes the worker dies just before or just after Connect places the call."""
+
+    def __init__(self, seed: int) -> None:
+        super().__init__()
+        self.random = random.Random(seed)
+        self.crashes = 0
+
+    def dial(self, callback):
+        roll = self.random.random()
+        if roll < 0.02:
+            self.crashes += 1
+            raise RuntimeError("worker died before calling Connect")
+        contact = super().dial(callback)
+        if roll > 0.98:
+            self.crashes += 1
+            raise RuntimeError("worker died after Connect placed the call")
+        return contact
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("store", "count"), [("memory", 1000), ("dynamodb", 120)])
+def test_eight_dispatchers_never_dial_twice_and_lose_nothing(tables, store, count) -> None:
+    """8 workers, duplicate triggers, workers dying before and after Connect places the call.
+
+    1,000 callbacks on the in-memory ledger (the same contract as DynamoDB, above), and 120 on
+    DynamoDB itself: moto answers a query by reading the whole table, which makes thousands
+    of racing dispatch runs take minutes there.
+    """
+    from chalicelib.callbacks.store import DynamoLedger
+
+    clock = FixedClock(NOW)
+    ledger = InMemoryLedger() if store == "memory" else DynamoLedger()
+    dialer, contacts = FlakyDialer(seed=7), ScriptedContacts()
+    dialer.clock = clock
+    service = CallbackService(
+        ledger, dialer, FixedAgents(40), contacts, clock, QUEUES, SequentialIds()
+    )
+    queues = ("billing", "general")
+    requested = []
+    for n in range(count):
+        callback = new(
+            f"cb-{n:04d}", number=f"+1212{5550000 + n:07d}", queue=queues[n % 2], priority=1 + n % 3
+        )
+        requested.append(ledger.create(callback, None)[0].callback_id)
+    for n in range(0, count, 50):  # duplicate deliveries of the same requests
+        assert service.request(f"+1212{5550000 + n:07d}", queues[n % 2]).existing
+
+    def worker() -> None:
+        for _ in range(500):  # duplicate triggers: every worker keeps dispatching
+            try:
+                report = service.dispatch()
+            except RuntimeError:
+                continue  # the worker died mid-call; the next trigger runs again
+            if not report.dialled and not any(ledger.due(q, NOW, 1) for q in queues):
+                return
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    tokens = [token for _, token, _ in dialer.dials]
+    assert len(tokens) == len(set(tokens)), "a callback attempt was dialled twice"
+    assert dialer.crashes > 0
+    # Attempts whose worker died sit in DIALING until the lease ends, then are reconciled.
+    clock.set(NOW + POLICY.lease)
+    for token in tokens:
+        contacts.outcomes[f"contact-{token}"] = Outcome.CONNECTED
+    while service.reconcile(limit=500):
+        pass
+    dialled = {callback_id for callback_id, _, _ in dialer.dials}
+    for callback_id in requested:
+        callback = ledger.get(callback_id)
+        assert callback is not None, f"{callback_id} was lost"
+        if callback.status is Status.COMPLETED:
+            assert callback_id in dialled
+        else:  # its worker died: the attempt is spent, the callback waits for the next one
+            assert callback.status is Status.RETRY_WAIT and callback.attempt == 1, callback
+    assert sum(ledger.get(c).status is Status.COMPLETED for c in requested) > 0.9 * count
