@@ -66,7 +66,7 @@ def test_one_active_callback_per_number_and_queue(ledger) -> None:
 
 def test_replacing_cancels_the_first_and_moves_the_contact_lock(ledger) -> None:
     first, _ = ledger.create(new("a", contact_id="c-1"), None)
-    second, fresh = ledger.create(new("b", number="+12125550143", contact_id="c-1"), first)
+    _, fresh = ledger.create(new("b", number="+12125550143", contact_id="c-1"), first)
     assert fresh and ledger.get("a").status is Status.CANCELLED
     assert ledger.active_for_contact("c-1").callback_id == "b"
     assert ledger.create(new("c"), None)[1]  # the first number is free again
@@ -136,9 +136,41 @@ class FlakyDialer(RecordingDialer):
         return contact
 
 
+@pytest.fixture
+def atomic_moto(monkeypatch):
+    """Make each moto request atomic, as each DynamoDB request is.
+
+    moto evaluates a condition and then writes, with no lock between the two: two threads can
+    both pass the same condition, which DynamoDB never allows. Our code between requests
+    still interleaves freely across the workers.
+    """
+    from botocore.client import BaseClient
+
+    lock = threading.Lock()
+    original = BaseClient._make_api_call
+
+    def atomic(self, operation, params):
+        with lock:
+            return original(self, operation, params)
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", atomic)
+
+
+def _worker(service, ledger, queues) -> None:
+    for _ in range(500):  # duplicate triggers: every worker keeps dispatching
+        try:
+            report = service.dispatch()
+        except RuntimeError:
+            continue  # the worker died mid-call; the next trigger runs again
+        if not report.dialled and not any(ledger.due(q, NOW, 1) for q in queues):
+            return
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize(("store", "count"), [("memory", 1000), ("dynamodb", 120)])
-def test_eight_dispatchers_never_dial_twice_and_lose_nothing(tables, store, count) -> None:
+def test_eight_dispatchers_never_dial_twice_and_lose_nothing(
+    tables, atomic_moto, store, count
+) -> None:
     """8 workers, duplicate triggers, workers dying before and after Connect places the call.
 
     1,000 callbacks on the in-memory ledger (the same contract as DynamoDB, above), and 120 on
@@ -164,16 +196,7 @@ def test_eight_dispatchers_never_dial_twice_and_lose_nothing(tables, store, coun
     for n in range(0, count, 50):  # duplicate deliveries of the same requests
         assert service.request(f"+1212{5550000 + n:07d}", queues[n % 2]).existing
 
-    def worker() -> None:
-        for _ in range(500):  # duplicate triggers: every worker keeps dispatching
-            try:
-                report = service.dispatch()
-            except RuntimeError:
-                continue  # the worker died mid-call; the next trigger runs again
-            if not report.dialled and not any(ledger.due(q, NOW, 1) for q in queues):
-                return
-
-    threads = [threading.Thread(target=worker) for _ in range(8)]
+    threads = [threading.Thread(target=_worker, args=(service, ledger, queues)) for _ in range(8)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -187,7 +210,10 @@ def test_eight_dispatchers_never_dial_twice_and_lose_nothing(tables, store, coun
         contacts.outcomes[f"contact-{token}"] = Outcome.CONNECTED
     while service.reconcile(limit=500):
         pass
-    dialled = {callback_id for callback_id, _, _ in dialer.dials}
+    _assert_nothing_lost(ledger, requested, {c for c, _, _ in dialer.dials}, count)
+
+
+def _assert_nothing_lost(ledger, requested, dialled, count) -> None:
     for callback_id in requested:
         callback = ledger.get(callback_id)
         assert callback is not None, f"{callback_id} was lost"
