@@ -2,6 +2,7 @@
 
 from chalice.app import Chalice, ConvertToMiddleware
 
+from chalicelib.callbacks.handlers import bp as callbacks
 from chalicelib.ivr.handlers import bp as ivr_hooks
 from chalicelib.platform.observability import logger, metrics, tracer
 
@@ -10,3 +11,4 @@ app.register_middleware(ConvertToMiddleware(logger.inject_lambda_context), "all"
 app.register_middleware(ConvertToMiddleware(metrics.log_metrics), "all")
 app.register_middleware(ConvertToMiddleware(tracer.capture_lambda_handler), "all")
 app.register_blueprint(ivr_hooks)
+app.register_blueprint(callbacks)

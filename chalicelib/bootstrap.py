@@ -11,6 +11,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from chalicelib.callbacks.model import Policy
+from chalicelib.callbacks.service import CallbackService, QueueSettings
 from chalicelib.ivr.model import RoutingRules, parse_routing_rules
 from chalicelib.ivr.service import IvrService
 from chalicelib.platform.clock import Clock, SystemClock
@@ -60,6 +62,59 @@ def _default_ivr_service() -> IvrService:
     return build_ivr_service()
 
 
+def build_callback_service(
+    clock: Clock | None = None, connect: ConnectClient | None = None
+) -> CallbackService:
+    import uuid
+
+    from chalicelib.callbacks.store import (
+        ConnectAgents,
+        ConnectContacts,
+        ConnectDialer,
+        DynamoLedger,
+        DynamoRequestLimiter,
+    )
+    from chalicelib.platform.connect import ConnectGateway, connect_client
+
+    config = settings()
+    client = connect or connect_client(config.region, config.hook_budget_seconds)
+    rules = load_routing_rules()
+    queues = {
+        name: QueueSettings(rules.hours[queue.hours], queue.average_handle_seconds)
+        for name, queue in rules.queues.items()
+    }
+    policy = Policy()
+    return CallbackService(
+        ledger=DynamoLedger(policy),
+        dialer=ConnectDialer(
+            client, config.connect_instance_id, config.callback_flow_id, config.queue_ids
+        ),
+        agents=ConnectAgents(
+            ConnectGateway(client, config.connect_instance_id),
+            config.queue_ids,
+            config.hook_budget_seconds,
+        ),
+        contacts=ConnectContacts(client, config.connect_instance_id),
+        clock=clock or SystemClock(),
+        queues=queues,
+        new_id=lambda: str(uuid.uuid4()),
+        policy=policy,
+        countries=config.callback_countries,
+        default_country=config.default_country,
+        limiter=DynamoRequestLimiter(),
+    )
+
+
+@lru_cache(maxsize=1)
+def _default_callback_service() -> CallbackService:
+    return build_callback_service()
+
+
+def callback_service() -> CallbackService:
+    service = _overrides.get("callbacks")
+    return service if isinstance(service, CallbackService) else _default_callback_service()
+
+
 def ivr_service() -> IvrService:
     service = _overrides.get("ivr")
     return service if isinstance(service, IvrService) else _default_ivr_service()
@@ -73,3 +128,4 @@ def override(name: str, service: Any) -> None:
 def reset() -> None:
     _overrides.clear()
     _default_ivr_service.cache_clear()
+    _default_callback_service.cache_clear()

@@ -69,6 +69,17 @@ class CallbackLedger(Protocol):
         ...
 
 
+class RequestLimiter(Protocol):
+    def allow(self, key: str, limit: int, window: timedelta, now: datetime) -> bool:
+        """Count one request against `key`; False once `limit` are in the current window."""
+        ...
+
+
+class AllowAll:
+    def allow(self, key: str, limit: int, window: timedelta, now: datetime) -> bool:
+        return True
+
+
 class Dialer(Protocol):
     def dial(self, callback: Callback) -> str:
         """Start the outbound call (ClientToken = the attempt's token); the contact id."""
@@ -112,6 +123,8 @@ class CallbackService:
     policy: Policy = field(default_factory=Policy)
     countries: frozenset[str] = frozenset({"US", "CA"})
     default_country: str = "US"
+    limiter: RequestLimiter = field(default_factory=AllowAll)
+    requests_per_hour: int = 5  # per number, across every source
 
     # -- requests ----------------------------------------------------------------------------
 
@@ -162,6 +175,12 @@ class CallbackService:
         if not 1 <= priority <= 10:
             raise CallbackError("invalid_priority", "priority", "priority must be 1 to 10")
         number = self._number(raw_number)
+        if not self.limiter.allow(
+            f"number:{number}", self.requests_per_hour, timedelta(hours=1), now
+        ):
+            raise CallbackError(
+                "rate_limited", "number", "too many callback requests for this number; try later"
+            )
         zones = time_zones(number)
         try:
             model.next_lawful(now, zones, self.policy.calling_hours)

@@ -14,7 +14,7 @@ import json
 import threading
 import time
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pynamodb.attributes import (
@@ -25,7 +25,7 @@ from pynamodb.attributes import (
     VersionAttribute,
 )
 from pynamodb.connection import Connection
-from pynamodb.exceptions import PutError, TransactWriteError
+from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
@@ -351,6 +351,34 @@ class DynamoLedger:
                 return None
             raise
         return model.replace_version(after, before.version + 1)
+
+
+class RateRecord(Model):
+    Meta = table_meta(settings().callbacks_table)
+
+    pk = UnicodeAttribute(hash_key=True)  # "RATE#<key>#<window start>"
+    sk = UnicodeAttribute(range_key=True)
+    hits = NumberAttribute(default=0)
+    purge_at = TTLAttribute(null=True)
+
+
+class DynamoRequestLimiter:
+    """A fixed-window counter per key, incremented with a condition: never a read-then-write."""
+
+    def allow(self, key: str, limit: int, window: timedelta, now: datetime) -> bool:
+        seconds = int(window.total_seconds())
+        start = int(now.timestamp()) // seconds * seconds
+        record = RateRecord(f"RATE#{key}#{start}", "RATE")
+        try:
+            record.update(
+                actions=[RateRecord.hits.add(1), RateRecord.purge_at.set(now + window + window)],
+                condition=RateRecord.hits.does_not_exist() | (RateRecord.hits < limit),
+            )
+        except UpdateError as error:
+            if error.cause_response_code == _CONDITION_FAILED:
+                return False
+            raise
+        return True
 
 
 # -- Connect ----------------------------------------------------------------------------------

@@ -40,6 +40,8 @@ class Settings:
     hook_budget_seconds: float
     default_country: str
     queue_ids: Mapping[str, str] = field(default_factory=dict)
+    callback_flow_id: str = ""
+    callback_countries: frozenset[str] = frozenset({"US", "CA"})
 
 
 def _required(environ: Mapping[str, str], name: str) -> str:
@@ -83,6 +85,12 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         hook_budget_seconds=_budget_seconds(environ),
         default_country=environ.get("DEFAULT_COUNTRY", "US").upper(),
         queue_ids=_queue_ids(environ),
+        callback_flow_id=environ.get("CALLBACK_FLOW_ID", "").strip(),
+        callback_countries=frozenset(
+            c.strip().upper()
+            for c in environ.get("CALLBACK_COUNTRIES", "US,CA").split(",")
+            if c.strip()
+        ),
         **tables,
     )
 

@@ -1,0 +1,237 @@
+"""Callbacks' entry points: IVR hooks, the HTTP API, the dispatcher schedule, contact events.
+
+Hooks answer flat string maps through `connect_hook`; the HTTP API answers JSON with errors
+that name the field; the schedule dispatches and reconciles every minute; contact events
+settle the outcome of a dial.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from chalice.app import (
+    Blueprint,
+    CloudWatchEvent,
+    IAMAuthorizer,
+    Rate,
+    Response,
+)
+
+from chalicelib import bootstrap
+from chalicelib.callbacks.model import Outcome, Standing
+from chalicelib.callbacks.service import CallbackError
+from chalicelib.platform.clock import Deadline
+from chalicelib.platform.contact import ContactContext
+from chalicelib.platform.hooks import connect_hook
+from chalicelib.platform.observability import logger, metrics
+
+bp = Blueprint(__name__)
+MAX_BODY_BYTES = 16 * 1024
+_FIELDS = {"number": str, "queue": str, "slot": str, "journey": str, "priority": int}
+_REQUIRED = ("number", "queue")
+NO_CALLBACK = {"callback_status": "", "callback_id": "", "callback_position": ""}
+
+
+def _refused(error: CallbackError) -> dict[str, str]:
+    return {"result": "invalid", "reason": error.code, "field": error.field, "message": str(error)}
+
+
+def _slot(text: str) -> datetime | None:
+    if not text:
+        return None
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        raise CallbackError("invalid_slot", "slot", "the slot is not an ISO 8601 time") from None
+
+
+# -- IVR hooks --------------------------------------------------------------------------------
+
+
+@bp.lambda_function(name="request_callback")
+@connect_hook("request_callback", NO_CALLBACK)
+def request_callback(contact: ContactContext, deadline: Deadline) -> dict[str, str]:
+    """The caller asked to be called back: the number they confirmed, or the one they call from."""
+    try:
+        priority = contact.param("priority", "5")
+        standing = bootstrap.callback_service().request(
+            contact.parameters.get("number") or contact.customer_address,
+            contact.param("queue"),
+            contact_id=contact.initial_contact_id,
+            source="ivr",
+            journey=contact.param("journey"),
+            slot=_slot(contact.parameters.get("slot", "")),
+            priority=int(priority) if priority.isdigit() else 0,
+        )
+    except CallbackError as error:
+        return _refused(error)
+    return standing.attributes()
+
+
+@bp.lambda_function(name="callback_status")
+@connect_hook("callback_status", NO_CALLBACK)
+def callback_status(contact: ContactContext, deadline: Deadline) -> dict[str, str]:
+    """A caller rings again: do they already have a callback waiting, and where in line?"""
+    standing = bootstrap.callback_service().status_for_number(contact.customer_address)
+    if standing is None:
+        return {"result": "ok", "callback_found": "false", **NO_CALLBACK}
+    return {**standing.attributes(), "callback_found": "true"}
+
+
+@bp.lambda_function(name="cancel_callback")
+@connect_hook("cancel_callback", NO_CALLBACK)
+def cancel_callback(contact: ContactContext, deadline: Deadline) -> dict[str, str]:
+    service = bootstrap.callback_service()
+    callback_id = contact.param("callback_id")
+    if not callback_id:
+        waiting = service.status_for_number(contact.customer_address)
+        callback_id = waiting.callback.callback_id if waiting else ""
+    standing = service.cancel(callback_id) if callback_id else None
+    if standing is None:
+        return {"result": "ok", "callback_found": "false", **NO_CALLBACK}
+    return {**standing.attributes(), "callback_found": "true"}
+
+
+@bp.lambda_function(name="callback_answered")
+@connect_hook("callback_answered", NO_CALLBACK)
+def callback_answered(contact: ContactContext, deadline: Deadline) -> dict[str, str]:
+    """In the callback flow: 1 = connect me (the callback is done), 2 = I no longer need it."""
+    choice = contact.param("choice")
+    outcome = {"1": Outcome.CONNECTED, "2": Outcome.DECLINED}.get(choice)
+    if outcome is None:
+        return {"result": "invalid", "reason": "invalid_choice", "field": "choice"}
+    callback = bootstrap.callback_service().record_outcome(contact.contact_id, outcome)
+    if callback is None:
+        return {"result": "ok", "callback_found": "false", **NO_CALLBACK}
+    return {
+        "result": "ok",
+        "callback_found": "true",
+        "callback_id": callback.callback_id,
+        "callback_status": callback.status.value,
+    }
+
+
+# -- HTTP API ---------------------------------------------------------------------------------
+
+
+def _error(status: int, code: str, field: str, message: str) -> Response:
+    return Response(body={"error": code, "field": field, "message": message}, status_code=status)
+
+
+def _standing_body(standing: Standing) -> dict[str, Any]:
+    callback = standing.callback
+    return {
+        "id": callback.callback_id,
+        "status": callback.status.value,
+        "queue": callback.queue,
+        "position": standing.position or None,
+        "eta_minutes": standing.eta_minutes,
+        "existing": standing.existing,
+        "due_at": callback.due_at.isoformat(),
+    }
+
+
+def _validated(raw: str | bytes | None) -> dict[str, Any]:
+    if not raw:
+        raise CallbackError("missing_body", "body", "send a JSON object")
+    if len(raw) > MAX_BODY_BYTES:
+        raise CallbackError("body_too_large", "body", f"the body is over {MAX_BODY_BYTES} bytes")
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise CallbackError("malformed_json", "body", "the body is not valid JSON") from None
+    if not isinstance(body, dict):
+        raise CallbackError("malformed_json", "body", "the body must be a JSON object")
+    for name in sorted(set(body) - set(_FIELDS)):
+        raise CallbackError("unknown_field", name, f"{name} is not a field of a callback")
+    for name, kind in _FIELDS.items():
+        value = body.get(name)
+        if value is None and name in _REQUIRED:
+            raise CallbackError("missing_field", name, f"{name} is required")
+        if value is not None and (not isinstance(value, kind) or isinstance(value, bool)):
+            raise CallbackError("wrong_type", name, f"{name} must be a {kind.__name__}")
+    return body
+
+
+@bp.route(
+    "/callbacks", methods=["POST"], authorizer=IAMAuthorizer(), content_types=["application/json"]
+)
+def create_callback() -> Response:
+    try:
+        body = _validated(bp.current_request.raw_body)
+        standing = bootstrap.callback_service().request(
+            body["number"],
+            body["queue"],
+            source="web",
+            journey=body.get("journey", ""),
+            slot=_slot(body.get("slot", "")),
+            priority=body.get("priority", 5),
+        )
+    except CallbackError as error:
+        status = (
+            429 if error.code == "rate_limited" else 413 if error.code == "body_too_large" else 400
+        )
+        return _error(status, error.code, error.field, str(error))
+    return Response(body=_standing_body(standing), status_code=200 if standing.existing else 201)
+
+
+@bp.route("/callbacks/{callback_id}", methods=["GET"], authorizer=IAMAuthorizer())
+def get_callback(callback_id: str) -> Response:
+    standing = bootstrap.callback_service().status(callback_id)
+    if standing is None:
+        return _error(404, "not_found", "callback_id", "no such callback")
+    return Response(body=_standing_body(standing), status_code=200)
+
+
+@bp.route("/callbacks/{callback_id}", methods=["DELETE"], authorizer=IAMAuthorizer())
+def delete_callback(callback_id: str) -> Response:
+    standing = bootstrap.callback_service().cancel(callback_id, "cancelled through the API")
+    if standing is None:
+        return _error(404, "not_found", "callback_id", "no such callback")
+    return Response(body=_standing_body(standing), status_code=200)
+
+
+# -- the dispatcher and contact events --------------------------------------------------------
+
+
+@bp.schedule(Rate(1, unit=Rate.MINUTES), name="dispatch_callbacks")
+def dispatch_callbacks(event: Any) -> dict[str, int]:
+    service = bootstrap.callback_service()
+    report = service.dispatch()
+    settled = service.reconcile()
+    metrics.add_metric(name="CallbacksDialled", unit="Count", value=len(report.dialled))
+    summary = {
+        "dialled": len(report.dialled),
+        "deferred": len(report.deferred),
+        "expired": len(report.expired),
+        "failed": len(report.failed),
+        "lost_races": report.lost_races,
+        "reconciled": len(settled),
+    }
+    logger.info("callback dispatch", extra=summary)
+    return summary
+
+
+@bp.on_cw_event(
+    {"source": ["aws.connect"], "detail-type": ["Amazon Connect Contact Event"]},
+    name="callback_contact_events",
+)
+def callback_contact_events(event: CloudWatchEvent) -> None:
+    """A dialled contact ended: connected or not. Events are best effort and unordered;
+    reconciliation covers the ones that never come."""
+    from chalicelib.callbacks.store import outcome_of
+
+    detail = event.detail if isinstance(event.detail, dict) else {}
+    if detail.get("eventType") != "DISCONNECTED" or not isinstance(detail.get("contactId"), str):
+        return
+    agent_info = detail.get("agentInfo")
+    agent: dict[str, Any] = agent_info if isinstance(agent_info, dict) else {}
+    outcome = outcome_of(
+        detail.get("disconnectTimestamp") or True,
+        agent.get("connectedToAgentTimestamp"),
+        str(detail.get("disconnectReason", "")),
+    )
+    if outcome is not None:
+        bootstrap.callback_service().record_outcome(detail["contactId"], outcome)
