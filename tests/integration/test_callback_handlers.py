@@ -1,0 +1,288 @@
+"""Callbacks through the Chalice app: hooks, the HTTP API, the dispatcher and contact events,
+on moto tables from infra/template.yaml, with Connect under botocore's Stubber."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from botocore.stub import ANY
+
+from chalicelib import bootstrap
+from chalicelib.callbacks.model import Status
+from tests.integration.conftest import contact_event, metrics_response
+
+INSTANCE = "00000000-0000-4000-8000-00000000dev0"
+CALLER = "+12125550142"
+
+
+@pytest.fixture
+def callbacks(client, connect, clock):
+    connect_client, _ = connect
+    bootstrap.override(
+        "callbacks", bootstrap.build_callback_service(clock=clock, connect=connect_client)
+    )
+    return client
+
+
+def hook(client, name: str, event: Any) -> dict[str, str]:
+    return client.lambda_.invoke(name, event).payload
+
+
+def post(client, body: Any) -> Any:
+    raw = body if isinstance(body, str) else json.dumps(body)
+    return client.http.post("/callbacks", headers={"Content-Type": "application/json"}, body=raw)
+
+
+def expect_agents(stubber, available: int = 5) -> None:
+    queue_ids = sorted(
+        f"dev-{q}-queue-id"
+        for q in ("general", "billing", "technical", "vip", "care", "spanish", "night")
+    )
+    stubber.add_response(
+        "get_current_metric_data",
+        metrics_response(**{q: (0, available, available) for q in queue_ids}),
+        {
+            "InstanceId": INSTANCE,
+            "Filters": {"Queues": ANY, "Channels": ["VOICE"]},
+            "Groupings": ["QUEUE"],
+            "CurrentMetrics": ANY,
+        },
+    )
+
+
+def expect_dial(stubber, callback_id: str, attempt: int = 1, number: str = CALLER) -> None:
+    stubber.add_response(
+        "start_outbound_voice_contact",
+        {"ContactId": f"out-{callback_id}"},
+        {
+            "DestinationPhoneNumber": number,
+            "ContactFlowId": "00000000-0000-4000-8000-0000000cbf10",
+            "InstanceId": INSTANCE,
+            "ClientToken": f"{callback_id}-{attempt}",
+            "QueueId": "dev-billing-queue-id",
+            "Attributes": ANY,
+            "TrafficType": "GENERAL",
+        },
+    )
+
+
+# -- hooks ------------------------------------------------------------------------------------
+
+
+def test_ivr_request_answers_position_and_a_second_request_finds_the_first(callbacks) -> None:
+    first = hook(callbacks, "request_callback", contact_event(CALLER, queue="billing"))
+    assert (first["result"], first["callback_status"], first["callback_position"]) == (
+        "ok",
+        "QUEUED",
+        "1",
+    )
+    again = hook(callbacks, "request_callback", contact_event(CALLER, queue="billing"))
+    assert again["callback_id"] == first["callback_id"] and again["callback_existing"] == "true"
+    status = hook(callbacks, "callback_status", contact_event(CALLER))
+    assert status["callback_found"] == "true" and status["callback_position"] == "1"
+
+
+def test_ivr_cancel_by_the_callers_number(callbacks) -> None:
+    hook(callbacks, "request_callback", contact_event(CALLER, queue="billing"))
+    cancelled = hook(callbacks, "cancel_callback", contact_event(CALLER))
+    assert cancelled["callback_status"] == "CANCELLED"
+    assert hook(callbacks, "callback_status", contact_event(CALLER))["callback_found"] == "false"
+
+
+@pytest.mark.parametrize(
+    ("parameters", "reason", "field"),
+    [
+        ({"queue": "billing", "number": "12"}, "invalid_number", "number"),
+        ({"queue": "billing", "number": "+442071838750"}, "unsupported_country", "number"),
+        ({"queue": "nowhere"}, "unknown_queue", "queue"),
+        ({"queue": "billing", "slot": "yesterday"}, "invalid_slot", "slot"),
+        ({"queue": "billing", "slot": "2026-11-20T10:00:00+00:00"}, "slot_in_past", "slot"),
+        ({"queue": "billing", "slot": "2026-11-29T17:00:00+00:00"}, "slot_outside_hours", "slot"),
+    ],
+)
+def test_ivr_refusals_name_the_field_and_store_nothing(
+    callbacks, parameters, reason, field
+) -> None:
+    answer = hook(callbacks, "request_callback", contact_event(CALLER, **parameters))
+    assert (answer["result"], answer["reason"], answer["field"]) == ("invalid", reason, field)
+    assert hook(callbacks, "callback_status", contact_event(CALLER))["callback_found"] == "false"
+
+
+def test_withheld_number_cannot_ask_without_giving_one(callbacks) -> None:
+    answer = hook(callbacks, "request_callback", contact_event(None, queue="billing"))
+    assert answer["reason"] == "invalid_number"
+
+
+# -- HTTP API ---------------------------------------------------------------------------------
+
+
+def test_http_create_read_and_delete(callbacks) -> None:
+    created = post(callbacks, {"number": CALLER, "queue": "billing", "journey": "website"})
+    assert created.status_code == 201
+    body = json.loads(created.body)
+    assert body["position"] == 1 and body["status"] == "QUEUED"
+    assert post(callbacks, {"number": CALLER, "queue": "billing"}).status_code == 200  # existing
+    read = callbacks.http.get(f"/callbacks/{body['id']}")
+    assert json.loads(read.body)["id"] == body["id"]
+    deleted = callbacks.http.delete(f"/callbacks/{body['id']}")
+    assert json.loads(deleted.body)["status"] == "CANCELLED"
+    assert callbacks.http.get("/callbacks/no-such-id").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "error", "field"),
+    [
+        ("", 400, "missing_body", "body"),
+        ("{not json", 400, "malformed_json", "body"),
+        ("[1, 2]", 400, "malformed_json", "body"),
+        ({"queue": "billing"}, 400, "missing_field", "number"),
+        ({"number": None, "queue": "billing"}, 400, "missing_field", "number"),
+        ({"number": 2125550142, "queue": "billing"}, 400, "wrong_type", "number"),
+        ({"number": CALLER, "queue": "billing", "priority": "high"}, 400, "wrong_type", "priority"),
+        ({"number": CALLER, "queue": "billing", "colour": "red"}, 400, "unknown_field", "colour"),
+        (
+            {"number": CALLER, "queue": "billing", "journey": "x" * 20_000},
+            413,
+            "body_too_large",
+            "body",
+        ),
+        ({"number": "not a number", "queue": "billing"}, 400, "invalid_number", "number"),
+    ],
+)
+def test_http_validation_names_the_field(callbacks, body, status, error, field) -> None:
+    response = post(callbacks, body)
+    assert response.status_code == status
+    assert (json.loads(response.body)["error"], json.loads(response.body)["field"]) == (
+        error,
+        field,
+    )
+
+
+def test_http_requests_are_rate_limited_per_number(callbacks) -> None:
+    codes = []
+    for queue in ("billing", "general", "technical", "vip", "care", "spanish"):
+        codes.append(post(callbacks, {"number": CALLER, "queue": queue}).status_code)
+    assert codes == [201] * 5 + [429]
+    assert post(callbacks, {"number": "+12125550143", "queue": "billing"}).status_code == 201
+
+
+# -- the dispatcher, Connect and its failures -------------------------------------------------
+
+
+def dispatch(client) -> dict[str, int]:
+    tick = client.events.generate_cw_event(
+        source="aws.events", detail_type="Scheduled Event", detail={}, resources=[]
+    )
+    return client.lambda_.invoke("dispatch_callbacks", tick).payload
+
+
+def requested(client, number: str = CALLER) -> str:
+    return json.loads(post(client, {"number": number, "queue": "billing"}).body)["id"]
+
+
+def test_dispatch_dials_once_with_the_attempts_client_token(callbacks, connect) -> None:
+    _, stubber = connect
+    callback_id = requested(callbacks)
+    expect_agents(stubber)
+    expect_dial(stubber, callback_id)
+    assert dispatch(callbacks)["dialled"] == 1
+    expect_agents(stubber)
+    assert dispatch(callbacks)["dialled"] == 0  # dialling already: never twice
+    stubber.assert_no_pending_responses()
+    assert bootstrap.callback_service().status(callback_id).callback.status is Status.DIALING
+
+
+def test_no_free_agent_means_no_dial(callbacks, connect) -> None:
+    _, stubber = connect
+    requested(callbacks)
+    expect_agents(stubber, available=0)
+    assert dispatch(callbacks)["dialled"] == 0
+
+
+def test_metrics_throttled_means_no_dial(callbacks, connect) -> None:
+    _, stubber = connect
+    requested(callbacks)
+    stubber.add_client_error("get_current_metric_data", "ThrottlingException", http_status_code=429)
+    assert dispatch(callbacks)["dialled"] == 0
+
+
+@pytest.mark.parametrize(
+    ("code", "status", "http"),
+    [
+        ("ThrottlingException", Status.RETRY_WAIT, 429),
+        ("LimitExceededException", Status.RETRY_WAIT, 429),
+        ("DestinationNotAllowedException", Status.FAILED, 403),
+        ("InternalServiceException", Status.DIALING, 500),
+    ],
+)
+def test_connect_faults(callbacks, connect, code, status, http) -> None:
+    _, stubber = connect
+    callback_id = requested(callbacks)
+    expect_agents(stubber)
+    stubber.add_client_error("start_outbound_voice_contact", code, http_status_code=http)
+    dispatch(callbacks)
+    assert bootstrap.callback_service().status(callback_id).callback.status is status
+
+
+def test_dynamodb_throughput_errors_fail_the_run_and_lose_nothing(
+    callbacks, connect, monkeypatch
+) -> None:
+    from botocore.exceptions import ClientError
+    from pynamodb.exceptions import PutError
+
+    from chalicelib.callbacks.store import CallbackRecord
+
+    _, stubber = connect
+    callback_id = requested(callbacks)
+    expect_agents(stubber)
+
+    def throttled(self, *args, **kwargs):
+        raise PutError(
+            "throttled",
+            ClientError({"Error": {"Code": "ProvisionedThroughputExceededException"}}, "PutItem"),
+        )
+
+    monkeypatch.setattr(CallbackRecord, "save", throttled)
+    with pytest.raises(Exception):  # noqa: B017 - the schedule fails; the next minute retries
+        bootstrap.callback_service().dispatch()
+    monkeypatch.undo()
+    assert bootstrap.callback_service().status(callback_id).callback.status is Status.QUEUED
+
+
+def test_contact_events_settle_the_outcome(callbacks, connect) -> None:
+    _, stubber = connect
+    callback_id = requested(callbacks)
+    expect_agents(stubber)
+    expect_dial(stubber, callback_id)
+    dispatch(callbacks)
+    event = callbacks.events.generate_cw_event(
+        source="aws.connect",
+        detail_type="Amazon Connect Contact Event",
+        resources=[],
+        detail={
+            "eventType": "DISCONNECTED",
+            "contactId": f"out-{callback_id}",
+            "agentInfo": {"connectedToAgentTimestamp": "2026-11-24T15:01:00Z"},
+            "someNewField": {"ignored": True},
+        },
+    )
+    callbacks.lambda_.invoke("callback_contact_events", event)
+    assert bootstrap.callback_service().status(callback_id).callback.status is Status.COMPLETED
+
+
+def test_the_callback_flow_hook_records_connect_or_decline(callbacks, connect) -> None:
+    _, stubber = connect
+    callback_id = requested(callbacks)
+    expect_agents(stubber)
+    expect_dial(stubber, callback_id)
+    dispatch(callbacks)
+    answered = hook(
+        callbacks,
+        "callback_answered",
+        contact_event(CALLER, contact_id=f"out-{callback_id}", choice="2"),
+    )
+    assert answered["callback_status"] == "CANCELLED"
+    junk = hook(callbacks, "callback_answered", contact_event(CALLER, choice="9"))
+    assert junk["reason"] == "invalid_choice"
