@@ -13,8 +13,10 @@ CHALICE_DEFAULT_TIMEOUT = 60
 def hook_catalogue(stage: str = "dev") -> HookCatalogue:
     """Every function app.py registers, with its stage timeout and the keys it can answer."""
     from app import app
-    from chalicelib.ivr.handlers import OUTPUTS
+    from chalicelib.callbacks.handlers import OUTPUTS as CALLBACK_OUTPUTS
+    from chalicelib.ivr.handlers import OUTPUTS as IVR_OUTPUTS
 
+    outputs = {**IVR_OUTPUTS, **CALLBACK_OUTPUTS}
     config = json.loads(CHALICE_CONFIG.read_text())
     stage_config = config["stages"][stage]
     default = stage_config.get(
@@ -24,7 +26,7 @@ def hook_catalogue(stage: str = "dev") -> HookCatalogue:
     hooks = {
         function.name: Hook(
             timeout_seconds=int(per_function.get(function.name, {}).get("lambda_timeout", default)),
-            outputs=OUTPUTS.get(function.name),
+            outputs=outputs.get(function.name),
         )
         for function in app.pure_lambda_functions
     }

@@ -57,9 +57,11 @@ class Switchboard:
         self._count = 0
 
     def hooks(self) -> dict[str, Callable[[dict[str, Any]], Any]]:
-        from chalicelib.ivr.handlers import HOOKS
+        from app import app
 
-        return {name: self._invoker(name) for name in HOOKS}
+        return {
+            function.name: self._invoker(function.name) for function in app.pure_lambda_functions
+        }
 
     def _invoker(self, name: str) -> Callable[[dict[str, Any]], Any]:
         def invoke(event: dict[str, Any]) -> Any:
@@ -140,6 +142,9 @@ def local_switchboard(
         client = boto3.client("connect", region_name=config.region)
         connect.attach(client)
         bootstrap.override("ivr", bootstrap.build_ivr_service(clock=clock, connect=client))
+        bootstrap.override(
+            "callbacks", bootstrap.build_callback_service(clock=clock, connect=client)
+        )
         try:
             with Client(app, stage_name=config.stage, project_dir=str(ROOT)) as client:
                 yield Switchboard(flow_path, clock, connect, client)

@@ -235,3 +235,28 @@ def callback_contact_events(event: CloudWatchEvent) -> None:
     )
     if outcome is not None:
         bootstrap.callback_service().record_outcome(detail["contactId"], outcome)
+
+
+# Every key each hook can answer, for the flow validator's $.External checks.
+_STANDING_KEYS = frozenset(
+    {
+        "result",
+        "reason",
+        "hook",
+        "field",
+        "message",
+        "callback_found",
+        "callback_id",
+        "callback_status",
+        "callback_queue",
+        "callback_position",
+        "callback_eta_minutes",
+        "callback_existing",
+    }
+)
+OUTPUTS: dict[str, frozenset[str]] = {
+    "request_callback": _STANDING_KEYS,
+    "callback_status": _STANDING_KEYS,
+    "cancel_callback": _STANDING_KEYS,
+    "callback_answered": _STANDING_KEYS | {"queue", "queue_arn"},
+}

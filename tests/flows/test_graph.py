@@ -54,3 +54,10 @@ def test_dot_is_balanced_and_complete() -> None:
 def test_the_drawing_in_the_docs_is_current() -> None:
     doc = (ROOT / "docs" / "flows" / "inbound-main.md").read_text()
     assert to_mermaid(INBOUND) in doc, "run: switchboard flows graph flows/inbound-main.json"
+
+
+def test_every_shipped_flow_is_drawn_in_the_docs() -> None:
+    for path in sorted((ROOT / "flows").glob("*.json")):
+        flow = read_text(path.read_text()).flow
+        doc = (ROOT / "docs" / "flows" / f"{path.stem}.md").read_text()
+        assert to_mermaid(flow) in doc, f"run: switchboard flows graph {path}"
