@@ -1,0 +1,157 @@
+"""Callback ledger: dispatch cost does not grow with the table, and request latency.
+
+Dispatch reads only the sparse `due` index, so 100 due callbacks cost the same whether the
+table also holds 1,000 or 100,000 finished ones. We count what DynamoDB would read (the
+`ScannedCount` of every query) and the requests made, and also report wall time, which on
+moto grows with the table because moto answers every query by reading the whole table.
+Request latency is compared with the bare DynamoDB transaction the request needs.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from devkit.local_aws import local_aws
+
+NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
+DUE = 100
+REQUESTS = 200
+
+
+class _Meter:
+    def __init__(self) -> None:
+        self.requests = 0
+        self.scanned = 0
+
+    def __call__(self, parsed: dict[str, Any], **_: Any) -> None:
+        self.requests += 1
+        self.scanned += int(parsed.get("ScannedCount", 0))
+
+
+def _fill_finished(count: int) -> None:
+    import boto3
+
+    table = boto3.resource("dynamodb", region_name="us-east-1").Table("switchboard-dev-callbacks")
+    with table.batch_writer() as batch:
+        for n in range(count):
+            batch.put_item(
+                Item={
+                    "pk": f"CB#done-{n}",
+                    "sk": "CB",
+                    "callback_id": f"done-{n}",
+                    "status": "COMPLETED",
+                    "number": f"+1212{5500000 + n:07d}",
+                    "queue": "billing",
+                    "priority": 5,
+                }
+            )
+
+
+def _dispatch_once(others: int) -> dict[str, float]:
+    with local_aws():
+        from chalicelib.callbacks import model
+        from chalicelib.callbacks.service import CallbackService
+        from chalicelib.callbacks.store import DynamoLedger
+        from chalicelib.platform.clock import FixedClock
+        from tests.fakes import FixedAgents, RecordingDialer, ScriptedContacts, SequentialIds
+        from tests.unit.test_callback_service import QUEUES
+
+        _fill_finished(others)
+        ledger = DynamoLedger()
+        for n in range(DUE):
+            ledger.create(
+                model.new_callback(
+                    f"due-{n:03d}",
+                    f"+1212{5550000 + n:07d}",
+                    "billing",
+                    NOW,
+                    ("America/New_York",),
+                    model.Policy(),
+                ),
+                None,
+            )
+        service = CallbackService(
+            ledger,
+            RecordingDialer(),
+            FixedAgents(DUE),
+            ScriptedContacts(),
+            FixedClock(NOW),
+            {"billing": QUEUES["billing"]},
+            SequentialIds(),
+        )
+        meter = _Meter()
+        from chalicelib.callbacks.store import CallbackRecord
+
+        events = CallbackRecord._get_connection().connection.client.meta.events
+        events.register("after-call.dynamodb.Query", lambda parsed, **kw: meter(parsed))
+        started = time.perf_counter()
+        report = service.dispatch()
+        elapsed = time.perf_counter() - started
+        assert len(report.dialled) == DUE, report
+        return {"seconds": elapsed, "queries": meter.requests, "scanned": meter.scanned}
+
+
+def measure_dispatch() -> dict[str, float]:
+    small, large = _dispatch_once(1_000), _dispatch_once(100_000)
+    return {
+        "due": DUE,
+        "small": small,
+        "large": large,
+        "scanned_ratio": large["scanned"] / small["scanned"],
+        "time_ratio": large["seconds"] / small["seconds"],
+    }
+
+
+def measure_request() -> dict[str, float]:
+    with local_aws():
+        from pynamodb.transactions import TransactWrite
+
+        from chalicelib.callbacks.service import CallbackService
+        from chalicelib.callbacks.store import CallbackRecord, DynamoLedger, LockRecord
+        from chalicelib.platform.clock import FixedClock
+        from tests.fakes import FixedAgents, RecordingDialer, ScriptedContacts, SequentialIds
+        from tests.unit.test_callback_service import QUEUES
+
+        service = CallbackService(
+            DynamoLedger(),
+            RecordingDialer(),
+            FixedAgents(1),
+            ScriptedContacts(),
+            FixedClock(NOW),
+            QUEUES,
+            SequentialIds(),
+        )
+        connection = DynamoLedger._connection()
+        ours, raw = [], []
+        for n in range(REQUESTS):
+            started = time.perf_counter()
+            service.request(f"+1212{5550000 + n:07d}", "billing", contact_id=f"c-{n}")
+            middle = time.perf_counter()
+            with TransactWrite(connection=connection) as transaction:
+                transaction.save(
+                    CallbackRecord(
+                        f"CB#raw-{n}",
+                        "CB",
+                        callback_id=f"raw-{n}",
+                        number="+12125550000",
+                        queue="general",
+                        priority=5,
+                        status="QUEUED",
+                        requested_at=NOW,
+                        due_at=NOW,
+                        expires_at=NOW,
+                        time_zones="[]",
+                    )
+                )
+                transaction.save(LockRecord(f"NUMBER#raw-{n}", "general", callback_id=f"raw-{n}"))
+                transaction.save(LockRecord(f"CONTACT#raw-{n}", "CONTACT", callback_id=f"raw-{n}"))
+            raw.append(time.perf_counter() - middle)
+            ours.append(middle - started)
+        return {
+            "ours_ms": statistics.median(ours) * 1000,
+            "raw_ms": statistics.median(raw) * 1000,
+            "ratio": statistics.median(ours) / statistics.median(raw),
+        }
