@@ -114,7 +114,7 @@ MORNING: tuple[tuple[ScriptedCall, Expected], ...] = (
             ("1", "1"),
             loads={"billing": QueueLoadScript(12, 0, 3), "general": QueueLoadScript(30, 0, 4)},
         ),
-        Expected("callback", "billing", ("offer-callback", "create-callback")),
+        Expected("disconnected", "", ("offer-callback", "request-callback", "callback-confirmed")),
     ),
     (
         ScriptedCall(

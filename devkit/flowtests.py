@@ -73,6 +73,14 @@ def _call(test: TestCase) -> ScriptedCall:
     )
 
 
+def _seed_callbacks(callbacks: list[dict[str, str]]) -> None:
+    """Callbacks already waiting when the test call comes in (`Metadata.switchboard`)."""
+    from chalicelib import bootstrap
+
+    for callback in callbacks:
+        bootstrap.callback_service().request(callback["number"], callback["queue"], source="test")
+
+
 def _run_one(
     switchboard: Switchboard, test: TestCase, flows: Mapping[str, Flow], tracker: CoverageTracker
 ) -> TestReport:
@@ -82,6 +90,7 @@ def _run_one(
         switchboard.clock.set(call.at)
         switchboard.reset_data(TEST_PIN_COST)
         offline = test.offline
+        _seed_callbacks(offline.get("callbacks", []))
         scenario = replace(
             switchboard.scenario,
             flows=flows,

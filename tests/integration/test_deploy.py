@@ -22,7 +22,17 @@ ARN = f"arn:aws:connect:us-east-1:111122223333:instance/{INSTANCE}"
 QUEUES = ["general", "billing", "technical", "vip", "care", "spanish", "night"]
 LAMBDAS = {
     name: f"arn:aws:lambda:us-east-1:111122223333:function:switchboard-dev-{name}"
-    for name in ("identify_caller", "route_call", "verify_pin", "account_lookup", "record_journey")
+    for name in (
+        "identify_caller",
+        "route_call",
+        "verify_pin",
+        "account_lookup",
+        "record_journey",
+        "request_callback",
+        "callback_status",
+        "cancel_callback",
+        "callback_answered",
+    )
 }
 FLOW_ID = "11111111-2222-4333-8444-555555555555"
 FLOW_ARN = f"{ARN}/contact-flow/{FLOW_ID}"
@@ -147,7 +157,7 @@ def test_first_deploy_creates_the_flow_and_associates_our_lambdas(connect, flows
             "associate_lambda_function", {}, {"InstanceId": INSTANCE, "FunctionArn": arn}
         )
     plan = deployer(client, flows_dir).apply()
-    assert plan.creates == ["inbound-main"] and len(plan.associations) == 4
+    assert plan.creates == ["inbound-main"] and len(plan.associations) == len(LAMBDAS) - 1
     assert "{{" not in json.dumps(created)  # every placeholder resolved
     assert (
         "arn:aws:lambda:us-east-1:111122223333:function:switchboard-dev-route_call"
