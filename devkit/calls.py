@@ -151,3 +151,49 @@ MORNING: tuple[tuple[ScriptedCall, Expected], ...] = (
         Expected("disconnected", "", ("route-decision", "closed-message")),
     ),
 )
+
+
+# -- the afternoon: callbacks -----------------------------------------------------------------
+
+LONG_WAIT = {
+    "billing": QueueLoadScript(12, 0, 3),
+    "general": QueueLoadScript(30, 0, 4),
+    "spanish": QueueLoadScript(14, 0, 3),
+}
+AFTERNOON: tuple[ScriptedCall, ...] = (
+    ScriptedCall(
+        "Long wait: Dana takes a callback",
+        "+14155550106",
+        at(24, 14, 0),
+        ("1", "1"),
+        loads=LONG_WAIT,
+    ),
+    ScriptedCall(
+        "Long wait: an unknown caller takes a callback",
+        "+12125550199",
+        at(24, 14, 2),
+        ("1", "1"),
+        loads=LONG_WAIT,
+    ),
+    ScriptedCall(
+        "Long wait: Sam takes a callback",
+        "+14155550104",
+        at(24, 14, 4),
+        ("1", "1"),
+        loads=LONG_WAIT,
+    ),
+    ScriptedCall(
+        "Dana calls again and keeps her place",
+        "+14155550106",
+        at(24, 14, 6),
+        ("1",),
+        loads=LONG_WAIT,
+    ),
+    ScriptedCall(
+        "Sam calls again and cancels, then holds for technical support",
+        "+14155550104",
+        at(24, 14, 8),
+        ("2", "2"),
+        loads=LONG_WAIT,
+    ),
+)

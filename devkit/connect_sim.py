@@ -31,6 +31,8 @@ class ConnectSimulator:
     fail_with: str = ""  # an error code, e.g. "ThrottlingException"
     stall_seconds: float = 0.0
     calls: int = 0
+    dialled: list[dict[str, Any]] = field(default_factory=list)  # StartOutboundVoiceContact
+    _contacts: dict[str, str] = field(default_factory=dict)  # ClientToken -> ContactId
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def state(self, queue: str) -> QueueState:
@@ -38,9 +40,21 @@ class ConnectSimulator:
 
     def attach(self, client: Any) -> None:
         events = client.meta.events
-        operation = "connect.GetCurrentMetricData"
-        events.register_first(f"before-parameter-build.{operation}", self._validate)
-        events.register_first(f"before-call.{operation}", self._answer)
+        for operation, answer in (
+            ("GetCurrentMetricData", self._answer),
+            ("StartOutboundVoiceContact", self._dial),
+        ):
+            events.register_first(f"before-parameter-build.connect.{operation}", self._validate)
+            events.register_first(f"before-call.connect.{operation}", answer)
+
+    def _dial(self, context: dict[str, Any], **_: Any) -> tuple[AWSResponse, dict[str, Any]]:
+        request = context["simulated_request"]
+        with self._lock:
+            token = request.get("ClientToken", "")
+            if token not in self._contacts:  # Connect's idempotency: same token, same contact
+                self._contacts[token] = f"sim-contact-{len(self._contacts) + 1:04d}"
+                self.dialled.append(dict(request, ContactId=self._contacts[token]))
+            return _http(200), {"ContactId": self._contacts[token]}
 
     @staticmethod
     def _validate(params: dict[str, Any], model: Any, context: dict[str, Any], **_: Any) -> None:

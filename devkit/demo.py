@@ -52,6 +52,16 @@ _HOOK_KEYS = {
     "verify_pin": ("pin_result", "attempts_left"),
     "account_lookup": ("result", "balance", "next_bill_date"),
     "record_journey": ("journey_summary",),
+    "request_callback": (
+        "callback_status",
+        "callback_position",
+        "callback_eta_minutes",
+        "callback_existing",
+        "reason",
+    ),
+    "callback_status": ("callback_found", "callback_position"),
+    "cancel_callback": ("callback_status",),
+    "callback_answered": ("callback_status", "queue"),
 }
 
 
@@ -90,6 +100,130 @@ def print_transcript(number: int, call: ScriptedCall, result: object) -> None:
         console.print(f"  {icon} [{style}]{escape(_describe(event))}[/]")
 
 
+def _callback_table(switchboard: object) -> Table:
+    from chalicelib import bootstrap
+
+    table = Table(title="Callbacks at the end of the afternoon")
+    for column in ("callback", "queue", "status", "attempts", "history"):
+        table.add_column(column)
+    ledger = bootstrap.callback_service().ledger
+    for callback_id in sorted(switchboard.callback_ids):  # type: ignore[attr-defined]
+        callback = ledger.get(callback_id)
+        if callback is None:
+            continue
+        steps = " > ".join(f"{t.status.value}" for t in callback.history)
+        table.add_row(
+            callback_id[:8], callback.queue, callback.status.value, str(callback.attempt), steps
+        )
+    return table
+
+
+def _dispatch(switchboard: object, title: str) -> list[dict[str, str]]:
+    client = switchboard.client  # type: ignore[attr-defined]
+    tick = client.events.generate_cw_event(
+        source="aws.events", detail_type="Scheduled Event", detail={}, resources=[]
+    )
+    before = len(switchboard.connect.dialled)  # type: ignore[attr-defined]
+    summary = client.lambda_.invoke("dispatch_callbacks", tick).payload
+    dialled = switchboard.connect.dialled[before:]  # type: ignore[attr-defined]
+    console.print(
+        f"  ⏱  {title}: dispatcher dialled {summary['dialled']}, deferred "
+        f"{summary['deferred']}, reconciled {summary['reconciled']}"
+    )
+    return dialled
+
+
+def _hang_up_unanswered(switchboard: object, dial: dict[str, str]) -> None:
+    client = switchboard.client  # type: ignore[attr-defined]
+    event = client.events.generate_cw_event(
+        source="aws.connect",
+        detail_type="Amazon Connect Contact Event",
+        resources=[],
+        detail={
+            "eventType": "DISCONNECTED",
+            "contactId": dial["ContactId"],
+            "disconnectReason": "CUSTOMER_NOT_ANSWERED",
+        },
+    )
+    client.lambda_.invoke("callback_contact_events", event)
+    console.print(
+        f"  ☎  {dial['Attributes']['callback_id'][:8]}: no answer "
+        f"(attempt {dial['Attributes']['callback_attempt']})"
+    )
+
+
+def _answer(switchboard: object, dial: dict[str, str], at_time: object) -> None:
+    from devkit.harness import INBOUND_FLOW, ScriptedCall
+
+    callback_flow = INBOUND_FLOW.with_name("outbound-callback.json")
+    call = ScriptedCall(
+        "callback answered",
+        dial["DestinationPhoneNumber"],
+        at_time,
+        ("1",),  # type: ignore[arg-type]
+        contact_id=dial["ContactId"],
+    )
+    from chalicelib.flowlang.loader import read_text
+
+    flow = read_text(callback_flow.read_text(), "outbound-callback").flow
+    result = switchboard.play(call, flow=flow)  # type: ignore[attr-defined]
+    console.print(
+        f"  ☎  {dial['Attributes']['callback_id'][:8]}: answered, pressed 1 → "
+        f"{result.outcome.value} in {result.queue or '-'}"
+    )
+
+
+def afternoon(switchboard: object) -> int:
+    """Plays the callback afternoon; the number of callbacks not where expected."""
+    from devkit.calls import AFTERNOON, at
+    from devkit.connect_sim import QueueState
+
+    console.rule("[bold]The afternoon: callbacks[/]")
+    switchboard.callback_ids = set()  # type: ignore[attr-defined]
+    start = len(MORNING) + 1
+    for number, call in enumerate(AFTERNOON, start=start):
+        result = switchboard.play(call)  # type: ignore[attr-defined]
+        print_transcript(number, call, result)
+        callback_id = next(
+            (
+                e.detail.get("callback_id")
+                for e in result.hook_calls()
+                if e.detail.get("callback_id")
+            ),
+            None,
+        )
+        if callback_id:
+            switchboard.callback_ids.add(callback_id)  # type: ignore[attr-defined]
+    console.rule("[bold]Agents free up; the dispatcher runs every minute[/]")
+    switchboard.clock.set(at(24, 14, 30).astimezone())  # type: ignore[attr-defined]
+    switchboard.connect.queues = {
+        q: QueueState(0, 2, 4)
+        for q in ("billing", "general", "spanish", "technical")  # type: ignore[attr-defined]
+    }
+    first = _dispatch(switchboard, "14:30")
+    for index, dial in enumerate(first):
+        if index == 0:
+            _hang_up_unanswered(switchboard, dial)
+        else:
+            _answer(switchboard, dial, at(24, 14, 31))
+    switchboard.clock.set(at(24, 14, 36).astimezone())  # type: ignore[attr-defined]
+    for dial in _dispatch(switchboard, "14:36, after the retry backoff"):
+        _answer(switchboard, dial, at(24, 14, 37))
+    console.print(_callback_table(switchboard))
+    return _unexpected(switchboard)
+
+
+def _unexpected(switchboard: object) -> int:
+    """Two callbacks completed (one after a retry), one cancelled by the caller."""
+    from chalicelib import bootstrap
+    from chalicelib.callbacks.model import Status
+
+    ledger = bootstrap.callback_service().ledger
+    statuses = sorted(ledger.get(c).status.value for c in switchboard.callback_ids)  # type: ignore[attr-defined]
+    expected = sorted([Status.COMPLETED.value, Status.COMPLETED.value, Status.CANCELLED.value])
+    return 0 if statuses == expected else 1
+
+
 def main() -> int:
     logging.disable(logging.WARNING)  # hooks log their fallbacks; the transcript shows them
     started = time.monotonic()
@@ -112,9 +246,11 @@ def main() -> int:
                 result.queue or "-",
                 "yes" if good else "[red]NO[/]",
             )
-    console.print(summary)
+        console.print(summary)
+        failures += afternoon(switchboard)
     console.print(
-        f"{len(MORNING)} calls in {time.monotonic() - started:.1f} s, {failures} not as expected."
+        f"{len(MORNING)} morning calls and a callback afternoon in "
+        f"{time.monotonic() - started:.1f} s, {failures} not as expected."
     )
     return 1 if failures else 0
 

@@ -26,6 +26,7 @@ from chalicelib.platform.clock import Deadline
 from chalicelib.platform.contact import ContactContext
 from chalicelib.platform.hooks import connect_hook
 from chalicelib.platform.observability import logger, metrics
+from chalicelib.platform.settings import settings
 
 bp = Blueprint(__name__)
 MAX_BODY_BYTES = 16 * 1024
@@ -105,11 +106,19 @@ def callback_answered(contact: ContactContext, deadline: Deadline) -> dict[str, 
     callback = bootstrap.callback_service().record_outcome(contact.contact_id, outcome)
     if callback is None:
         return {"result": "ok", "callback_found": "false", **NO_CALLBACK}
+    queue_id = settings().queue_ids.get(callback.queue, "")
+    queue_arn = (
+        f"{contact.instance_arn}/queue/{queue_id}"
+        if queue_id and contact.instance_arn.startswith("arn:")
+        else ""
+    )
     return {
         "result": "ok",
         "callback_found": "true",
         "callback_id": callback.callback_id,
         "callback_status": callback.status.value,
+        "queue": callback.queue,
+        "queue_arn": queue_arn,
     }
 
 

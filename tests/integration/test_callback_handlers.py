@@ -286,3 +286,18 @@ def test_the_callback_flow_hook_records_connect_or_decline(callbacks, connect) -
     assert answered["callback_status"] == "CANCELLED"
     junk = hook(callbacks, "callback_answered", contact_event(CALLER, choice="9"))
     assert junk["reason"] == "invalid_choice"
+
+
+def test_pressing_1_puts_the_customer_through_to_the_callbacks_queue(callbacks, connect) -> None:
+    _, stubber = connect
+    callback_id = requested(callbacks)
+    expect_agents(stubber)
+    expect_dial(stubber, callback_id)
+    dispatch(callbacks)
+    answered = hook(
+        callbacks,
+        "callback_answered",
+        contact_event(CALLER, contact_id=f"out-{callback_id}", choice="1"),
+    )
+    assert answered["callback_status"] == "COMPLETED"
+    assert answered["queue_arn"].endswith("/queue/dev-billing-queue-id")
