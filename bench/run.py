@@ -44,7 +44,8 @@ def main() -> int:
         f"actions a call) | {play['actions_per_s']:,.0f} actions/s | "
         f"{play['walk_actions_per_s']:,.0f} actions/s (bare walk of the same path) "
         f"| {play['ratio']:.1f}x | ≥ 5,000 actions/s |",
-        f"| dispatch {dispatch['due']} due callbacks beside 100,000 finished ones: items "
+        f"| dispatch {dispatch['due']} due callbacks beside {callbacks.LARGE:,} finished ones: "
+        "items "
         f"DynamoDB reads | {dispatch['large']['scanned']:.0f} items in "
         f"{dispatch['large']['queries']:.0f} queries | {dispatch['small']['scanned']:.0f} items "
         f"in {dispatch['small']['queries']:.0f} queries (beside 1,000) "

@@ -37,8 +37,8 @@ from chalicelib.callbacks.service import (
     DialRejectedError,
     DialUncertainError,
 )
-from chalicelib.ivr.store import table_meta
 from chalicelib.platform.settings import settings
+from chalicelib.platform.tables import table_meta
 
 _CONDITION_FAILED = "ConditionalCheckFailedException"
 _CANCELLED_BY_CONDITION = "ConditionalCheckFailed"  # the code inside a cancelled transaction

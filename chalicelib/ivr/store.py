@@ -42,26 +42,10 @@ from chalicelib.ivr.service import LoadUnavailableError, PreviousJourney
 from chalicelib.platform.clock import Deadline
 from chalicelib.platform.connect import ConnectGateway, ConnectUnavailableError
 from chalicelib.platform.settings import settings
+from chalicelib.platform.tables import table_meta
 
 _CONDITION_FAILED = "ConditionalCheckFailedException"
 _MAX_RACE_RETRIES = 3
-
-
-def table_meta(table_name: str) -> Any:
-    """PynamoDB Meta for one of our tables, with timeouts that fit inside a hook's budget."""
-    config = settings()
-    per_try = max(0.1, config.hook_budget_seconds / 4)
-    return type(
-        "Meta",
-        (),
-        {
-            "table_name": table_name,
-            "region": config.region,
-            "connect_timeout_seconds": per_try,
-            "read_timeout_seconds": per_try,
-            "max_retry_attempts": 1,
-        },
-    )
 
 
 class ConcurrentUpdateError(Exception):
