@@ -1,8 +1,7 @@
 """Callback ledger: dispatch cost does not grow with the table, and request latency.
 
 Dispatch reads only the sparse `due` index, so 100 due callbacks cost the same whether the
-table also holds 1,000 or 20,000 finished ones (100,000 does not fit in moto's memory
-here). We count what DynamoDB would read (the
+table also holds 1,000 or 20,000 finished ones. We count what DynamoDB would read (the
 `ScannedCount` of every query) and the requests made, and also report wall time, which on
 moto grows with the table because moto answers every query by reading the whole table.
 Request latency is compared with the bare DynamoDB transaction the request needs.
@@ -95,8 +94,8 @@ def _dispatch_once(others: int) -> dict[str, float]:
         return {"seconds": elapsed, "queries": meter.requests, "scanned": meter.scanned}
 
 
-# moto keeps every item and index entry in Python objects: 100,000 finished callbacks took
-# 12 GB and did not finish on a 24 GB machine, so the large table here is 20,000.
+# 100,000 finished callbacks did not finish loading into moto within 10 minutes here (moto
+# keeps the whole table in Python objects), so the large table is 20,000.
 LARGE = 20_000
 
 
