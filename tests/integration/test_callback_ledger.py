@@ -189,7 +189,7 @@ def test_eight_dispatchers_never_dial_twice_and_lose_nothing(
     """8 workers, duplicate triggers, workers dying before and after Connect places the call,
     over 1,000 due callbacks: on the in-memory ledger and on DynamoDB (moto, made atomic per
     request as DynamoDB is; this one takes minutes because moto reads the whole table for
-    every query).""""""
+    every query)."""
     from chalicelib.callbacks.store import DynamoLedger
 
     clock = FixedClock(NOW)
