@@ -105,3 +105,13 @@ def test_no_account_ids_or_real_arns_are_hard_coded() -> None:
     text = INBOUND_FLOW.read_text()
     assert not re.search(r"\b\d{12}\b", text)
     assert "arn:aws" not in text
+
+
+def test_hooks_answer_only_the_keys_they_declare_to_the_validator(switchboard) -> None:
+    from chalicelib.callbacks.handlers import OUTPUTS as CALLBACK_OUTPUTS
+    from chalicelib.ivr.handlers import OUTPUTS as IVR_OUTPUTS
+
+    declared = {**IVR_OUTPUTS, **CALLBACK_OUTPUTS}
+    for result in switchboard.results:
+        for call in result.hook_calls():
+            assert set(call.detail) <= declared[call.text], call.text
