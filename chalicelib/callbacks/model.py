@@ -37,7 +37,9 @@ TRANSITIONS: Mapping[Status, frozenset[Status]] = {
     Status.DIALING: frozenset(
         {Status.COMPLETED, Status.RETRY_WAIT, Status.FAILED, Status.UNKNOWN, Status.CANCELLED}
     ),
-    Status.UNKNOWN: frozenset({Status.COMPLETED, Status.RETRY_WAIT, Status.FAILED, Status.DIALING}),
+    Status.UNKNOWN: frozenset(
+        {Status.COMPLETED, Status.RETRY_WAIT, Status.FAILED, Status.DIALING, Status.CANCELLED}
+    ),
     Status.COMPLETED: frozenset(),
     Status.FAILED: frozenset(),
     Status.EXPIRED: frozenset(),
@@ -199,7 +201,7 @@ def record_outcome(callback: Callback, outcome: Outcome, now: datetime, policy: 
     if outcome is Outcome.CONNECTED:
         return _move(callback, Status.COMPLETED, now, "connected", lease_until=None)
     if outcome is Outcome.DECLINED:
-        return _move(callback, Status.FAILED, now, "the customer declined", lease_until=None)
+        return cancel(callback, now, "the customer asked us not to connect")
     return _retry_or_fail(callback, now, policy, outcome.value)
 
 

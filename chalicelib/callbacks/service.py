@@ -327,11 +327,7 @@ class CallbackService:
             if callback is None or callback.status not in (Status.DIALING, Status.UNKNOWN):
                 return callback
             now = self.clock.now()
-            after = (
-                model.cancel(callback, now, "the customer asked us not to connect")
-                if outcome is Outcome.DECLINED
-                else model.record_outcome(callback, outcome, now, self.policy)
-            )
+            after = model.record_outcome(callback, outcome, now, self.policy)
             written = self.ledger.transition(callback, after)
             if written is not None:
                 return written
@@ -359,8 +355,6 @@ class CallbackService:
             return model.reconcile_lost(unknown, now, self.policy)
         if outcome is None:
             return model.still_ringing(unknown, now, self.policy)
-        if outcome is Outcome.DECLINED:
-            return model.record_outcome(unknown, Outcome.DECLINED, now, self.policy)
         return model.record_outcome(unknown, outcome, now, self.policy)
 
 

@@ -51,10 +51,10 @@ def test_a_callback_is_not_claimed_before_its_slot_or_after_its_window() -> None
         m.claim(fresh(), NOW + POLICY.window, POLICY)
 
 
-def test_connected_completes_and_declined_fails() -> None:
+def test_connected_completes_and_declined_cancels() -> None:
     dialing = m.claim(fresh(), NOW, POLICY)
     assert m.record_outcome(dialing, Outcome.CONNECTED, NOW, POLICY).status is Status.COMPLETED
-    assert m.record_outcome(dialing, Outcome.DECLINED, NOW, POLICY).status is Status.FAILED
+    assert m.record_outcome(dialing, Outcome.DECLINED, NOW, POLICY).status is Status.CANCELLED
 
 
 @pytest.mark.parametrize("outcome", [Outcome.NO_ANSWER, Outcome.BUSY, Outcome.VOICEMAIL])
