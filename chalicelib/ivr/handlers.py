@@ -6,8 +6,6 @@ keeps the budget and answers the safe default below on any failure.
 
 from __future__ import annotations
 
-from typing import Any
-
 from chalice.app import Blueprint
 
 from chalicelib import bootstrap
@@ -58,14 +56,6 @@ def account_lookup(contact: ContactContext, deadline: Deadline) -> dict[str, str
 def record_journey(contact: ContactContext, deadline: Deadline) -> dict[str, str]:
     return bootstrap.ivr_service().record_journey(contact, deadline)
 
-
-HOOKS: dict[str, Any] = {
-    "identify_caller": identify_caller,
-    "route_call": route_call,
-    "verify_pin": verify_pin,
-    "account_lookup": account_lookup,
-    "record_journey": record_journey,
-}
 
 # Every key each hook can answer, for the flow validator's $.External checks.
 _ALWAYS = frozenset({"result", "reason", "hook"})
