@@ -25,7 +25,9 @@ ROUTING_RULES_PATH = Path(__file__).parent / "ivr" / "routing_rules.json"
 _overrides: dict[str, Any] = {}
 
 
+@lru_cache(maxsize=4)
 def load_routing_rules(path: Path = ROUTING_RULES_PATH) -> RoutingRules:
+    """Read and validate once per cold start; both capabilities share the result."""
     return parse_routing_rules(json.loads(path.read_text(encoding="utf-8")))
 
 
