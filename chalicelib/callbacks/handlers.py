@@ -20,7 +20,7 @@ from chalice.app import (
 )
 
 from chalicelib import bootstrap
-from chalicelib.callbacks.model import Outcome, Standing
+from chalicelib.callbacks.model import Outcome, Standing, ended_outcome
 from chalicelib.callbacks.service import CallbackError
 from chalicelib.platform.clock import Deadline
 from chalicelib.platform.contact import ContactContext
@@ -230,20 +230,15 @@ def dispatch_callbacks(event: Any) -> dict[str, int]:
 def callback_contact_events(event: CloudWatchEvent) -> None:
     """A dialled contact ended: connected or not. Events are best effort and unordered;
     reconciliation covers the ones that never come."""
-    from chalicelib.callbacks.store import outcome_of
-
     detail = event.detail if isinstance(event.detail, dict) else {}
     if detail.get("eventType") != "DISCONNECTED" or not isinstance(detail.get("contactId"), str):
         return
     agent_info = detail.get("agentInfo")
     agent: dict[str, Any] = agent_info if isinstance(agent_info, dict) else {}
-    outcome = outcome_of(
-        detail.get("disconnectTimestamp") or True,
-        agent.get("connectedToAgentTimestamp"),
-        str(detail.get("disconnectReason", "")),
+    outcome = ended_outcome(
+        agent.get("connectedToAgentTimestamp"), str(detail.get("disconnectReason", ""))
     )
-    if outcome is not None:
-        bootstrap.callback_service().record_outcome(detail["contactId"], outcome)
+    bootstrap.callback_service().record_outcome(detail["contactId"], outcome)
 
 
 # Every key each hook can answer, for the flow validator's $.External checks.

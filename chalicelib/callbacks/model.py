@@ -60,6 +60,15 @@ class Outcome(Enum):
 RETRYABLE = frozenset({Outcome.NO_ANSWER, Outcome.BUSY, Outcome.VOICEMAIL})
 
 
+def ended_outcome(connected_to_agent: object, disconnect_reason: str) -> Outcome:
+    """What an ended outbound contact means for its callback."""
+    if connected_to_agent:
+        return Outcome.CONNECTED
+    if "BUSY" in disconnect_reason.upper():
+        return Outcome.BUSY
+    return Outcome.NO_ANSWER
+
+
 class TransitionError(ValueError):
     """A change the state machine does not allow from the callback's current state."""
 

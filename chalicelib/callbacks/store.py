@@ -503,18 +503,9 @@ class ConnectContacts:
             if error.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
                 raise KeyError(contact_id) from error
             raise
-        return outcome_of(
-            contact.get("DisconnectTimestamp"),
+        if not contact.get("DisconnectTimestamp"):
+            return None  # still going
+        return model.ended_outcome(
             (contact.get("AgentInfo") or {}).get("ConnectedToAgentTimestamp"),
-            contact.get("DisconnectReason", ""),
+            str(contact.get("DisconnectReason", "")),
         )
-
-
-def outcome_of(disconnected: Any, connected_to_agent: Any, reason: str) -> Outcome | None:
-    if not disconnected:
-        return None
-    if connected_to_agent:
-        return Outcome.CONNECTED
-    if "BUSY" in str(reason).upper():
-        return Outcome.BUSY
-    return Outcome.NO_ANSWER

@@ -145,3 +145,16 @@ def test_standing_reads_out_position_and_eta() -> None:
     assert attributes["callback_existing"] == "true"
     later = m.eta_minutes(1, NOW + timedelta(hours=3), NOW, 300, 2)
     assert later == 180
+
+
+@pytest.mark.parametrize(
+    ("agent", "reason", "outcome"),
+    [
+        ("2026-11-24T15:01:00Z", "CUSTOMER_DISCONNECT", Outcome.CONNECTED),
+        (None, "OUTBOUND_DESTINATION_BUSY", Outcome.BUSY),
+        (None, "CUSTOMER_NOT_ANSWERED", Outcome.NO_ANSWER),
+        (None, "", Outcome.NO_ANSWER),
+    ],
+)
+def test_an_ended_contact_means_connected_busy_or_no_answer(agent, reason, outcome) -> None:
+    assert m.ended_outcome(agent, reason) is outcome
