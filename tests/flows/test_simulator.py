@@ -17,6 +17,7 @@ from chalicelib.flowlang.simulator import (
     UnsupportedActionError,
     condition_holds,
 )
+from tests.flowparts import act
 
 
 def flow(*actions: dict[str, Any], start: str = "") -> Any:
@@ -27,25 +28,6 @@ def flow(*actions: dict[str, Any], start: str = "") -> Any:
             "Actions": list(actions),
         }
     )
-
-
-def act(identifier: str, type_: str, params=None, nxt: str = "", conditions=(), errors=()):
-    transitions: dict[str, Any] = {}
-    if nxt:
-        transitions["NextAction"] = nxt
-    if conditions:
-        transitions["Conditions"] = [
-            {"NextAction": n, "Condition": {"Operator": op, "Operands": [v]}}
-            for op, v, n in conditions
-        ]
-    if errors:
-        transitions["Errors"] = [{"NextAction": n, "ErrorType": e} for e, n in errors]
-    return {
-        "Identifier": identifier,
-        "Type": type_,
-        "Parameters": params or {},
-        "Transitions": transitions,
-    }
 
 
 END = act("end", "DisconnectParticipant")

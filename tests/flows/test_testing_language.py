@@ -11,25 +11,9 @@ import pytest
 from chalicelib.flowlang.model import FlowError, load_flow
 from chalicelib.flowlang.simulator import Caller, Outcome, Scenario, Simulator
 from chalicelib.flowlang.testing import TestRunner, load_test_case
+from tests.flowparts import act
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def act(identifier: str, type_: str, params=None, nxt: str = "", conditions=(), errors=()):
-    transitions: dict[str, Any] = {"NextAction": nxt} if nxt else {}
-    if conditions:
-        transitions["Conditions"] = [
-            {"NextAction": n, "Condition": {"Operator": "Equals", "Operands": [v]}}
-            for v, n in conditions
-        ]
-    if errors:
-        transitions["Errors"] = [{"NextAction": n, "ErrorType": e} for e, n in errors]
-    return {
-        "Identifier": identifier,
-        "Type": type_,
-        "Parameters": params or {},
-        "Transitions": transitions,
-    }
 
 
 def say(identifier: str, text: str, nxt: str = "end") -> dict[str, Any]:

@@ -9,6 +9,7 @@ import pytest
 
 from chalicelib.flowlang.loader import read_document, read_text
 from chalicelib.flowlang.validate import Hook, HookCatalogue, Severity, validate
+from tests.flowparts import act
 
 ROOT = Path(__file__).resolve().parents[2]
 REAL_FLOWS = sorted((ROOT.parent / "shared" / "real-flows").glob("*/*.json"))
@@ -18,32 +19,6 @@ HOOKS = HookCatalogue(
         "slow_hook": Hook(3, None),
     }
 )
-
-
-def act(
-    identifier: str,
-    type_: str,
-    params: dict[str, Any] | None = None,
-    nxt: str = "",
-    conditions: tuple[tuple[str, str], ...] = (),
-    errors: tuple[tuple[str, str], ...] = (),
-):
-    transitions: dict[str, Any] = {}
-    if nxt:
-        transitions["NextAction"] = nxt
-    if conditions:
-        transitions["Conditions"] = [
-            {"NextAction": n, "Condition": {"Operator": "Equals", "Operands": [v]}}
-            for v, n in conditions
-        ]
-    if errors:
-        transitions["Errors"] = [{"NextAction": n, "ErrorType": e} for e, n in errors]
-    return {
-        "Identifier": identifier,
-        "Type": type_,
-        "Parameters": params or {},
-        "Transitions": transitions,
-    }
 
 
 END = act("end", "DisconnectParticipant")
