@@ -182,6 +182,15 @@ def requested(client, number: str = CALLER) -> str:
     return json.loads(post(client, {"number": number, "queue": "billing"}).body)["id"]
 
 
+def dialled(client, stubber) -> str:
+    """A callback requested and dialled once (its outbound contact is `out-<id>`)."""
+    callback_id = requested(client)
+    expect_agents(stubber)
+    expect_dial(stubber, callback_id)
+    dispatch(client)
+    return callback_id
+
+
 def test_dispatch_dials_once_with_the_attempts_client_token(callbacks, connect) -> None:
     _, stubber = connect
     callback_id = requested(callbacks)
@@ -253,10 +262,7 @@ def test_dynamodb_throughput_errors_fail_the_run_and_lose_nothing(
 
 def test_contact_events_settle_the_outcome(callbacks, connect) -> None:
     _, stubber = connect
-    callback_id = requested(callbacks)
-    expect_agents(stubber)
-    expect_dial(stubber, callback_id)
-    dispatch(callbacks)
+    callback_id = dialled(callbacks, stubber)
     event = callbacks.events.generate_cw_event(
         source="aws.connect",
         detail_type="Amazon Connect Contact Event",
@@ -274,10 +280,7 @@ def test_contact_events_settle_the_outcome(callbacks, connect) -> None:
 
 def test_the_callback_flow_hook_records_connect_or_decline(callbacks, connect) -> None:
     _, stubber = connect
-    callback_id = requested(callbacks)
-    expect_agents(stubber)
-    expect_dial(stubber, callback_id)
-    dispatch(callbacks)
+    callback_id = dialled(callbacks, stubber)
     answered = hook(
         callbacks,
         "callback_answered",
@@ -290,10 +293,7 @@ def test_the_callback_flow_hook_records_connect_or_decline(callbacks, connect) -
 
 def test_pressing_1_puts_the_customer_through_to_the_callbacks_queue(callbacks, connect) -> None:
     _, stubber = connect
-    callback_id = requested(callbacks)
-    expect_agents(stubber)
-    expect_dial(stubber, callback_id)
-    dispatch(callbacks)
+    callback_id = dialled(callbacks, stubber)
     answered = hook(
         callbacks,
         "callback_answered",
