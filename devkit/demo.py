@@ -142,7 +142,7 @@ def _hang_up_unanswered(switchboard: object, dial: dict[str, str]) -> None:
         detail={
             "eventType": "DISCONNECTED",
             "contactId": dial["ContactId"],
-            "disconnectReason": "CUSTOMER_NOT_ANSWERED",
+            "disconnectReason": "CUSTOMER_CONNECTION_NOT_ESTABLISHED",
         },
     )
     client.lambda_.invoke("callback_contact_events", event)

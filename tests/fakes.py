@@ -172,7 +172,7 @@ class InMemoryLedger:
         return [
             c
             for c in self.callbacks.values()
-            if c.status is callback_model.Status.DIALING
+            if c.status in callback_model.IN_FLIGHT
             and c.lease_until is not None
             and c.lease_until <= now
         ][:limit]
@@ -189,41 +189,72 @@ class InMemoryLedger:
 
 
 class RecordingDialer:
-    """Counts every call placed, by (callback, attempt token); can be told to fail."""
+    """Connect's StartOutboundVoiceContact as far as callbacks rely on it, recording every call.
+
+    A ClientToken whose contact is still going answers that contact's id and places nothing;
+    once the contact has ended (`end`), the same token starts a new call, as the API
+    reference says. `dials` holds every call placed: (callback id, token, at)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self.dials: list[tuple[str, str, datetime | None]] = []  # (callback id, token, at)
+        self.dials: list[tuple[str, str, datetime | None]] = []
+        self.replays = 0  # requests answered with a contact already going
+        self.live: dict[str, str] = {}  # token -> contact id of its call still going
+        self.contacts: dict[str, tuple[str, str]] = {}  # contact id -> (callback id, token)
         self.fail_with: Exception | None = None
         self.clock = None
 
     def dial(self, callback: Callback) -> str:
         if self.fail_with is not None:
             raise self.fail_with
+        return self.place(callback)
+
+    def place(self, callback: Callback) -> str:
         with self._lock:
+            token = callback.dial_token
+            if token in self.live:
+                self.replays += 1
+                return self.live[token]
+            placed_before = sum(t == token for _, t, _ in self.dials)
+            contact = f"contact-{token}" + (f"-again{placed_before}" if placed_before else "")
             self.dials.append(
-                (
-                    callback.callback_id,
-                    callback.dial_token,
-                    self.clock.now() if self.clock else None,
-                )
+                (callback.callback_id, token, self.clock.now() if self.clock else None)
             )
-            return f"contact-{callback.dial_token}"
+            self.live[token] = contact
+            self.contacts[contact] = (callback.callback_id, token)
+            return contact
+
+    def end(self, contact: str) -> None:
+        """The call hung up: its token would now start a new call."""
+        with self._lock:
+            _, token = self.contacts[contact]
+            if self.live.get(token) == contact:
+                del self.live[token]
 
 
 class FixedAgents:
-    def __init__(self, free: int = 100) -> None:
+    """Free agents: the same number in every queue, or a number per queue."""
+
+    def __init__(self, free: int | Mapping[str, int] = 100) -> None:
         self.free = free
 
     def available(self, queues) -> dict[str, int]:
-        return dict.fromkeys(queues, self.free)
+        if isinstance(self.free, int):
+            return dict.fromkeys(queues, self.free)
+        return {q: self.free.get(q, 0) for q in queues}
 
 
 class ScriptedContacts:
+    """DescribeContact: an outcome per contact (None while going); `failure` makes every
+    look-up fail as a throttled Connect would."""
+
     def __init__(self) -> None:
         self.outcomes: dict[str, Outcome | None] = {}
+        self.failure: Exception | None = None
 
     def outcome(self, contact_id: str) -> Outcome | None:
+        if self.failure is not None:
+            raise self.failure
         if contact_id not in self.outcomes:
             raise KeyError(contact_id)
         return self.outcomes[contact_id]

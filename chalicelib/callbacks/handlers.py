@@ -24,6 +24,7 @@ from chalicelib.callbacks.model import Outcome, Standing, ended_outcome
 from chalicelib.callbacks.service import CallbackError
 from chalicelib.platform.clock import Deadline
 from chalicelib.platform.contact import ContactContext
+from chalicelib.platform.digits import parse_digits
 from chalicelib.platform.hooks import connect_hook
 from chalicelib.platform.observability import logger, metrics
 from chalicelib.platform.settings import settings
@@ -64,7 +65,7 @@ def request_callback(contact: ContactContext, deadline: Deadline) -> dict[str, s
             source="ivr",
             journey=contact.param("journey"),
             slot=_slot(contact.parameters.get("slot", "")),
-            priority=int(priority) if priority.isdigit() else 0,
+            priority=parse_digits(priority) or 0,
         )
     except CallbackError as error:
         return _refused(error)
@@ -103,7 +104,12 @@ def callback_answered(contact: ContactContext, deadline: Deadline) -> dict[str, 
     outcome = {"1": Outcome.CONNECTED, "2": Outcome.DECLINED}.get(choice)
     if outcome is None:
         return {"result": "invalid", "reason": "invalid_choice", "field": "choice"}
-    callback = bootstrap.callback_service().record_outcome(contact.contact_id, outcome)
+    callback = bootstrap.callback_service().record_outcome(
+        contact.contact_id,
+        outcome,
+        callback_id=contact.attributes.get("callback_id", ""),
+        attempt=parse_digits(contact.attributes.get("callback_attempt")) or 0,
+    )
     if callback is None:
         return {"result": "ok", "callback_found": "false", **NO_CALLBACK}
     queue_id = settings().queue_ids.get(callback.queue, "")
@@ -236,7 +242,9 @@ def callback_contact_events(event: CloudWatchEvent) -> None:
     agent_info = detail.get("agentInfo")
     agent: dict[str, Any] = agent_info if isinstance(agent_info, dict) else {}
     outcome = ended_outcome(
-        agent.get("connectedToAgentTimestamp"), str(detail.get("disconnectReason", ""))
+        agent.get("connectedToAgentTimestamp"),
+        str(detail.get("disconnectReason", "")),
+        str(detail.get("answeringMachineDetectionStatus", "")),
     )
     bootstrap.callback_service().record_outcome(detail["contactId"], outcome)
 

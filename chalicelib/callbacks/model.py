@@ -2,8 +2,12 @@
 
 A callback is dialled at most once per attempt. An attempt is *claimed* (QUEUED or RETRY_WAIT
 -> DIALING) by one conditional write before Connect is called; its outcome moves it on. A
-DIALING attempt that hears nothing before its lease ends becomes UNKNOWN and is reconciled by
-looking the contact up, never re-dialled blind. Standard library only; time comes in.
+DIALING attempt that hears nothing before its lease ends becomes UNKNOWN and is reconciled:
+the contact is looked up, or, when the contact id was never written, the attempt's own
+ClientToken is replayed so that Connect answers the contact it already started. Never a blind
+re-dial. Every non-final state carries a time at which some run looks at it again
+(`due_at` while waiting, `lease_until` while dialling or unknown): nothing is stranded.
+Standard library only; time comes in.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ class Status(Enum):
 
 FINAL = frozenset({Status.COMPLETED, Status.FAILED, Status.EXPIRED, Status.CANCELLED})
 WAITING = frozenset({Status.QUEUED, Status.RETRY_WAIT})
-ACTIVE = frozenset(Status) - FINAL
+IN_FLIGHT = frozenset({Status.DIALING, Status.UNKNOWN})  # found again through `lease_until`
 
 # Every transition the ledger allows; anything else is a bug and raises.
 TRANSITIONS: Mapping[Status, frozenset[Status]] = {
@@ -52,20 +56,50 @@ class Outcome(Enum):
 
     CONNECTED = "connected"  # the customer answered and took the call
     DECLINED = "declined"  # the customer answered and asked us not to connect
-    NO_ANSWER = "no_answer"
-    BUSY = "busy"
-    VOICEMAIL = "voicemail"
+    NO_ANSWER = "no_answer"  # rang out, or answered and hung up before taking the call
+    BUSY = "busy"  # answering-machine detection heard a busy tone
+    VOICEMAIL = "voicemail"  # answering-machine detection heard a voicemail greeting
+    DIAL_FAILED = "dial_failed"  # the network or Connect could not complete the call
+    UNREACHABLE = "unreachable"  # the number cannot take a call (invalid, a fax): never retry
 
 
-RETRYABLE = frozenset({Outcome.NO_ANSWER, Outcome.BUSY, Outcome.VOICEMAIL})
+# Contact records' DisconnectReason for calls the network or Connect failed to place
+# (../shared/reference/connect-contract.md §4: "re-dial with a new client token").
+_DIAL_FAILURES = frozenset(
+    {
+        "OUTBOUND_DESTINATION_ENDPOINT_ERROR",
+        "OUTBOUND_RESOURCE_ERROR",
+        "OUTBOUND_ATTEMPT_FAILED",
+        "TELECOM_PROBLEM",
+        "EXPIRED",
+    }
+)
+# AnsweringMachineDetectionStatus values (present only on calls with answering-machine
+# detection, that is TrafficType=CAMPAIGN); the others say nothing beyond the disconnect reason.
+_BY_AMD_STATUS = {
+    "VOICEMAIL_BEEP": Outcome.VOICEMAIL,
+    "VOICEMAIL_NO_BEEP": Outcome.VOICEMAIL,
+    "SIT_TONE_BUSY": Outcome.BUSY,
+    "SIT_TONE_INVALID_NUMBER": Outcome.UNREACHABLE,
+    "FAX_MACHINE_DETECTED": Outcome.UNREACHABLE,
+    "AMD_UNANSWERED": Outcome.NO_ANSWER,
+}
 
 
-def ended_outcome(connected_to_agent: object, disconnect_reason: str) -> Outcome:
-    """What an ended outbound contact means for its callback."""
+def ended_outcome(
+    connected_to_agent: object, disconnect_reason: str, amd_status: str = ""
+) -> Outcome:
+    """What an ended outbound contact means, from Connect's own DisconnectReason and
+    AnsweringMachineDetectionStatus values."""
     if connected_to_agent:
         return Outcome.CONNECTED
-    if "BUSY" in disconnect_reason.upper():
-        return Outcome.BUSY
+    by_amd = _BY_AMD_STATUS.get(amd_status.upper())
+    if by_amd is not None:
+        return by_amd
+    if disconnect_reason.upper() in _DIAL_FAILURES:
+        return Outcome.DIAL_FAILED
+    # CUSTOMER_DISCONNECT, CONTACT_FLOW_DISCONNECT, CUSTOMER_CONNECTION_NOT_ESTABLISHED, ...:
+    # the customer was not put through to an agent, so the callback is not done.
     return Outcome.NO_ANSWER
 
 
@@ -82,8 +116,13 @@ class Policy:
         timedelta(minutes=30),
     )
     not_placed_backoff: timedelta = timedelta(seconds=30)
+    # A claim whose contact id is not written within this was lost (the worker died, or
+    # Connect's answer never came): reconciliation replays its ClientToken soon after.
+    placement: timedelta = timedelta(seconds=30)
     # Connect rings for up to 60 s; the lease covers the ring, the flow and a margin.
     lease: timedelta = timedelta(minutes=3)
+    # An outcome we could not learn (Connect throttled the look-up) is looked for again.
+    look_again_after: timedelta = timedelta(minutes=1)
     window: timedelta = timedelta(days=1)  # a request expires this long after it was due
     retention: timedelta = timedelta(days=30)  # finished records are purged after this
     calling_hours: tuple[time, time] = (time(8, 0), time(21, 0))
@@ -181,16 +220,17 @@ def claim(callback: Callback, now: datetime, policy: Policy) -> Callback:
         f"attempt {attempt}",
         attempt=attempt,
         dial_token=f"{callback.callback_id}-{attempt}",
-        lease_until=now + policy.lease,
+        lease_until=now + policy.placement,
         outbound_contact_id="",
         redial_same_attempt=False,
     )
 
 
-def record_dial(callback: Callback, contact_id: str) -> Callback:
+def record_dial(callback: Callback, contact_id: str, now: datetime, policy: Policy) -> Callback:
+    """Connect started the contact: wait for its outcome for the length of a call."""
     if callback.status is not Status.DIALING:
         raise TransitionError(f"callback {callback.callback_id} is not dialling")
-    return replace(callback, outbound_contact_id=contact_id)
+    return replace(callback, outbound_contact_id=contact_id, lease_until=now + policy.lease)
 
 
 def _retry_or_fail(callback: Callback, now: datetime, policy: Policy, reason: str) -> Callback:
@@ -211,6 +251,8 @@ def record_outcome(callback: Callback, outcome: Outcome, now: datetime, policy: 
         return _move(callback, Status.COMPLETED, now, "connected", lease_until=None)
     if outcome is Outcome.DECLINED:
         return cancel(callback, now, "the customer asked us not to connect")
+    if outcome is Outcome.UNREACHABLE:
+        return rejected(callback, now, "the number cannot take a call")
     return _retry_or_fail(callback, now, policy, outcome.value)
 
 
@@ -240,28 +282,64 @@ def rejected(callback: Callback, now: datetime, reason: str) -> Callback:
 
 
 def lease_expired(callback: Callback, now: datetime) -> Callback:
+    """DIALING heard nothing in time: UNKNOWN, to be looked at straight away."""
     if (
         callback.status is not Status.DIALING
         or callback.lease_until is None
         or now < callback.lease_until
     ):
         raise TransitionError(f"callback {callback.callback_id}: lease still held")
-    return _move(callback, Status.UNKNOWN, now, "no outcome before the lease ended")
+    return _move(
+        callback, Status.UNKNOWN, now, "no outcome before the lease ended", lease_until=now
+    )
+
+
+def _require_unknown(callback: Callback) -> None:
+    if callback.status is not Status.UNKNOWN:
+        raise TransitionError(f"callback {callback.callback_id} is not unknown")
 
 
 def still_ringing(callback: Callback, now: datetime, policy: Policy) -> Callback:
     """UNKNOWN, but Connect says the contact is still going: wait again, same attempt."""
-    if callback.status is not Status.UNKNOWN:
-        raise TransitionError(f"callback {callback.callback_id} is not unknown")
+    _require_unknown(callback)
     return _move(
         callback, Status.DIALING, now, "contact still in progress", lease_until=now + policy.lease
     )
 
 
+def replayed(callback: Callback, contact_id: str, now: datetime, policy: Policy) -> Callback:
+    """UNKNOWN with no contact id: replaying the attempt's ClientToken named the contact."""
+    _require_unknown(callback)
+    return _move(
+        callback,
+        Status.DIALING,
+        now,
+        "contact id recovered by replaying the attempt's token",
+        outbound_contact_id=contact_id,
+        lease_until=now + policy.lease,
+    )
+
+
+def look_again(
+    callback: Callback, now: datetime, policy: Policy, reason: str, until: datetime | None = None
+) -> Callback:
+    """The outcome cannot be learned now (a throttled look-up, calling hours): UNKNOWN, looked
+    at again `until` (by default a minute later). It still takes an answer meanwhile.
+
+    Once the callback's window is over, an outcome that still cannot be learned ends it."""
+    _require_unknown(callback)
+    if now >= callback.expires_at:
+        return _move(
+            callback, Status.FAILED, now, f"{reason}; outcome never learned", lease_until=None
+        )
+    history = (*callback.history, Transition(Status.UNKNOWN, now, reason))[-20:]
+    later = until or now + policy.look_again_after
+    return replace(callback, lease_until=later, history=history)
+
+
 def reconcile_lost(callback: Callback, now: datetime, policy: Policy) -> Callback:
-    """UNKNOWN with no contact to look up: the attempt counts as used, never re-dialled blind."""
-    if callback.status is not Status.UNKNOWN:
-        raise TransitionError(f"callback {callback.callback_id} is not unknown")
+    """UNKNOWN and its contact cannot be recovered: the attempt counts as used."""
+    _require_unknown(callback)
     return _retry_or_fail(callback, now, policy, "attempt lost before Connect answered")
 
 

@@ -82,7 +82,10 @@ class AllowAll:
 
 class Dialer(Protocol):
     def dial(self, callback: Callback) -> str:
-        """Start the outbound call (ClientToken = the attempt's token); the contact id."""
+        """Start the outbound call (ClientToken = the attempt's token); the contact id.
+
+        Called again with the same token while that contact is still going, Connect starts
+        nothing and answers the same contact id: that is how a lost attempt is recovered."""
         ...
 
 
@@ -92,7 +95,8 @@ class Agents(Protocol):
 
 class ContactLookup(Protocol):
     def outcome(self, contact_id: str) -> Outcome | None:
-        """What became of the contact; None while it is still going; KeyError if unknown."""
+        """What became of the contact; None while it is still going; KeyError if Connect
+        does not know it; any other error when the look-up itself failed (try later)."""
         ...
 
 
@@ -105,10 +109,20 @@ class QueueSettings:
 @dataclass
 class DispatchReport:
     dialled: list[str] = field(default_factory=list)
+    uncertain: list[str] = field(default_factory=list)  # Connect may have placed these
     deferred: list[str] = field(default_factory=list)
     expired: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
     lost_races: int = 0
+
+    def placed(self) -> int:
+        """Calls that may be ringing now: each one holds an agent."""
+        return len(self.dialled) + len(self.uncertain)
+
+    def merge(self, other: DispatchReport) -> None:
+        for name in ("dialled", "uncertain", "deferred", "expired", "failed"):
+            getattr(self, name).extend(getattr(other, name))
+        self.lost_races += other.lost_races
 
 
 @dataclass(frozen=True)
@@ -238,7 +252,7 @@ class CallbackService:
             callback = self.ledger.get(callback_id) if _ID.match(callback_id) else None
             if callback is None:
                 return None
-            if callback.final or callback.status is Status.UNKNOWN:
+            if callback.final:
                 return self._standing(callback)
             written = self.ledger.transition(
                 callback, model.cancel(callback, self.clock.now(), reason)
@@ -250,7 +264,7 @@ class CallbackService:
     # -- dispatch ----------------------------------------------------------------------------
 
     def dispatch(self) -> DispatchReport:
-        """Dial what is due, at most one callback per available agent (agent-first)."""
+        """Dial what is due: per queue, at most one call per free agent of that queue."""
         report = DispatchReport()
         free = self.agents.available(sorted(self.queues))
         for queue in sorted(self.queues):
@@ -258,18 +272,20 @@ class CallbackService:
                 self._dispatch_queue(queue, free[queue], report)
         return report
 
-    def _dispatch_queue(self, queue: str, slots: int, report: DispatchReport) -> None:
+    def _dispatch_queue(self, queue: str, agents: int, report: DispatchReport) -> None:
         now = self.clock.now()
-        for callback in self.ledger.due(queue, now, limit=slots * 2):
-            if len(report.dialled) >= slots:
-                return
+        share = DispatchReport()  # this queue's part of the run
+        for callback in self.ledger.due(queue, now, limit=agents * 2):
+            if share.placed() >= agents:
+                break
             if now >= callback.expires_at:
-                self._write(callback, model.expire(callback, now), report.expired, report)
+                self._write(callback, model.expire(callback, now), share.expired, share)
             elif not model.lawful_at(now, callback.time_zones, self.policy.calling_hours):
                 later = model.next_lawful(now, callback.time_zones, self.policy.calling_hours)
-                self._write(callback, model.defer(callback, later), report.deferred, report)
+                self._write(callback, model.defer(callback, later), share.deferred, share)
             else:
-                self._attempt(callback, report)
+                self._attempt(callback, share)
+        report.merge(share)
 
     def _write(
         self, before: Callback, after: Callback, bucket: list[str], report: DispatchReport
@@ -315,16 +331,31 @@ class CallbackService:
             self._write(claimed, model.rejected(claimed, now, str(error)), report.failed, report)
             return
         except DialUncertainError:
-            return  # leave it DIALING: the lease ends, and reconciliation looks the call up
-        self._write(claimed, model.record_dial(claimed, contact_id), report.dialled, report)
+            # Leave it DIALING: when the lease ends, reconciliation replays the token.
+            report.uncertain.append(claimed.callback_id)
+            return
+        self._write(
+            claimed,
+            model.record_dial(claimed, contact_id, now, self.policy),
+            report.dialled,
+            report,
+        )
 
     # -- outcomes ----------------------------------------------------------------------------
 
-    def record_outcome(self, outbound_contact_id: str, outcome: Outcome) -> Callback | None:
-        """An outcome from a contact event or the callback flow; unknown contacts are ignored."""
+    def record_outcome(
+        self, outbound_contact_id: str, outcome: Outcome, *, callback_id: str = "", attempt: int = 0
+    ) -> Callback | None:
+        """An outcome from a contact event or the callback flow; unknown contacts are ignored.
+
+        The callback flow also knows the contact's own attributes (`callback_id` and
+        `callback_attempt`, set when it was dialled): with them, an answer is recorded even
+        when the worker that dialled died before writing the contact id."""
         for _ in range(3):
-            callback = self.ledger.by_outbound_contact(outbound_contact_id)
-            if callback is None or callback.status not in (Status.DIALING, Status.UNKNOWN):
+            callback = self.ledger.by_outbound_contact(outbound_contact_id) or self._dialled_as(
+                callback_id, attempt, outbound_contact_id
+            )
+            if callback is None or callback.status not in model.IN_FLIGHT:
                 return callback
             now = self.clock.now()
             after = model.record_outcome(callback, outcome, now, self.policy)
@@ -333,29 +364,64 @@ class CallbackService:
                 return written
         return None
 
+    def _dialled_as(self, callback_id: str, attempt: int, contact_id: str) -> Callback | None:
+        callback = self.ledger.get(callback_id) if callback_id and _ID.match(callback_id) else None
+        if (
+            callback is None
+            or callback.attempt != attempt
+            or callback.outbound_contact_id not in ("", contact_id)
+        ):
+            return None
+        return callback
+
     def reconcile(self, limit: int = 100) -> list[Callback]:
-        """DIALING past its lease: UNKNOWN, then settled by looking the contact up."""
+        """Settle what is in flight past its lease: DIALING becomes UNKNOWN, then UNKNOWN is
+        looked up, replayed, or looked at again later. A run that dies between the two writes
+        leaves an UNKNOWN that the next run finds the same way."""
         settled = []
         now = self.clock.now()
         for callback in self.ledger.leases_ended(now, limit):
-            unknown = self.ledger.transition(callback, model.lease_expired(callback, now))
-            if unknown is None:
+            unknown: Callback | None = callback
+            if callback.status is Status.DIALING:
+                unknown = self.ledger.transition(callback, model.lease_expired(callback, now))
+            if unknown is None or unknown.status is not Status.UNKNOWN:
                 continue
             after = self._settle(unknown, now)
-            written = self.ledger.transition(unknown, after)
-            settled.append(written or unknown)
+            settled.append(self.ledger.transition(unknown, after) or unknown)
         return settled
 
     def _settle(self, unknown: Callback, now: datetime) -> Callback:
         if not unknown.outbound_contact_id:
-            return model.reconcile_lost(unknown, now, self.policy)
+            return self._replay(unknown, now)
         try:
             outcome = self.contacts.outcome(unknown.outbound_contact_id)
         except KeyError:
             return model.reconcile_lost(unknown, now, self.policy)
+        except Exception as error:  # a failed look-up defers; it never strands the callback
+            return model.look_again(unknown, now, self.policy, f"look-up failed: {error!r}")
         if outcome is None:
             return model.still_ringing(unknown, now, self.policy)
         return model.record_outcome(unknown, outcome, now, self.policy)
+
+    def _replay(self, unknown: Callback, now: datetime) -> Callback:
+        """The contact id was never written. Replaying the attempt's ClientToken makes Connect
+        answer the contact it started, without a new call while that contact is still going.
+        A contact that has already ended is started again, so the replay is sent only when a
+        new call would be lawful; until then the callback stays UNKNOWN, where an answer heard
+        by the callback flow still finds it (see `record_outcome`)."""
+        hours = self.policy.calling_hours
+        if now < unknown.expires_at and not model.lawful_at(now, unknown.time_zones, hours):
+            later = model.next_lawful(now, unknown.time_zones, hours)
+            return model.look_again(unknown, now, self.policy, "outside calling hours", later)
+        if now >= unknown.expires_at:
+            return model.look_again(unknown, now, self.policy, "window over")
+        try:
+            contact_id = self.dialer.dial(unknown)
+        except DialRejectedError as error:
+            return model.rejected(unknown, now, str(error))
+        except (DialNotPlacedError, DialUncertainError) as error:
+            return model.look_again(unknown, now, self.policy, f"replay failed: {error}")
+        return model.replayed(unknown, contact_id, now, self.policy)
 
 
 class IdFactory(Protocol):

@@ -4,8 +4,9 @@ One table holds the callbacks (`CB#<id>`) and two kinds of lock: `NUMBER#<number
 (one active callback per number and queue) and `CONTACT#<id>` (one per asking contact).
 A callback is created, replaced and finished together with its locks in one transaction;
 every other change is a conditional write on the version that was read. The indexes are
-sparse: only waiting callbacks are in `due`, only dialling ones in `leases`, so dispatch
-reads what is due and nothing else, whatever the table holds.
+sparse: only waiting callbacks are in `due`, only those in flight (DIALING or UNKNOWN) in
+`leases`, so dispatch and reconciliation read what needs them and nothing else, whatever the
+table holds; and every callback that is not final is in one of the two.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from chalicelib.platform.tables import table_meta
 _CONDITION_FAILED = "ConditionalCheckFailedException"
 _CANCELLED_BY_CONDITION = "ConditionalCheckFailed"  # the code inside a cancelled transaction
 _PRIORITIES = range(1, 11)
+_IN_FLIGHT = "IN_FLIGHT"
 
 
 def stamp(moment: datetime) -> str:
@@ -64,7 +66,7 @@ class LeaseIndex(GlobalSecondaryIndex["CallbackRecord"]):
         index_name = "leases"
         projection = AllProjection()
 
-    lease_partition = UnicodeAttribute(hash_key=True)  # "DIALING"
+    lease_partition = UnicodeAttribute(hash_key=True)  # "IN_FLIGHT"
     lease_sort = UnicodeAttribute(range_key=True)  # "<lease until>#<id>"
 
 
@@ -148,8 +150,8 @@ def _record(callback: Callback, policy: model.Policy) -> CallbackRecord:
         record.due_sort = (
             f"{stamp(callback.due_at)}#{stamp(callback.requested_at)}#{callback.callback_id}"
         )
-    if callback.status is Status.DIALING and callback.lease_until is not None:
-        record.lease_partition = "DIALING"
+    if callback.status in model.IN_FLIGHT and callback.lease_until is not None:
+        record.lease_partition = _IN_FLIGHT
         record.lease_sort = f"{stamp(callback.lease_until)}#{callback.callback_id}"
     if callback.final:
         record.purge_at = datetime.now(UTC) + policy.retention
@@ -259,7 +261,7 @@ class DynamoLedger:
 
     def leases_ended(self, now: datetime, limit: int) -> Sequence[Callback]:
         records = CallbackRecord.lease_index.query(
-            "DIALING", CallbackRecord.lease_sort <= f"{stamp(now)}#~", limit=limit
+            _IN_FLIGHT, CallbackRecord.lease_sort <= f"{stamp(now)}#~", limit=limit
         )
         return [_domain(r) for r in records]
 
@@ -508,4 +510,5 @@ class ConnectContacts:
         return model.ended_outcome(
             (contact.get("AgentInfo") or {}).get("ConnectedToAgentTimestamp"),
             str(contact.get("DisconnectReason", "")),
+            str(contact.get("AnsweringMachineDetectionStatus", "")),
         )

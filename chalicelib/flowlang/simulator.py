@@ -19,6 +19,7 @@ from enum import Enum
 from typing import Any, Protocol
 
 from chalicelib.flowlang.model import Action, Flow, FlowError
+from chalicelib.platform.digits import parse_digits
 from chalicelib.platform.hours import Hours
 
 MAX_STEPS = 500
@@ -509,9 +510,10 @@ def _create_callback(sim: Simulator, action: Action, contact: _Contact) -> str:
 
 def _routing_priority(sim: Simulator, action: Action, contact: _Contact) -> str:
     priority = str(action.parameters.get("QueuePriority", ""))
-    if not priority.isdigit() or int(priority) < 1:
+    number = parse_digits(priority)
+    if number is None or number < 1:
         raise FlowError(f"action {action.identifier!r}: QueuePriority must be a static integer > 0")
-    contact.result.priority = int(priority)
+    contact.result.priority = number
     return action.next_action
 
 

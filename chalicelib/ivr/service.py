@@ -40,6 +40,7 @@ from chalicelib.ivr.model import (
 )
 from chalicelib.platform.clock import Clock, Deadline
 from chalicelib.platform.contact import ContactContext, HookError
+from chalicelib.platform.digits import parse_digits
 from chalicelib.platform.phone import NumberKind, caller_key, normalise
 
 _STEP_NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
@@ -193,6 +194,7 @@ class IvrService:
             return guard.record(attempt_key, outcome, now, contact.initial_contact_id)
 
         guard = self.pins.update(customer_id, change)
+        attempt_number = parse_digits(attempt)
         result = guard.counted.get(attempt_key, PinOutcome.LOCKED)
         if result is PinOutcome.WRONG and guard.is_locked(now):
             result = PinOutcome.LOCKED
@@ -200,7 +202,7 @@ class IvrService:
             "result": "ok",
             "pin_result": result.value,
             "attempts_left": str(0 if guard.is_locked(now) else guard.failures_left(now)),
-            "next_attempt": str(int(attempt) + 1) if attempt.isdigit() else "",
+            "next_attempt": "" if attempt_number is None else str(attempt_number + 1),
         }
 
     # -- account_lookup ----------------------------------------------------------------------

@@ -3,6 +3,7 @@ Chalice test client, with Connect behind a botocore Stubber."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -20,6 +21,28 @@ NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)  # Tuesday 10:00 in New York
 def aws() -> Iterator[None]:
     with local_aws():
         yield
+
+
+@pytest.fixture
+def atomic_moto(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test that runs threads against moto uses this: each AWS request is atomic, as
+    each DynamoDB request is.
+
+    moto evaluates a condition and then writes with no lock between the two, so two threads
+    can both pass the same condition, which DynamoDB never allows. With this fixture a red
+    concurrency test is a bug in our code (which still interleaves freely between requests),
+    never moto.
+    """
+    from botocore.client import BaseClient
+
+    lock = threading.Lock()
+    original = BaseClient._make_api_call
+
+    def atomic(self: BaseClient, operation: str, params: dict[str, Any]) -> Any:
+        with lock:
+            return original(self, operation, params)
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", atomic)
 
 
 @pytest.fixture

@@ -96,7 +96,7 @@ def test_due_reads_only_waiting_callbacks_best_first(ledger) -> None:
 def test_finishing_frees_the_number_and_finds_by_outbound_contact(ledger) -> None:
     stored, _ = ledger.create(new("a", contact_id="c-1"), None)
     claimed = ledger.transition(stored, model.claim(stored, NOW, POLICY))
-    dialled = ledger.transition(claimed, model.record_dial(claimed, "out-1"))
+    dialled = ledger.transition(claimed, model.record_dial(claimed, "out-1", NOW, POLICY))
     assert ledger.by_outbound_contact("out-1") == dialled
     done = ledger.transition(dialled, model.record_outcome(dialled, Outcome.CONNECTED, NOW, POLICY))
     assert done.status is Status.COMPLETED
@@ -117,43 +117,25 @@ def test_leases_that_ended_are_found(ledger) -> None:
 
 
 class FlakyDialer(RecordingDialer):
-    """Dials, but sometimes the worker dies just before or just after Connect places the call."""
+    """Connect, but while `crashing` the worker sometimes dies just before or just after
+    Connect places the call."""
 
     def __init__(self, seed: int) -> None:
         super().__init__()
         self.random = random.Random(seed)
-        self.crashes = 0
+        self.crashes = {"before": 0, "after": 0}
+        self.crashing = True
 
     def dial(self, callback):
-        roll = self.random.random()
-        if roll < 0.02:
-            self.crashes += 1
+        roll = self.random.random() if self.crashing else 0.5
+        if roll < 0.05:
+            self.crashes["before"] += 1
             raise RuntimeError("worker died before calling Connect")
-        contact = super().dial(callback)
-        if roll > 0.98:
-            self.crashes += 1
+        contact = self.place(callback)
+        if roll > 0.95:
+            self.crashes["after"] += 1
             raise RuntimeError("worker died after Connect placed the call")
         return contact
-
-
-@pytest.fixture
-def atomic_moto(monkeypatch):
-    """Make each moto request atomic, as each DynamoDB request is.
-
-    moto evaluates a condition and then writes, with no lock between the two: two threads can
-    both pass the same condition, which DynamoDB never allows. Our code between requests
-    still interleaves freely across the workers.
-    """
-    from botocore.client import BaseClient
-
-    lock = threading.Lock()
-    original = BaseClient._make_api_call
-
-    def atomic(self, operation, params):
-        with lock:
-            return original(self, operation, params)
-
-    monkeypatch.setattr(BaseClient, "_make_api_call", atomic)
 
 
 def _seed(ledger, store, n, queues) -> str:
@@ -171,25 +153,40 @@ def _seed(ledger, store, n, queues) -> str:
     return callback.callback_id
 
 
-def _worker(service, ledger, queues) -> None:
+def _worker(service, ledger, queues, lost_races: list[int]) -> None:
     for _ in range(500):  # duplicate triggers: every worker keeps dispatching
         try:
             report = service.dispatch()
         except RuntimeError:
             continue  # the worker died mid-call; the next trigger runs again
+        lost_races.append(report.lost_races)
         if not report.dialled and not any(ledger.due(q, NOW, 1) for q in queues):
             return
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize(("store", "count"), [("memory", 1000), ("dynamodb", 1000)])
+def _settle_everything(service, dialer, contacts, clock) -> None:
+    """After the crashes: reconciliation replays the lost attempts' tokens, then every call
+    ends connected and is settled."""
+    dialer.crashing = False
+    clock.set(NOW + POLICY.placement)
+    while service.reconcile(limit=500):
+        pass
+    for contact in dialer.contacts:
+        contacts.outcomes[contact] = Outcome.CONNECTED
+    clock.set(NOW + POLICY.placement + POLICY.lease)
+    while service.reconcile(limit=500):
+        pass
+
+
+# The in-memory ledger takes the full load; on moto, 100 callbacks already make the eight
+# workers' conditional writes collide hundreds of times (the test checks they did), and every
+# extra callback costs a scan of the whole table per query (moto has no real index).
+@pytest.mark.parametrize(("store", "count"), [("memory", 1000), ("dynamodb", 100)])
 def test_eight_dispatchers_never_dial_twice_and_lose_nothing(
     tables, atomic_moto, store, count
 ) -> None:
     """8 workers, duplicate triggers, workers dying before and after Connect places the call,
-    over 1,000 due callbacks: on the in-memory ledger and on DynamoDB (moto, made atomic per
-    request as DynamoDB is; this one takes minutes because moto reads the whole table for
-    every query)."""
+    on the in-memory ledger and on DynamoDB (moto, atomic per request as DynamoDB is)."""
     from chalicelib.callbacks.store import DynamoLedger
 
     clock = FixedClock(NOW)
@@ -204,29 +201,23 @@ def test_eight_dispatchers_never_dial_twice_and_lose_nothing(
     for n in range(0, count, 50):  # duplicate deliveries of the same requests
         assert service.request(f"+1212{5550000 + n:07d}", queues[n % 2]).existing
 
-    threads = [threading.Thread(target=_worker, args=(service, ledger, queues)) for _ in range(8)]
+    lost_races: list[int] = []
+    threads = [
+        threading.Thread(target=_worker, args=(service, ledger, queues, lost_races))
+        for _ in range(8)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
+    assert sum(lost_races) > 0, "the workers never competed for a callback"
+    assert dialer.crashes["before"] > 0 and dialer.crashes["after"] > 0
+    _settle_everything(service, dialer, contacts, clock)
+
     tokens = [token for _, token, _ in dialer.dials]
     assert len(tokens) == len(set(tokens)), "a callback attempt was dialled twice"
-    assert dialer.crashes > 0
-    # Attempts whose worker died sit in DIALING until the lease ends, then are reconciled.
-    clock.set(NOW + POLICY.lease)
-    for token in tokens:
-        contacts.outcomes[f"contact-{token}"] = Outcome.CONNECTED
-    while service.reconcile(limit=500):
-        pass
-    _assert_nothing_lost(ledger, requested, {c for c, _, _ in dialer.dials}, count)
-
-
-def _assert_nothing_lost(ledger, requested, dialled, count) -> None:
+    assert dialer.replays >= dialer.crashes["after"]  # lost contacts recovered, not re-dialled
     for callback_id in requested:
         callback = ledger.get(callback_id)
         assert callback is not None, f"{callback_id} was lost"
-        if callback.status is Status.COMPLETED:
-            assert callback_id in dialled
-        else:  # its worker died: the attempt is spent, the callback waits for the next one
-            assert callback.status is Status.RETRY_WAIT and callback.attempt == 1, callback
-    assert sum(ledger.get(c).status is Status.COMPLETED for c in requested) > 0.9 * count
+        assert callback.status is Status.COMPLETED and callback.attempt == 1, callback

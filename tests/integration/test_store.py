@@ -28,7 +28,9 @@ def test_recent_events_are_newest_first_and_bounded_by_the_window(tables) -> Non
     assert directory.recent_events("C-1003", NOW - timedelta(hours=12)) == []
 
 
-def test_concurrent_journey_steps_are_all_kept_and_duplicates_stored_once(tables) -> None:
+def test_concurrent_journey_steps_are_all_kept_and_duplicates_stored_once(
+    tables, atomic_moto
+) -> None:
     log = DynamoJourneyLog()
     steps = [JourneyStep("leg-1", "said", f"utterance {n}", NOW) for n in range(6)]
     work = [*steps, *steps]  # each step delivered twice, concurrently
@@ -53,13 +55,22 @@ def test_withheld_callers_journeys_stay_out_of_the_caller_index(tables) -> None:
     assert JourneyRecord.get("withheld-1").caller_key is None
 
 
-def test_pin_guard_races_lose_no_failure(tables) -> None:
+def test_pin_guard_races_lose_no_failure(tables, atomic_moto) -> None:
+    """Three wrong PINs at once, forced into the worst interleaving: all three read the same
+    version before any of them writes. Only the version condition keeps all three failures."""
     guards = DynamoPinGuards()
-    barrier = threading.Barrier(3)
+    everyone_has_read = threading.Barrier(3, timeout=30)
 
     def fail(attempt: str) -> None:
-        barrier.wait()
-        guards.update("C-1004", lambda g: g.record(attempt, PinOutcome.WRONG, NOW, ""))
+        first_try = [True]
+
+        def change(guard: PinGuard) -> PinGuard:
+            if first_try[0]:
+                first_try[0] = False
+                everyone_has_read.wait()
+            return guard.record(attempt, PinOutcome.WRONG, NOW, "")
+
+        guards.update("C-1004", change)
 
     threads = [threading.Thread(target=fail, args=(str(n),)) for n in range(3)]
     for thread in threads:

@@ -35,9 +35,12 @@ def test_every_disallowed_transition_raises_and_every_allowed_one_is_reachable()
 def test_claim_takes_the_next_attempt_with_its_own_token_and_lease() -> None:
     dialing = m.claim(fresh(), NOW, POLICY)
     assert (dialing.status, dialing.attempt, dialing.dial_token) == (Status.DIALING, 1, "cb-1-1")
-    assert dialing.lease_until == NOW + POLICY.lease
+    assert dialing.lease_until == NOW + POLICY.placement  # short: until Connect answers
     with pytest.raises(TransitionError):
         m.claim(dialing, NOW, POLICY)  # a second worker cannot claim it again
+    dialled = m.record_dial(dialing, "out-1", NOW + timedelta(seconds=2), POLICY)
+    assert dialled.outbound_contact_id == "out-1"
+    assert dialled.lease_until == NOW + timedelta(seconds=2) + POLICY.lease  # the call's length
 
 
 def test_a_callback_is_not_claimed_before_its_slot_or_after_its_window() -> None:
@@ -57,7 +60,9 @@ def test_connected_completes_and_declined_cancels() -> None:
     assert m.record_outcome(dialing, Outcome.DECLINED, NOW, POLICY).status is Status.CANCELLED
 
 
-@pytest.mark.parametrize("outcome", [Outcome.NO_ANSWER, Outcome.BUSY, Outcome.VOICEMAIL])
+@pytest.mark.parametrize(
+    "outcome", [Outcome.NO_ANSWER, Outcome.BUSY, Outcome.VOICEMAIL, Outcome.DIAL_FAILED]
+)
 def test_no_answer_retries_with_backoff_until_attempts_run_out(outcome) -> None:
     callback, now = fresh(), NOW
     for attempt in range(1, POLICY.max_attempts + 1):
@@ -75,6 +80,12 @@ def test_a_retry_that_would_fall_outside_the_window_fails_instead() -> None:
     assert failed.status is Status.FAILED
 
 
+def test_a_number_that_cannot_take_a_call_fails_at_once() -> None:
+    dialing = m.claim(fresh(), NOW, POLICY)
+    failed = m.record_outcome(dialing, Outcome.UNREACHABLE, NOW, POLICY)
+    assert failed.status is Status.FAILED and failed.attempt == 1
+
+
 def test_a_call_connect_did_not_place_is_retried_as_the_same_attempt() -> None:
     dialing = m.claim(fresh(), NOW, POLICY)
     waiting = m.not_placed(dialing, NOW, POLICY, "throttled")
@@ -87,8 +98,9 @@ def test_lost_lease_goes_to_unknown_and_is_reconciled_never_redialled() -> None:
     dialing = m.claim(fresh(), NOW, POLICY)
     with pytest.raises(TransitionError):
         m.lease_expired(dialing, NOW)
-    unknown = m.lease_expired(dialing, NOW + POLICY.lease)
+    unknown = m.lease_expired(dialing, NOW + POLICY.placement)
     assert unknown.status is Status.UNKNOWN
+    assert unknown.lease_until == NOW + POLICY.placement  # found by the next reconciliation
     with pytest.raises(TransitionError):
         m.claim(unknown, NOW + POLICY.lease, POLICY)
     assert m.still_ringing(unknown, NOW, POLICY).status is Status.DIALING
@@ -96,6 +108,34 @@ def test_lost_lease_goes_to_unknown_and_is_reconciled_never_redialled() -> None:
     lost = m.reconcile_lost(unknown, NOW, POLICY)
     assert (lost.status, lost.attempt) == (Status.RETRY_WAIT, 1)
     assert m.claim(lost, lost.due_at, POLICY).attempt == 2  # a new attempt, a new token
+
+
+def test_a_replayed_token_recovers_the_contact_of_the_same_attempt() -> None:
+    unknown = m.lease_expired(m.claim(fresh(), NOW, POLICY), NOW + POLICY.placement)
+    later = NOW + timedelta(minutes=1)
+    recovered = m.replayed(unknown, "out-1", later, POLICY)
+    assert (recovered.status, recovered.outbound_contact_id) == (Status.DIALING, "out-1")
+    assert (recovered.attempt, recovered.dial_token) == (1, "cb-1-1")
+    assert recovered.lease_until == later + POLICY.lease
+    with pytest.raises(TransitionError):
+        m.replayed(recovered, "out-1", later, POLICY)
+
+
+def test_an_outcome_that_cannot_be_learned_is_looked_at_again_never_stranded() -> None:
+    unknown = m.lease_expired(m.claim(fresh(), NOW, POLICY), NOW + POLICY.placement)
+    later = NOW + timedelta(minutes=1)
+    again = m.look_again(unknown, later, POLICY, "throttled")
+    assert again.status is Status.UNKNOWN and again.lease_until == later + POLICY.look_again_after
+    assert again.history[-1].reason == "throttled"
+    ended = m.look_again(again, again.expires_at, POLICY, "throttled")
+    assert ended.status is Status.FAILED and ended.final
+    with pytest.raises(TransitionError):
+        m.look_again(m.claim(fresh(), NOW, POLICY), NOW, POLICY, "not unknown")
+
+
+def test_an_unknown_callback_can_be_cancelled() -> None:
+    unknown = m.lease_expired(m.claim(fresh(), NOW, POLICY), NOW + POLICY.placement)
+    assert m.cancel(unknown, NOW).status is Status.CANCELLED
 
 
 def test_cancel_and_expire() -> None:
@@ -148,13 +188,38 @@ def test_standing_reads_out_position_and_eta() -> None:
 
 
 @pytest.mark.parametrize(
-    ("agent", "reason", "outcome"),
+    ("agent", "reason", "amd", "outcome"),
     [
-        ("2026-11-24T15:01:00Z", "CUSTOMER_DISCONNECT", Outcome.CONNECTED),
-        (None, "OUTBOUND_DESTINATION_BUSY", Outcome.BUSY),
-        (None, "CUSTOMER_NOT_ANSWERED", Outcome.NO_ANSWER),
-        (None, "", Outcome.NO_ANSWER),
+        ("2026-11-24T15:01:00Z", "CUSTOMER_DISCONNECT", "", Outcome.CONNECTED),
+        ("2026-11-24T15:01:00Z", "AGENT_DISCONNECT", "HUMAN_ANSWERED", Outcome.CONNECTED),
+        (None, "CUSTOMER_DISCONNECT", "", Outcome.NO_ANSWER),
+        (None, "CONTACT_FLOW_DISCONNECT", "", Outcome.NO_ANSWER),
+        (None, "CUSTOMER_CONNECTION_NOT_ESTABLISHED", "", Outcome.NO_ANSWER),
+        (None, "", "", Outcome.NO_ANSWER),
+        (None, "OUTBOUND_DESTINATION_ENDPOINT_ERROR", "", Outcome.DIAL_FAILED),
+        (None, "OUTBOUND_RESOURCE_ERROR", "", Outcome.DIAL_FAILED),
+        (None, "OUTBOUND_ATTEMPT_FAILED", "", Outcome.DIAL_FAILED),
+        (None, "TELECOM_PROBLEM", "", Outcome.DIAL_FAILED),
+        (None, "EXPIRED", "", Outcome.DIAL_FAILED),
+        (None, "CUSTOMER_DISCONNECT", "VOICEMAIL_BEEP", Outcome.VOICEMAIL),
+        (None, "CUSTOMER_DISCONNECT", "VOICEMAIL_NO_BEEP", Outcome.VOICEMAIL),
+        (None, "OTHER", "SIT_TONE_BUSY", Outcome.BUSY),
+        (None, "OTHER", "SIT_TONE_INVALID_NUMBER", Outcome.UNREACHABLE),
+        (None, "OTHER", "FAX_MACHINE_DETECTED", Outcome.UNREACHABLE),
+        (None, "CUSTOMER_DISCONNECT", "AMD_UNANSWERED", Outcome.NO_ANSWER),
+        (None, "CUSTOMER_DISCONNECT", "AMD_NOT_APPLICABLE", Outcome.NO_ANSWER),
     ],
 )
-def test_an_ended_contact_means_connected_busy_or_no_answer(agent, reason, outcome) -> None:
-    assert m.ended_outcome(agent, reason) is outcome
+def test_an_ended_contact_is_read_from_connects_own_reason_and_amd_values(
+    agent, reason, amd, outcome
+) -> None:
+    assert m.ended_outcome(agent, reason, amd) is outcome
+
+
+def test_every_outcome_is_produced_by_some_real_contact() -> None:
+    """No outcome the state machine handles is unreachable from Connect's values (the flow's
+    press-2 produces DECLINED)."""
+    reasons = ["CUSTOMER_DISCONNECT", "TELECOM_PROBLEM"]
+    statuses = ["", "VOICEMAIL_BEEP", "SIT_TONE_BUSY", "SIT_TONE_INVALID_NUMBER"]
+    produced = {m.ended_outcome(a, r, s) for a in (None, "x") for r in reasons for s in statuses}
+    assert produced | {Outcome.DECLINED} == set(Outcome)

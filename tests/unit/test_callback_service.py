@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 from chalicelib.bootstrap import load_routing_rules
 from chalicelib.callbacks import model
@@ -41,7 +42,7 @@ LOS_ANGELES = "+14155550101"
 
 
 def build(
-    free: int = 100,
+    free: int | dict[str, int] = 100,
 ) -> tuple[CallbackService, InMemoryLedger, RecordingDialer, ScriptedContacts, FixedClock]:
     clock = FixedClock(NOW)
     ledger, dialer, contacts = InMemoryLedger(), RecordingDialer(), ScriptedContacts()
@@ -175,6 +176,31 @@ def test_no_dial_before_8_in_the_callees_time_zone() -> None:
     assert service.dispatch().dialled == [standing.callback.callback_id]
 
 
+def test_each_queue_dials_as_many_as_its_own_free_agents() -> None:
+    """One free agent in billing and one in general, one callback waiting in each: both are
+    dialled (the run used to count every queue's dials against each queue)."""
+    service, _, dialer, _, _ = build(free={"billing": 1, "general": 1})
+    billing = service.request(NEW_YORK, "billing")
+    general = service.request("+12125550143", "general")
+    service.request("+12125550144", "general")
+    report = service.dispatch()
+    assert sorted(report.dialled) == sorted(
+        [billing.callback.callback_id, general.callback.callback_id]
+    )
+    assert len(dialer.dials) == 2
+
+
+def test_a_dial_connect_may_have_placed_holds_its_agent() -> None:
+    """An uncertain dial may be ringing: it counts against the queue's free agents."""
+    service, ledger, dialer, _, _ = build(free={"billing": 1})
+    first = service.request(NEW_YORK, "billing")
+    service.request("+12125550143", "billing")
+    dialer.fail_with = DialUncertainError("ReadTimeoutError")
+    report = service.dispatch()
+    assert report.uncertain == [first.callback.callback_id] and report.dialled == []
+    assert [c.status for c in ledger.callbacks.values()].count(Status.DIALING) == 1
+
+
 @pytest.mark.parametrize(
     ("error", "status", "same_attempt"),
     [
@@ -232,6 +258,132 @@ def test_reconciliation_looks_the_contact_up_and_never_redials_blind() -> None:
     assert len(dialer.dials) == 1
 
 
+class DiesAfterConnect(RecordingDialer):
+    """Connect places the call, then the first worker dies before the contact id is written;
+    later requests (a reconciliation's replay) get their answer."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.dying = True
+
+    def dial(self, callback):
+        contact = self.place(callback)
+        if self.dying:
+            self.dying = False
+            raise RuntimeError("worker died after Connect accepted the call")
+        return contact
+
+
+def test_a_call_placed_by_a_worker_that_died_is_recovered_not_placed_again() -> None:
+    service, ledger, _, contacts, clock = build()
+    dialer = DiesAfterConnect()
+    service = replace(service, dialer=dialer)
+    callback_id = service.request(NEW_YORK, "billing").callback.callback_id
+    with pytest.raises(RuntimeError):
+        service.dispatch()
+    assert ledger.get(callback_id).outbound_contact_id == ""
+    contact = f"contact-{callback_id}-1"
+    contacts.outcomes[contact] = None  # the customer is still on that call
+
+    clock.set(NOW + timedelta(minutes=1))
+    recovered = service.reconcile()[0]
+    assert (recovered.status, recovered.outbound_contact_id) == (Status.DIALING, contact)
+    assert recovered.attempt == 1 and len(dialer.dials) == 1 and dialer.replays == 1
+
+    contacts.outcomes[contact] = Outcome.CONNECTED
+    clock.set(NOW + timedelta(minutes=5))
+    assert service.reconcile()[0].status is Status.COMPLETED
+    clock.set(NOW + timedelta(hours=2))
+    service.dispatch()
+    service.reconcile()
+    assert len(dialer.dials) == 1  # one customer, one call
+
+
+def test_an_answer_heard_by_the_callback_flow_is_kept_even_if_the_contact_id_was_lost() -> None:
+    service, ledger, _, _, clock = build()
+    dialer = DiesAfterConnect()
+    service = replace(service, dialer=dialer)
+    callback_id = service.request(NEW_YORK, "billing").callback.callback_id
+    with pytest.raises(RuntimeError):
+        service.dispatch()
+    contact = f"contact-{callback_id}-1"
+    # The customer pressed 1; the flow's hook knows the contact's attributes.
+    assert service.record_outcome(contact, Outcome.CONNECTED) is None
+    done = service.record_outcome(contact, Outcome.CONNECTED, callback_id=callback_id, attempt=1)
+    assert done.status is Status.COMPLETED
+    dialer.end(contact)
+    clock.set(NOW + timedelta(minutes=5))
+    assert service.reconcile() == [] and len(dialer.dials) == 1
+    # An answer naming another attempt of the callback is not taken for this one.
+    assert service.record_outcome("x", Outcome.DECLINED, callback_id=callback_id, attempt=2) is None
+    assert ledger.get(callback_id).status is Status.COMPLETED
+
+
+def test_a_lost_attempt_is_replayed_only_inside_calling_hours_and_answers_still_count() -> None:
+    service, _, _, _, clock = build()
+    dialer = DiesAfterConnect()
+    service = replace(service, dialer=dialer)
+    callback_id = service.request(NEW_YORK, "billing").callback.callback_id
+    clock.set(datetime(2026, 11, 25, 1, 59, 30, tzinfo=UTC))  # 20:59:30 in New York
+    with pytest.raises(RuntimeError):
+        service.dispatch()
+    clock.set(datetime(2026, 11, 25, 2, 1, tzinfo=UTC))  # 21:01
+    waiting = service.reconcile()[0]
+    assert waiting.status is Status.UNKNOWN and dialer.replays == 0
+    morning = datetime(2026, 11, 25, 13, 0, tzinfo=UTC)  # 08:00 in New York
+    assert morning <= waiting.lease_until < morning + timedelta(minutes=5)
+    # The customer had answered; pressing 1 at 21:02 still completes the callback.
+    contact = f"contact-{callback_id}-1"
+    done = service.record_outcome(contact, Outcome.CONNECTED, callback_id=callback_id, attempt=1)
+    assert done.status is Status.COMPLETED
+    clock.set(morning + timedelta(minutes=5))
+    service.dispatch()
+    service.reconcile()
+    assert len(dialer.dials) == 1
+
+
+def test_a_throttled_look_up_defers_and_a_later_run_settles_it() -> None:
+    service, _, _, contacts, clock = build()
+    callback_id = service.request(NEW_YORK, "billing").callback.callback_id
+    service.dispatch()
+    contacts.failure = RuntimeError("ThrottlingException")
+    clock.set(NOW + timedelta(minutes=4))
+    deferred = service.reconcile()[0]
+    assert deferred.status is Status.UNKNOWN and deferred.lease_until > clock.now()
+    assert service.reconcile() == []  # not before it is due to be looked at again
+    contacts.failure = None
+    contacts.outcomes[f"contact-{callback_id}-1"] = Outcome.CONNECTED
+    clock.set(deferred.lease_until)
+    assert service.reconcile()[0].status is Status.COMPLETED
+    assert service.request(NEW_YORK, "billing").callback.callback_id != callback_id
+
+
+def test_a_run_that_dies_between_the_two_writes_leaves_nothing_stranded() -> None:
+    service, ledger, dialer, contacts, clock = build()
+    callback_id = service.request(NEW_YORK, "billing").callback.callback_id
+    service.dispatch()
+    clock.set(NOW + timedelta(minutes=4))
+    dialling = ledger.get(callback_id)
+    ledger.transition(dialling, model.lease_expired(dialling, clock.now()))  # then it died
+    assert ledger.get(callback_id).status is Status.UNKNOWN
+    # While UNKNOWN it still holds the number, the caller can still cancel it...
+    assert service.request(NEW_YORK, "billing").callback.callback_id == callback_id
+    # ...and the next run finds it and settles it.
+    contacts.outcomes[f"contact-{callback_id}-1"] = Outcome.NO_ANSWER
+    assert service.reconcile()[0].status is Status.RETRY_WAIT
+    assert len(dialer.dials) == 1
+
+
+def test_an_unknown_callback_can_be_cancelled_by_the_caller() -> None:
+    service, ledger, *_ = build()
+    callback_id = service.request(NEW_YORK, "billing").callback.callback_id
+    service.dispatch()
+    dialling = ledger.get(callback_id)
+    ledger.transition(dialling, model.lease_expired(dialling, NOW + timedelta(minutes=4)))
+    assert service.cancel(callback_id).callback.status is Status.CANCELLED
+    assert not service.request(NEW_YORK, "billing").existing
+
+
 def test_expired_callbacks_are_closed_when_due() -> None:
     service, _ledger, dialer, _, clock = build()
     standing = service.request(NEW_YORK, "billing")
@@ -255,23 +407,39 @@ class CrashingDialer(RecordingDialer):
     def dial(self, callback):
         if self.mode == "before":
             raise Crash("died before calling Connect")
-        contact = super().dial(callback)
+        if self.mode == "throttled":
+            raise DialNotPlacedError("ThrottlingException")
+        contact = self.place(callback)
         if self.mode == "after":
             raise Crash("died after Connect placed the call")
+        if self.mode == "uncertain":  # the worst case: placed, but the answer never came
+            raise DialUncertainError("ReadTimeoutError")
         return contact
 
 
 NUMBERS = [NEW_YORK, "+12125550143", "+13055550105", LOS_ANGELES, "+16175550100"]
+ANSWERS = (Outcome.CONNECTED, Outcome.DECLINED)  # heard by the callback flow's hook
 
 
 class LedgerMachine(RuleBasedStateMachine):
+    """Requests, dispatches (crashing before and after Connect, throttled, uncertain), hang-ups
+    with their events delivered, duplicated or lost, cancels, reconciliations and time."""
+
     def __init__(self) -> None:
         super().__init__()
-        self.service, self.ledger, _, self.contacts, self.clock = build(free=2)
+        self.service, self.ledger, _, self.contacts, self.clock = build()
         self.dialer = CrashingDialer()
         self.dialer.clock = self.clock
-        self.service = replace(self.service, dialer=self.dialer)
-        self.order_violations: list[str] = []
+        self.agents = FixedAgents({"billing": 1, "general": 2})
+        self.service = replace(self.service, dialer=self.dialer, agents=self.agents)
+        self.ended: dict[str, Outcome] = {}  # contact -> how it ended
+        self.dials_when_answered: dict[str, int] = {}  # callback -> its dials at the answer
+        self.violations: list[str] = []
+
+    @initialize()
+    def two_callers_waiting(self) -> None:
+        self.service.request(NEW_YORK, "billing")
+        self.service.request("+12125550143", "general")
 
     @rule(
         number=st.sampled_from(NUMBERS),
@@ -281,23 +449,31 @@ class LedgerMachine(RuleBasedStateMachine):
     def request(self, number, queue, priority) -> None:
         self.service.request(number, queue, priority=priority)
 
-    @rule(mode=st.sampled_from(["ok", "ok", "ok", "before", "after", "throttled", "uncertain"]))
-    def dispatch(self, mode) -> None:
+    @rule(
+        mode=st.sampled_from(["ok", "before", "after", "throttled", "uncertain"]),
+        billing=st.integers(0, 2),
+        general=st.integers(0, 2),
+    )
+    def dispatch(self, mode, billing, general) -> None:
         self.dialer.mode = mode
-        self.dialer.fail_with = {
-            "throttled": DialNotPlacedError("ThrottlingException"),
-            "uncertain": DialUncertainError("timeout"),
-        }.get(mode)
+        self.agents.free = {"billing": billing, "general": general}
         due_before = {q: self.ledger.due(q, self.clock.now(), 1000) for q in ("billing", "general")}
         dialled_before = len(self.dialer.dials)
-        try:
+        with contextlib.suppress(Crash):
             self.service.dispatch()
-        except Crash:
-            return
-        self._check_order(due_before, dialled_before)
+        self.dialer.mode = "ok"
+        new_dials = self.dialer.dials[dialled_before:]
+        self._check_agents(new_dials)
+        if mode != "before":
+            self._check_order(due_before, {d[0] for d in new_dials})
 
-    def _check_order(self, due_before, dialled_before) -> None:
-        dialled = {d[0] for d in self.dialer.dials[dialled_before:]}
+    def _check_agents(self, new_dials) -> None:
+        for queue, free in self.agents.free.items():
+            placed = sum(self.ledger.get(c).queue == queue for c, _, _ in new_dials)
+            if placed > free:
+                self.violations.append(f"{queue}: {placed} calls for {free} free agents")
+
+    def _check_order(self, due_before, dialled) -> None:
         for queue, due in due_before.items():
             now = self.clock.now()
             lawful = [
@@ -308,35 +484,66 @@ class LedgerMachine(RuleBasedStateMachine):
             ]
             picked = [i for i, c in enumerate(lawful) if c.callback_id in dialled]
             if picked and picked != list(range(len(picked))):
-                self.order_violations.append(f"{queue}: dialled positions {picked}")
+                self.violations.append(f"{queue}: dialled positions {picked}")
 
     @rule(minutes=st.sampled_from([1, 4, 16, 60, 240, 720]))
     def advance(self, minutes) -> None:
         self.clock.set(self.clock.now() + timedelta(minutes=minutes))
 
-    @rule(data=st.data(), outcome=st.sampled_from(list(Outcome)), duplicate=st.booleans())
-    def outcome_event(self, data, outcome, duplicate) -> None:
-        if not self.dialer.dials:
+    @rule(data=st.data(), outcome=st.sampled_from(list(Outcome)), delivery=st.integers(0, 2))
+    def hang_up(self, data, outcome, delivery) -> None:
+        """A call ends. An answer is heard by the callback flow's hook, which knows the
+        contact's attributes; any other ending comes as a contact event: once, twice, or
+        never (events are best effort)."""
+        live = sorted(self.dialer.live.values())
+        if not live:
             return
-        _, token, _ = data.draw(st.sampled_from(self.dialer.dials))
-        for _ in range(2 if duplicate else 1):
-            self.service.record_outcome(f"contact-{token}", outcome)
+        contact = data.draw(st.sampled_from(live))
+        callback_id, token = self.dialer.contacts[contact]
+        self.dialer.end(contact)
+        self.ended[contact] = outcome
+        self.contacts.outcomes[contact] = outcome  # what DescribeContact now says
+        if outcome in ANSWERS:
+            attempt = int(token.rsplit("-", 1)[1])
+            self.service.record_outcome(contact, outcome, callback_id=callback_id, attempt=attempt)
+            dials = sum(c == callback_id for c, _, _ in self.dialer.dials)
+            self.dials_when_answered.setdefault(callback_id, dials)
+            return
+        for _ in range(delivery):
+            self.service.record_outcome(contact, outcome)
 
     @rule(data=st.data())
     def cancel(self, data) -> None:
         if self.ledger.callbacks:
             self.service.cancel(data.draw(st.sampled_from(sorted(self.ledger.callbacks))))
 
-    @rule(data=st.data(), outcome=st.sampled_from([None, *Outcome]))
-    def reconcile(self, data, outcome) -> None:
-        for _, token, _ in self.dialer.dials:
-            self.contacts.outcomes.setdefault(f"contact-{token}", outcome)
+    @rule(throttled=st.booleans())
+    def reconcile(self, throttled) -> None:
+        for contact in self.dialer.live.values():
+            self.contacts.outcomes[contact] = None  # DescribeContact: still going
+        self.contacts.failure = RuntimeError("ThrottlingException") if throttled else None
         self.service.reconcile()
+        self.contacts.failure = None
 
     @invariant()
-    def at_most_one_dial_per_attempt(self) -> None:
-        tokens = [token for _, token, _ in self.dialer.dials]
-        assert len(tokens) == len(set(tokens))
+    def a_token_is_dialled_again_only_after_its_call_ended_unanswered(self) -> None:
+        by_token: dict[str, list[str]] = {}
+        for contact, (_, token) in self.dialer.contacts.items():
+            by_token.setdefault(token, []).append(contact)
+        for contacts in by_token.values():
+            for earlier in contacts[:-1]:
+                assert earlier in self.ended, f"{earlier} still going, and dialled again"
+                assert self.ended[earlier] not in ANSWERS, f"{earlier} answered, and dialled again"
+
+    @invariant()
+    def a_callback_has_one_call_going_at_most(self) -> None:
+        going = [self.dialer.contacts[c][0] for c in self.dialer.live.values()]
+        assert len(going) == len(set(going))
+
+    @invariant()
+    def a_customer_who_answered_is_not_called_again(self) -> None:
+        for callback_id, dials in self.dials_when_answered.items():
+            assert sum(c == callback_id for c, _, _ in self.dialer.dials) == dials
 
     @invariant()
     def no_dial_outside_calling_hours(self) -> None:
@@ -345,11 +552,11 @@ class LedgerMachine(RuleBasedStateMachine):
             assert model.lawful_at(at, callback.time_zones, self.service.policy.calling_hours)
 
     @invariant()
-    def every_callback_is_final_or_legitimately_waiting(self) -> None:
+    def every_callback_is_final_or_found_again_by_some_run(self) -> None:
         for callback in self.ledger.callbacks.values():
             assert callback.attempt <= callback.max_attempts
-            if callback.status is Status.DIALING:
-                assert callback.lease_until is not None
+            if callback.status in model.IN_FLIGHT:
+                assert callback.lease_until is not None  # reconciliation finds it
             if callback.status in model.WAITING:
                 assert (
                     callback.due_at < callback.expires_at or self.clock.now() >= callback.expires_at
@@ -361,12 +568,12 @@ class LedgerMachine(RuleBasedStateMachine):
         assert len(active) == len(set(active))
 
     @invariant()
-    def queue_order_is_kept(self) -> None:
-        assert self.order_violations == []
+    def each_queue_keeps_its_order_and_its_agent_count(self) -> None:
+        assert self.violations == []
 
 
 LedgerMachine.TestCase.settings = settings(
-    max_examples=200,
+    max_examples=400,
     stateful_step_count=50,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
