@@ -139,6 +139,9 @@ class InMemoryLedger:
     def active_for_number(self, number: str) -> list[Callback]:
         return [c for c in self._active() if c.number == number]
 
+    def active_for(self, number: str, queue: str) -> Callback | None:
+        return next((c for c in self._active() if (c.number, c.queue) == (number, queue)), None)
+
     def active_for_contact(self, contact_id: str) -> Callback | None:
         return next((c for c in self._active() if c.contact_id == contact_id), None)
 

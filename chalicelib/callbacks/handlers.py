@@ -8,6 +8,7 @@ settle the outcome of a dial.
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime
 from typing import Any
 
@@ -33,6 +34,7 @@ bp = Blueprint(__name__)
 MAX_BODY_BYTES = 16 * 1024
 _FIELDS = {"number": str, "queue": str, "slot": str, "journey": str, "priority": int}
 _REQUIRED = ("number", "queue")
+_CONTACT_ID = re.compile(r"^[A-Za-z0-9-]{1,256}$")
 NO_CALLBACK = {"callback_status": "", "callback_id": "", "callback_position": ""}
 
 
@@ -131,8 +133,30 @@ def callback_answered(contact: ContactContext, deadline: Deadline) -> dict[str, 
 # -- HTTP API ---------------------------------------------------------------------------------
 
 
-def _error(status: int, code: str, field: str, message: str) -> Response:
-    return Response(body={"error": code, "field": field, "message": message}, status_code=status)
+def _error(
+    status: int,
+    code: str,
+    field: str,
+    message: str,
+    headers: dict[str, str | list[str]] | None = None,
+) -> Response:
+    return Response(
+        body={"error": code, "field": field, "message": message},
+        status_code=status,
+        headers=dict(headers or {}),
+    )
+
+
+_STATUS_BY_CODE = {"rate_limited": 429, "body_too_large": 413, "busy": 503}
+
+
+def _refusal(error: CallbackError) -> Response:
+    """4xx naming the field; 429 and 503 say when to try again."""
+    status = _STATUS_BY_CODE.get(error.code, 400)
+    retry: dict[str, str | list[str]] | None = (
+        {"Retry-After": "60" if status == 429 else "1"} if status in (429, 503) else None
+    )
+    return _error(status, error.code, error.field, str(error), retry)
 
 
 def _standing_body(standing: Standing) -> dict[str, Any]:
@@ -157,6 +181,8 @@ def _validated(raw: str | bytes | None) -> dict[str, Any]:
         body = json.loads(raw)
     except (ValueError, UnicodeDecodeError):
         raise CallbackError("malformed_json", "body", "the body is not valid JSON") from None
+    except RecursionError:
+        raise CallbackError("malformed_json", "body", "the body is nested too deeply") from None
     if not isinstance(body, dict):
         raise CallbackError("malformed_json", "body", "the body must be a JSON object")
     for name in sorted(set(body) - set(_FIELDS)):
@@ -167,7 +193,8 @@ def _validated(raw: str | bytes | None) -> dict[str, Any]:
             raise CallbackError("missing_field", name, f"{name} is required")
         if value is not None and (not isinstance(value, kind) or isinstance(value, bool)):
             raise CallbackError("wrong_type", name, f"{name} must be a {kind.__name__}")
-    return body
+    # An optional field sent as null means "not given": its default applies.
+    return {name: value for name, value in body.items() if value is not None}
 
 
 @bp.route(
@@ -185,10 +212,7 @@ def create_callback() -> Response:
             priority=body.get("priority", 5),
         )
     except CallbackError as error:
-        status = (
-            429 if error.code == "rate_limited" else 413 if error.code == "body_too_large" else 400
-        )
-        return _error(status, error.code, error.field, str(error))
+        return _refusal(error)
     return Response(body=_standing_body(standing), status_code=200 if standing.existing else 201)
 
 
@@ -202,7 +226,10 @@ def get_callback(callback_id: str) -> Response:
 
 @bp.route("/callbacks/{callback_id}", methods=["DELETE"], authorizer=IAMAuthorizer())
 def delete_callback(callback_id: str) -> Response:
-    standing = bootstrap.callback_service().cancel(callback_id, "cancelled through the API")
+    try:
+        standing = bootstrap.callback_service().cancel(callback_id, "cancelled through the API")
+    except CallbackError as error:
+        return _refusal(error)
     if standing is None:
         return _error(404, "not_found", "callback_id", "no such callback")
     return Response(body=_standing_body(standing), status_code=200)
@@ -219,6 +246,7 @@ def dispatch_callbacks(event: Any) -> dict[str, int]:
     metrics.add_metric(name="CallbacksDialled", unit="Count", value=len(report.dialled))
     summary = {
         "dialled": len(report.dialled),
+        "uncertain": len(report.uncertain),
         "deferred": len(report.deferred),
         "expired": len(report.expired),
         "failed": len(report.failed),
@@ -237,7 +265,14 @@ def callback_contact_events(event: CloudWatchEvent) -> None:
     """A dialled contact ended: connected or not. Events are best effort and unordered;
     reconciliation covers the ones that never come."""
     detail = event.detail if isinstance(event.detail, dict) else {}
-    if detail.get("eventType") != "DISCONNECTED" or not isinstance(detail.get("contactId"), str):
+    contact_id = detail.get("contactId")
+    if detail.get("eventType") != "DISCONNECTED":
+        return
+    if not isinstance(contact_id, str) or not _CONTACT_ID.match(contact_id):
+        # Not a contact we could have dialled: raising would make EventBridge retry it forever.
+        logger.warning(
+            "contact event ignored: unusable contactId", extra={"event_id": event.event_id}
+        )
         return
     agent_info = detail.get("agentInfo")
     agent: dict[str, Any] = agent_info if isinstance(agent_info, dict) else {}
@@ -246,7 +281,7 @@ def callback_contact_events(event: CloudWatchEvent) -> None:
         str(detail.get("disconnectReason", "")),
         str(detail.get("answeringMachineDetectionStatus", "")),
     )
-    bootstrap.callback_service().record_outcome(detail["contactId"], outcome)
+    bootstrap.callback_service().record_outcome(contact_id, outcome)
 
 
 # Every key each hook can answer, for the flow validator's $.External checks.

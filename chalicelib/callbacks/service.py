@@ -52,6 +52,10 @@ class CallbackLedger(Protocol):
 
     def active_for_number(self, number: str) -> Sequence[Callback]: ...
 
+    def active_for(self, number: str, queue: str) -> Callback | None:
+        """The active callback holding (number, queue), if any."""
+        ...
+
     def active_for_contact(self, contact_id: str) -> Callback | None: ...
 
     def by_outbound_contact(self, contact_id: str) -> Callback | None: ...
@@ -189,6 +193,11 @@ class CallbackService:
         if not 1 <= priority <= 10:
             raise CallbackError("invalid_priority", "priority", "priority must be 1 to 10")
         number = self._number(raw_number)
+        # A retried request (Connect's hook retry, a double click) gets its callback back and
+        # is not charged to the number's hourly limit.
+        existing = self.ledger.active_for(number, queue)
+        if existing is not None:
+            return self._standing(existing, existing=True)
         if not self.limiter.allow(
             f"number:{number}", self.requests_per_hour, timedelta(hours=1), now
         ):

@@ -224,6 +224,10 @@ class DynamoLedger:
         found = [self.get(lock.callback_id) for lock in locks]
         return [c for c in found if c is not None and not c.final]
 
+    def active_for(self, number: str, queue: str) -> Callback | None:
+        callback = self._locked(f"NUMBER#{number}", queue)
+        return callback if callback is not None and not callback.final else None
+
     def active_for_contact(self, contact_id: str) -> Callback | None:
         callback = self._locked(f"CONTACT#{contact_id}", "CONTACT")
         return callback if callback is not None and not callback.final else None

@@ -1,8 +1,9 @@
 """One Logger, one Metrics and one Tracer for the whole app, registered as Chalice middleware.
 
 The log formatter is the last line of defence for callers' privacy: whatever a developer
-passes to the logger, digits that look like a phone number and values under PIN-like keys
-are masked before the line is written.
+passes to the logger, anything `phonenumbers` recognises as a phone number in any common
+format (212-555-0142, (212) 555-0142, +1-212-555-0142 ext. 5, ...), any other long run of
+digits, and values under PIN-like keys are masked before the line is written.
 """
 
 from __future__ import annotations
@@ -12,12 +13,13 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
+from phonenumbers import Leniency, PhoneNumberMatcher
 
 SERVICE = "switchboard"
 NAMESPACE = "Switchboard"
 
-# A run of 7 to 15 digits (optionally after '+') standing alone: a phone number or a PIN-length
-# secret. UUID segments are excluded because they touch '-' or hex letters.
+# The backstop after phonenumbers: a run of 7 to 15 digits (optionally after '+') standing
+# alone. UUID segments are excluded because they touch '-' or hex letters.
 _PHONE_LIKE = re.compile(r"(?<![\w-])\+?\d[\d ().]{5,18}\d(?![\w-])")
 _SECRET_KEYS = re.compile(r"pin|password|secret", re.IGNORECASE)
 
@@ -26,7 +28,7 @@ def _scrub(value: Any, key: str = "") -> Any:
     if _SECRET_KEYS.search(key) and value not in (None, ""):
         return "[redacted]"
     if isinstance(value, str):
-        return _PHONE_LIKE.sub(_mask_match, value)
+        return _mask_numbers(value)
     if isinstance(value, dict):
         return {k: _scrub(v, str(k)) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -39,8 +41,21 @@ def _scrub(value: Any, key: str = "") -> Any:
     return _scrub(str(value), key)
 
 
-def _mask_match(match: re.Match[str]) -> str:
-    digits = re.sub(r"\D", "", match.group(0))
+def _mask_numbers(text: str) -> str:
+    if not any("0" <= ch <= "9" for ch in text):
+        return text
+    pieces, last = [], 0
+    # POSSIBLE: anything shaped like a number; a log line is no place to be strict. The region
+    # only matters for national formats; international ones are found whatever it is.
+    for match in PhoneNumberMatcher(text, "US", leniency=Leniency.POSSIBLE):
+        pieces += [text[last : match.start], _masked(match.raw_string)]
+        last = match.end
+    pieces.append(text[last:])
+    return _PHONE_LIKE.sub(lambda m: _masked(m.group(0)), "".join(pieces))
+
+
+def _masked(number: str) -> str:
+    digits = re.sub(r"\D", "", number)
     return f"[number ..{digits[-2:]}]"
 
 

@@ -90,6 +90,18 @@ def client(tables: None, connect, clock) -> Iterator[Any]:
         bootstrap.reset()
 
 
+@pytest.fixture
+def callbacks(client: Any, connect: tuple[Any, Stubber], clock: Any) -> Any:
+    """The test client with the callback capability on moto and the stubbed Connect."""
+    from chalicelib import bootstrap
+
+    connect_client, _ = connect
+    bootstrap.override(
+        "callbacks", bootstrap.build_callback_service(clock=clock, connect=connect_client)
+    )
+    return client
+
+
 def contact_event(
     address: object = "+14155550101",
     contact_id: str = "5f3c1a2e-0000-4000-8000-000000000001",

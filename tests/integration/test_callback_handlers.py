@@ -17,15 +17,6 @@ INSTANCE = "00000000-0000-4000-8000-00000000dev0"
 CALLER = "+12125550142"
 
 
-@pytest.fixture
-def callbacks(client, connect, clock):
-    connect_client, _ = connect
-    bootstrap.override(
-        "callbacks", bootstrap.build_callback_service(clock=clock, connect=connect_client)
-    )
-    return client
-
-
 def hook(client, name: str, event: Any) -> dict[str, str]:
     return client.lambda_.invoke(name, event).payload
 
@@ -110,6 +101,16 @@ def test_ivr_refusals_name_the_field_and_store_nothing(
     assert hook(callbacks, "callback_status", contact_event(CALLER))["callback_found"] == "false"
 
 
+@pytest.mark.parametrize("priority", ["²", "٣", "-1", "1.5", "99"])
+def test_an_unusable_priority_from_the_flow_is_refused_by_name(callbacks, priority) -> None:
+    answer = hook(callbacks, "request_callback", contact_event(queue="billing", priority=priority))
+    assert (answer["result"], answer["reason"], answer["field"]) == (
+        "invalid",
+        "invalid_priority",
+        "priority",
+    )
+
+
 def test_withheld_number_cannot_ask_without_giving_one(callbacks) -> None:
     answer = hook(callbacks, "request_callback", contact_event(None, queue="billing"))
     assert answer["reason"] == "invalid_number"
@@ -149,6 +150,16 @@ def test_http_create_read_and_delete(callbacks) -> None:
             "body",
         ),
         ({"number": "not a number", "queue": "billing"}, 400, "invalid_number", "number"),
+        ("[" * 5000 + "]" * 5000, 400, "malformed_json", "body"),
+        ('{"a":' * 2500 + "1" + "}" * 2500, 400, "malformed_json", "body"),
+        (
+            {"number": CALLER, "queue": "billing", "priority": 0},
+            400,
+            "invalid_priority",
+            "priority",
+        ),
+        ({"number": CALLER, "queue": None}, 400, "missing_field", "queue"),
+        ({"number": CALLER, "queue": "billing", "slot": "tomorrow"}, 400, "invalid_slot", "slot"),
     ],
 )
 def test_http_validation_names_the_field(callbacks, body, status, error, field) -> None:
@@ -160,12 +171,47 @@ def test_http_validation_names_the_field(callbacks, body, status, error, field) 
     )
 
 
+def test_http_optional_fields_sent_as_null_take_their_defaults(callbacks) -> None:
+    body = {"number": CALLER, "queue": "billing", "priority": None, "journey": None, "slot": None}
+    created = post(callbacks, body)
+    assert created.status_code == 201, created.body
+    stored = bootstrap.callback_service().status(json.loads(created.body)["id"])
+    assert (stored.callback.priority, stored.callback.journey) == (5, "")
+
+
 def test_http_requests_are_rate_limited_per_number(callbacks) -> None:
     codes = []
     for queue in ("billing", "general", "technical", "vip", "care", "spanish"):
         codes.append(post(callbacks, {"number": CALLER, "queue": queue}).status_code)
     assert codes == [201] * 5 + [429]
+    refused = post(callbacks, {"number": CALLER, "queue": "spanish"})
+    assert refused.headers["Retry-After"] == "60"
     assert post(callbacks, {"number": "+12125550143", "queue": "billing"}).status_code == 201
+
+
+def test_a_retried_request_gets_its_callback_and_is_not_charged(callbacks) -> None:
+    first = post(callbacks, {"number": CALLER, "queue": "billing"})
+    retries = [post(callbacks, {"number": CALLER, "queue": "billing"}) for _ in range(8)]
+    assert {r.status_code for r in retries} == {200}
+    assert {json.loads(r.body)["id"] for r in retries} == {json.loads(first.body)["id"]}
+    others = ("general", "technical", "vip", "care")
+    assert [post(callbacks, {"number": CALLER, "queue": q}).status_code for q in others] == [
+        201
+    ] * 4
+
+
+def test_a_cancel_that_keeps_losing_its_write_answers_503_with_retry_after(
+    callbacks, monkeypatch
+) -> None:
+    from chalicelib.callbacks.store import DynamoLedger
+
+    callback_id = requested(callbacks)
+    monkeypatch.setattr(DynamoLedger, "transition", lambda self, before, after: None)
+    response = callbacks.http.delete(f"/callbacks/{callback_id}")
+    assert response.status_code == 503 and response.headers["Retry-After"] == "1"
+    assert json.loads(response.body)["field"] == "callback_id"
+    monkeypatch.undo()
+    assert bootstrap.callback_service().status(callback_id).callback.status is Status.QUEUED
 
 
 # -- the dispatcher, Connect and its failures -------------------------------------------------
@@ -276,6 +322,42 @@ def test_contact_events_settle_the_outcome(callbacks, connect) -> None:
     )
     callbacks.lambda_.invoke("callback_contact_events", event)
     assert bootstrap.callback_service().status(callback_id).callback.status is Status.COMPLETED
+
+
+def contact_ended(client, **detail: Any) -> Any:
+    event = client.events.generate_cw_event(
+        source="aws.connect",
+        detail_type="Amazon Connect Contact Event",
+        resources=[],
+        detail={"eventType": "DISCONNECTED", **detail},
+    )
+    return client.lambda_.invoke("callback_contact_events", event)
+
+
+@pytest.mark.parametrize(
+    "contact_id", ["", "c" * 3000, None, 42, ["x"], "../../etc", "out-x\n", {"Id": "x"}]
+)
+def test_contact_events_that_cannot_be_ours_are_ignored_not_retried(
+    callbacks, connect, contact_id
+) -> None:
+    _, stubber = connect
+    callback_id = dialled(callbacks, stubber)
+    answer = contact_ended(callbacks, contactId=contact_id)
+    assert answer.payload is None  # handled: EventBridge does not retry it
+    assert bootstrap.callback_service().status(callback_id).callback.status is Status.DIALING
+
+
+def test_a_busy_tone_from_answering_machine_detection_retries(callbacks, connect) -> None:
+    _, stubber = connect
+    callback_id = dialled(callbacks, stubber)
+    contact_ended(
+        callbacks,
+        contactId=f"out-{callback_id}",
+        disconnectReason="CUSTOMER_DISCONNECT",
+        answeringMachineDetectionStatus="SIT_TONE_BUSY",
+    )
+    callback = bootstrap.callback_service().status(callback_id).callback
+    assert callback.status is Status.RETRY_WAIT and callback.history[-1].reason == "busy"
 
 
 def test_the_callback_flow_hook_records_connect_or_decline(callbacks, connect) -> None:

@@ -182,6 +182,17 @@ def pin_event(pin: str, attempt: str, contact_id: str = "c0de0000-0000-4000-8000
     )
 
 
+@pytest.mark.parametrize("attempt", ["²", "٣", "1²", "", "x"])
+def test_the_correct_pin_is_accepted_whatever_the_flow_sends_as_attempt(client, attempt) -> None:
+    answer = invoke(client, "verify_pin", pin_event("2468", attempt))
+    assert (answer["result"], answer["pin_result"], answer["next_attempt"]) == ("ok", "ok", "")
+
+
+@pytest.mark.parametrize(("pin", "result"), [("²⁴⁶⁸", "wrong"), ("٢٤٦٨", "wrong"), ("2468", "ok")])
+def test_only_ascii_keypad_digits_make_a_pin(client, pin, result) -> None:
+    assert invoke(client, "verify_pin", pin_event(pin, "1"))["pin_result"] == result
+
+
 def test_pin_lockout_is_stored_and_survives_new_contacts(client) -> None:
     results = [
         invoke(client, "verify_pin", pin_event(p, str(n)))["pin_result"]
@@ -336,29 +347,50 @@ MALFORMED: list[tuple[str, Any]] = [
     ("oversize parameter", contact_event(intent="x" * 100_000, value="y" * 100_000, step="said")),
     ("numeric parameters", contact_event(menu_choice=1, pin=4321, step="menu")),
     (
+        "unicode digits",
+        contact_event(
+            pin="²²²²", attempt="²", priority="²", choice="²", queue="billing", number="+1²¹²"
+        ),
+    ),
+    (
+        "callback junk",
+        contact_event(
+            queue="nowhere", callback_id="../../etc", slot="yesterday", journey="x" * 5000
+        ),
+    ),
+    (
+        "callback attributes junk",
+        _with(
+            (*DATA, "Attributes"), {"callback_id": "cb\n1", "callback_attempt": "-1"}, choice="1"
+        ),
+    ),
+    (
         "wrong Name and lowercase channel",
         {**_with((*DATA, "Channel"), "Voice"), "Name": "ContactFlowExecution"},
     ),
 ]
-HOOKS = ["identify_caller", "route_call", "verify_pin", "account_lookup", "record_journey"]
+IVR_HOOKS = ["identify_caller", "route_call", "verify_pin", "account_lookup", "record_journey"]
+CALLBACK_HOOKS = ["request_callback", "callback_status", "cancel_callback", "callback_answered"]
 
 
-@pytest.mark.parametrize("hook", HOOKS)
+@pytest.mark.parametrize("hook", IVR_HOOKS + CALLBACK_HOOKS)
 @pytest.mark.parametrize(("label", "event"), MALFORMED, ids=[m[0] for m in MALFORMED])
 def test_malformed_events_get_an_answer_never_an_exception(
-    client, connect, hook, label, event
+    callbacks, connect, hook, label, event
 ) -> None:
     _, stubber = connect
     for _ in range(2):
         stubber.add_client_error(
             "get_current_metric_data", "ThrottlingException", http_status_code=429
         )
-    answer = invoke(client, hook, event)
+    answer = invoke(callbacks, hook, event)
     assert isinstance(answer, dict) and answer
     assert all(isinstance(k, str) and isinstance(v, str) for k, v in answer.items())
-    assert answer["result"] in {"ok", "error", "not_verified", "not_found"}
-    if answer["result"] == "error":
-        assert answer["reason"] and answer["queue"] == "general"
+    assert answer["result"] in {"ok", "error", "not_verified", "not_found", "invalid"}
+    if answer["result"] in {"error", "invalid"}:
+        assert answer["reason"]
+    if answer["result"] == "error" and hook in IVR_HOOKS:
+        assert answer["queue"] == "general"  # the safe default routes to a human
     assert len(json.dumps(answer).encode()) < 32 * 1024
 
 

@@ -85,6 +85,41 @@ def test_log_scrubber_masks_numbers_and_pins_but_keeps_contact_ids() -> None:
     assert contact_id in text
 
 
+@pytest.mark.parametrize(
+    "written",
+    [
+        "212-555-0142",
+        "(212) 555-0142",
+        "+1-212-555-0142",
+        "12125550142x",
+        "+1 (212) 555 0142 ext. 5",
+        "212.555.0142",
+        "tel:+1-212-555-0142",
+        "+44 20 7183 8750",
+        "caller=2125550142;",
+        "1 212 555 0142",
+    ],
+)
+def test_log_scrubber_masks_a_number_however_it_is_written(written) -> None:
+    text = json.dumps(_scrub({"message": f"dialling {written} now", "extra": [written]}))
+    digits = "".join(ch for ch in written if ch.isdigit())
+    assert digits[-7:-2] not in text, text
+    assert "[number .." in text
+
+
+@pytest.mark.parametrize(
+    "kept",
+    [
+        "a1b2c3d4-1234-5678-9012-123456789012",
+        "2026-11-24T15:00:00.000Z",
+        "version 1.34.0",
+        "attempt 3 of 3, 12 ms",
+    ],
+)
+def test_log_scrubber_keeps_ids_times_and_small_numbers(kept) -> None:
+    assert _scrub({"message": kept}) == {"message": kept}
+
+
 def event(**contact_data) -> dict:
     data = {
         "ContactId": "c-1",
