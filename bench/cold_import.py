@@ -11,6 +11,7 @@ import os
 import statistics
 import subprocess
 import sys
+from typing import Any
 
 from devkit.local_aws import ROOT, stage_environment
 
@@ -56,7 +57,7 @@ def heaviest_imports(count: int = 6) -> list[tuple[str, float]]:
     return sorted(rows, key=lambda r: -r[1])[:count]
 
 
-def measure(samples: int = SAMPLES) -> dict[str, object]:
+def measure(samples: int = SAMPLES) -> dict[str, Any]:
     app_times, boto_times = [], []
     for _ in range(samples):  # alternate so machine noise hits both
         app_times.append(float(_once(APP).stdout))

@@ -59,7 +59,7 @@ def main() -> int:
         "",
         "Heaviest modules in `import app` (self time, `python -X importtime`):",
         "",
-        *[f"- `{name}`: {ms:.1f} ms" for name, ms in cold["heaviest_self_ms"]],  # type: ignore[union-attr]
+        *[f"- `{name}`: {ms:.1f} ms" for name, ms in cold["heaviest_self_ms"]],
         "",
     ]
     text = "\n".join(lines)

@@ -12,7 +12,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from botocore.awsrequest import AWSResponse
+from botocore.awsrequest import AWSResponse, HTTPHeaders
 from botocore.validate import validate_parameters
 
 
@@ -97,4 +97,4 @@ class ConnectSimulator:
 
 
 def _http(status: int) -> AWSResponse:
-    return AWSResponse("https://connect.local", status, {}, None)
+    return AWSResponse("https://connect.local", status, HTTPHeaders(), None)

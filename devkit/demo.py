@@ -8,13 +8,16 @@ import logging
 import re
 import sys
 import time
+from datetime import datetime
+from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from chalicelib.flowlang.simulator import CallResult, Event
 from devkit.calls import EASTERN, MORNING
-from devkit.harness import ScriptedCall, local_switchboard
+from devkit.harness import ScriptedCall, Switchboard, local_switchboard
 
 console = Console(highlight=False)
 
@@ -65,14 +68,14 @@ _HOOK_KEYS = {
 }
 
 
-def _describe(event: object) -> str:
-    kind, text = event.kind, event.text  # type: ignore[attr-defined]
+def _describe(event: Event) -> str:
+    kind, text = event.kind, event.text
     if kind == "input":
         if text == "timeout":
             return "(silence)"
-        if event.detail.get("spoken"):  # type: ignore[attr-defined]
+        if event.detail.get("spoken"):
             return f"caller says “{text}”"
-        if event.detail.get("stored"):  # type: ignore[attr-defined]
+        if event.detail.get("stored"):
             return f"caller keys in {'•' * len(text.rstrip('#'))} #"
         return f"caller presses {text}"
     if kind == "prompt":
@@ -83,31 +86,31 @@ def _describe(event: object) -> str:
         return f"callback booked in {text} (Connect's queued callback)"
     if kind != "lambda":
         return text
-    shown = {k: v for k, v in event.detail.items() if k in _HOOK_KEYS.get(text, ()) and v}  # type: ignore[attr-defined]
-    if event.detail.get("result") == "error":  # type: ignore[attr-defined]
-        shown = {"result": "error", "reason": event.detail.get("reason", "")}  # type: ignore[attr-defined]
+    shown = {k: v for k, v in event.detail.items() if k in _HOOK_KEYS.get(text, ()) and v}
+    if event.detail.get("result") == "error":
+        shown = {"result": "error", "reason": event.detail.get("reason", "")}
     return f"{text} → " + ", ".join(f"{k}={v}" for k, v in shown.items())
 
 
-def print_transcript(number: int, call: ScriptedCall, result: object) -> None:
+def print_transcript(number: int, call: ScriptedCall, result: CallResult) -> None:
     when = call.at.astimezone(EASTERN).strftime("%a %d %b %H:%M ET")
     caller = call.number or "withheld number"
     console.rule(f"[bold]Call {number}: {escape(call.title)}[/]  ({when}, {caller[:5]}…)")
-    for event in result.events:  # type: ignore[attr-defined]
+    for event in result.events:
         if event.kind == "attributes":
             continue
         icon, style = _STYLE.get(event.kind, ("  ", "default"))
         console.print(f"  {icon} [{style}]{escape(_describe(event))}[/]")
 
 
-def _callback_table(switchboard: object) -> Table:
+def _callback_table(switchboard: Switchboard) -> Table:
     from chalicelib import bootstrap
 
     table = Table(title="Callbacks at the end of the afternoon")
     for column in ("callback", "queue", "status", "attempts", "history"):
         table.add_column(column)
     ledger = bootstrap.callback_service().ledger
-    for callback_id in sorted(switchboard.callback_ids):  # type: ignore[attr-defined]
+    for callback_id in sorted(switchboard.callback_ids):
         callback = ledger.get(callback_id)
         if callback is None:
             continue
@@ -118,14 +121,14 @@ def _callback_table(switchboard: object) -> Table:
     return table
 
 
-def _dispatch(switchboard: object, title: str) -> list[dict[str, str]]:
-    client = switchboard.client  # type: ignore[attr-defined]
+def _dispatch(switchboard: Switchboard, title: str) -> list[dict[str, Any]]:
+    client = switchboard.client
     tick = client.events.generate_cw_event(
         source="aws.events", detail_type="Scheduled Event", detail={}, resources=[]
     )
-    before = len(switchboard.connect.dialled)  # type: ignore[attr-defined]
+    before = len(switchboard.connect.dialled)
     summary = client.lambda_.invoke("dispatch_callbacks", tick).payload
-    dialled = switchboard.connect.dialled[before:]  # type: ignore[attr-defined]
+    dialled = switchboard.connect.dialled[before:]
     console.print(
         f"  ⏱  {title}: dispatcher dialled {summary['dialled']}, deferred "
         f"{summary['deferred']}, reconciled {summary['reconciled']}"
@@ -133,8 +136,8 @@ def _dispatch(switchboard: object, title: str) -> list[dict[str, str]]:
     return dialled
 
 
-def _hang_up_unanswered(switchboard: object, dial: dict[str, str]) -> None:
-    client = switchboard.client  # type: ignore[attr-defined]
+def _hang_up_unanswered(switchboard: Switchboard, dial: dict[str, Any]) -> None:
+    client = switchboard.client
     event = client.events.generate_cw_event(
         source="aws.connect",
         detail_type="Amazon Connect Contact Event",
@@ -152,7 +155,7 @@ def _hang_up_unanswered(switchboard: object, dial: dict[str, str]) -> None:
     )
 
 
-def _answer(switchboard: object, dial: dict[str, str], at_time: object) -> None:
+def _answer(switchboard: Switchboard, dial: dict[str, Any], at_time: datetime) -> None:
     from devkit.harness import INBOUND_FLOW, ScriptedCall
 
     callback_flow = INBOUND_FLOW.with_name("outbound-callback.json")
@@ -160,29 +163,29 @@ def _answer(switchboard: object, dial: dict[str, str], at_time: object) -> None:
         "callback answered",
         dial["DestinationPhoneNumber"],
         at_time,
-        ("1",),  # type: ignore[arg-type]
+        ("1",),
         contact_id=dial["ContactId"],
     )
     from chalicelib.flowlang.loader import read_text
 
     flow = read_text(callback_flow.read_text(), "outbound-callback").flow
-    result = switchboard.play(call, flow=flow)  # type: ignore[attr-defined]
+    result = switchboard.play(call, flow=flow)
     console.print(
         f"  ☎  {dial['Attributes']['callback_id'][:8]}: answered, pressed 1 → "
-        f"{result.outcome.value} in {result.queue or '-'}"
+        f"{result.outcome.value if result.outcome else '-'} in {result.queue or '-'}"
     )
 
 
-def afternoon(switchboard: object) -> int:
+def afternoon(switchboard: Switchboard) -> int:
     """Plays the callback afternoon; the number of callbacks not where expected."""
     from devkit.calls import AFTERNOON, at
     from devkit.connect_sim import QueueState
 
     console.rule("[bold]The afternoon: callbacks[/]")
-    switchboard.callback_ids = set()  # type: ignore[attr-defined]
+    switchboard.callback_ids = set()
     start = len(MORNING) + 1
     for number, call in enumerate(AFTERNOON, start=start):
-        result = switchboard.play(call)  # type: ignore[attr-defined]
+        result = switchboard.play(call)
         print_transcript(number, call, result)
         callback_id = next(
             (
@@ -193,12 +196,11 @@ def afternoon(switchboard: object) -> int:
             None,
         )
         if callback_id:
-            switchboard.callback_ids.add(callback_id)  # type: ignore[attr-defined]
+            switchboard.callback_ids.add(callback_id)
     console.rule("[bold]Agents free up; the dispatcher runs every minute[/]")
-    switchboard.clock.set(at(24, 14, 30).astimezone())  # type: ignore[attr-defined]
+    switchboard.clock.set(at(24, 14, 30).astimezone())
     switchboard.connect.queues = {
-        q: QueueState(0, 2, 4)
-        for q in ("billing", "general", "spanish", "technical")  # type: ignore[attr-defined]
+        q: QueueState(0, 2, 4) for q in ("billing", "general", "spanish", "technical")
     }
     first = _dispatch(switchboard, "14:30")
     for index, dial in enumerate(first):
@@ -206,20 +208,21 @@ def afternoon(switchboard: object) -> int:
             _hang_up_unanswered(switchboard, dial)
         else:
             _answer(switchboard, dial, at(24, 14, 31))
-    switchboard.clock.set(at(24, 14, 36).astimezone())  # type: ignore[attr-defined]
+    switchboard.clock.set(at(24, 14, 36).astimezone())
     for dial in _dispatch(switchboard, "14:36, after the retry backoff"):
         _answer(switchboard, dial, at(24, 14, 37))
     console.print(_callback_table(switchboard))
     return _unexpected(switchboard)
 
 
-def _unexpected(switchboard: object) -> int:
+def _unexpected(switchboard: Switchboard) -> int:
     """Two callbacks completed (one after a retry), one cancelled by the caller."""
     from chalicelib import bootstrap
     from chalicelib.callbacks.model import Status
 
     ledger = bootstrap.callback_service().ledger
-    statuses = sorted(ledger.get(c).status.value for c in switchboard.callback_ids)  # type: ignore[attr-defined]
+    found = [ledger.get(c) for c in switchboard.callback_ids]
+    statuses = sorted(c.status.value if c else "missing" for c in found)
     expected = sorted([Status.COMPLETED.value, Status.COMPLETED.value, Status.CANCELLED.value])
     return 0 if statuses == expected else 1
 

@@ -158,7 +158,8 @@ class Deployer:
             answer = self.client.describe_contact_flow(
                 InstanceId=self.instance_id, ContactFlowId=flow_id
             )["ContactFlow"]
-        return json.loads(answer["Content"])
+        content: Mapping[str, Any] = json.loads(answer["Content"])
+        return content
 
     def plan(self) -> tuple[Plan, list[tuple[FlowDocument, Any]], Resources]:
         documents = _order(_local_flows(self.flows_dir))

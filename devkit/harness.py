@@ -12,9 +12,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from devkit.local_aws import ROOT, local_aws
+
+if TYPE_CHECKING:
+    from chalicelib.flowlang.simulator import CallResult
+    from chalicelib.platform.clock import FixedClock
+    from devkit.connect_sim import ConnectSimulator
 
 INBOUND_FLOW = ROOT / "flows" / "inbound-main.json"
 
@@ -41,7 +46,9 @@ class ScriptedCall:
 class Switchboard:
     """Plays scripted calls through a flow; build it with `local_switchboard()`."""
 
-    def __init__(self, flow_path: Path, clock: Any, connect: Any, client: Any) -> None:
+    def __init__(
+        self, flow_path: Path, clock: FixedClock, connect: ConnectSimulator, client: Any
+    ) -> None:
         from chalicelib.flowlang.model import load_flow
         from chalicelib.flowlang.simulator import Scenario
 
@@ -55,6 +62,7 @@ class Switchboard:
             queue_ids=dict(connect.queue_ids),
         )
         self._count = 0
+        self.callback_ids: set[str] = set()  # callbacks the demo's calls asked for
 
     def hooks(self) -> dict[str, Callable[[dict[str, Any]], Any]]:
         from app import app
@@ -90,7 +98,7 @@ class Switchboard:
 
     def play(
         self, call: ScriptedCall, flow: Any = None, scenario: Any = None, director: Any = None
-    ) -> Any:
+    ) -> CallResult:
         """Play one call; `flow`, `scenario` and `director` default to this switchboard's."""
         from chalicelib.flowlang.simulator import Simulator
 
@@ -146,7 +154,7 @@ def local_switchboard(
             "callbacks", bootstrap.build_callback_service(clock=clock, connect=client)
         )
         try:
-            with Client(app, stage_name=config.stage, project_dir=str(ROOT)) as client:
-                yield Switchboard(flow_path, clock, connect, client)
+            with Client(app, stage_name=config.stage, project_dir=str(ROOT)) as test_client:
+                yield Switchboard(flow_path, clock, connect, test_client)
         finally:
             bootstrap.reset()

@@ -60,7 +60,7 @@ def _tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
     return loader.construct_mapping(node)  # type: ignore[arg-type]
 
 
-_CfnLoader.add_multi_constructor("!", _tag)
+_CfnLoader.add_multi_constructor("!", _tag)  # type: ignore[no-untyped-call]
 
 
 def _apply_ttl(stage: str) -> None:

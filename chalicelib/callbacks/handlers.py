@@ -27,7 +27,7 @@ from chalicelib.platform.clock import Deadline
 from chalicelib.platform.contact import ContactContext
 from chalicelib.platform.digits import parse_digits
 from chalicelib.platform.hooks import connect_hook
-from chalicelib.platform.observability import logger, metrics
+from chalicelib.platform.observability import count, logger
 from chalicelib.platform.settings import settings
 
 bp = Blueprint(__name__)
@@ -243,7 +243,7 @@ def dispatch_callbacks(event: Any) -> dict[str, int]:
     service = bootstrap.callback_service()
     report = service.dispatch()
     settled = service.reconcile()
-    metrics.add_metric(name="CallbacksDialled", unit="Count", value=len(report.dialled))
+    count("CallbacksDialled", len(report.dialled))
     summary = {
         "dialled": len(report.dialled),
         "uncertain": len(report.uncertain),

@@ -21,7 +21,7 @@ from aws_lambda_powertools.utilities.data_classes import ConnectContactFlowEvent
 
 from chalicelib.platform.clock import Deadline
 from chalicelib.platform.contact import ContactContext, HookError
-from chalicelib.platform.observability import logger, metrics
+from chalicelib.platform.observability import count, logger
 from chalicelib.platform.phone import normalise
 from chalicelib.platform.settings import SettingsError, settings
 
@@ -134,7 +134,7 @@ def connect_hook(name: str, fallback: Mapping[str, str]) -> Callable[[UseCase], 
 
 
 def _fallback(name: str, safe_default: dict[str, str], reason: str) -> dict[str, str]:
-    metrics.add_metric(name="HookFallback", unit="Count", value=1)
+    count("HookFallback")
     return {**safe_default, "result": "error", "reason": reason, "hook": name}
 
 
@@ -170,5 +170,5 @@ def _serve(
     except Exception:
         logger.exception("hook failed", extra=log_keys)
         return _fallback(name, safe_default, "internal_error")
-    metrics.add_metric(name="HookAnswered", unit="Count", value=1)
+    count("HookAnswered")
     return response

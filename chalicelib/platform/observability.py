@@ -13,6 +13,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
+from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 from phonenumbers import Leniency, PhoneNumberMatcher
 
 SERVICE = "switchboard"
@@ -67,3 +68,14 @@ class RedactingFormatter(LambdaPowertoolsFormatter):
 logger = Logger(service=SERVICE, logger_formatter=RedactingFormatter())
 metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
 tracer = Tracer(service=SERVICE)
+
+
+def count(name: str, value: int = 1) -> None:
+    """Add to a Count metric; flushed by the `log_metrics` middleware after each invocation.
+
+    Offline (metrics disabled) nothing is recorded: Powertools then never clears its metric
+    set, and on a metric's 100th value prints it to stdout anyway, in the middle of whatever a
+    local command is printing.
+    """
+    if not is_metrics_disabled():
+        metrics.add_metric(name=name, unit="Count", value=value)

@@ -262,3 +262,24 @@ def test_misconfigured_stage_still_answers_the_safe_default(monkeypatch) -> None
         "misconfigured",
         "general",
     )
+
+
+def test_offline_metrics_are_not_recorded_so_nothing_leaks_onto_stdout(capsys) -> None:
+    from chalicelib.platform.observability import count, metrics
+
+    metrics.clear_metrics()
+    for _ in range(150):  # Powertools prints a metric at its 100th value, even when disabled
+        count("HookAnswered")
+    assert capsys.readouterr().out == ""
+    assert not metrics.metric_set
+
+
+def test_metrics_are_recorded_when_enabled(monkeypatch) -> None:
+    from chalicelib.platform.observability import count, metrics
+
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "false")
+    try:
+        count("CallbacksDialled", 3)
+        assert metrics.metric_set["CallbacksDialled"]["Value"] == [3.0]
+    finally:
+        metrics.clear_metrics()
