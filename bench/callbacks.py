@@ -72,6 +72,7 @@ def _dispatch_once(others: int) -> dict[str, float]:
                     model.Policy(),
                 ),
                 None,
+                model.hourly_allowance(f"+1212{5550000 + n:07d}", NOW, 5),
             )
         service = CallbackService(
             ledger,
@@ -111,17 +112,28 @@ def measure_dispatch() -> dict[str, Any]:
 
 
 def measure_request() -> dict[str, float]:
+    """A request against the bare transaction it writes: the same items, the same conditions."""
     with local_aws():
+        from pynamodb.connection import Connection
         from pynamodb.transactions import TransactWrite
 
+        from chalicelib.callbacks import model
         from chalicelib.callbacks.service import CallbackService
-        from chalicelib.callbacks.store import CallbackRecord, DynamoLedger, LockRecord
+        from chalicelib.callbacks.store import (
+            AllowanceRecord,
+            CallbackRecord,
+            DynamoLedger,
+            LockRecord,
+            _charge,
+            _record,
+        )
         from chalicelib.platform.clock import FixedClock
         from tests.fakes import FixedAgents, RecordingDialer, ScriptedContacts, SequentialIds
         from tests.unit.test_callback_service import QUEUES
 
+        ledger = DynamoLedger()
         service = CallbackService(
-            DynamoLedger(),
+            ledger,
             RecordingDialer(),
             FixedAgents(1),
             ScriptedContacts(),
@@ -129,34 +141,49 @@ def measure_request() -> dict[str, float]:
             QUEUES,
             SequentialIds(),
         )
-        connection = DynamoLedger._connection()
-        ours, raw = [], []
+        meter = _Meter()
+        clients = {
+            id(client): client
+            for client in (
+                ledger._connection.client,
+                CallbackRecord._get_connection().connection.client,
+                LockRecord._get_connection().connection.client,
+            )
+        }
+        for client in clients.values():
+            client.meta.events.register("after-call.dynamodb", lambda parsed, **kw: meter(parsed))
+        connection = Connection(region="us-east-1")
+        ours, raw, requests = [], [], []
         for n in range(REQUESTS):
+            before = meter.requests
             started = time.perf_counter()
             service.request(f"+1212{5550000 + n:07d}", "billing", contact_id=f"c-{n}")
             middle = time.perf_counter()
+            requests.append(meter.requests - before)
+            number = f"+1212{5560000 + n:07d}"
+            callback = model.new_callback(
+                f"raw-{n}", number, "billing", NOW, ("America/New_York",), model.Policy(), NOW
+            )
             with TransactWrite(connection=connection) as transaction:
                 transaction.save(
-                    CallbackRecord(
-                        f"CB#raw-{n}",
-                        "CB",
-                        callback_id=f"raw-{n}",
-                        number="+12125550000",
-                        queue="general",
-                        priority=5,
-                        status="QUEUED",
-                        requested_at=NOW,
-                        due_at=NOW,
-                        expires_at=NOW,
-                        time_zones="[]",
-                    )
+                    _record(callback, model.Policy()), condition=CallbackRecord.pk.does_not_exist()
                 )
-                transaction.save(LockRecord(f"NUMBER#raw-{n}", "general", callback_id=f"raw-{n}"))
-                transaction.save(LockRecord(f"CONTACT#raw-{n}", "CONTACT", callback_id=f"raw-{n}"))
+                transaction.save(
+                    LockRecord(f"NUMBER#{number}", "billing", callback_id=callback.callback_id),
+                    condition=LockRecord.pk.does_not_exist(),
+                )
+                transaction.save(
+                    LockRecord(f"CONTACT#raw-{n}", "CONTACT", callback_id=callback.callback_id),
+                    condition=LockRecord.pk.does_not_exist(),
+                )
+                _charge(transaction, model.hourly_allowance(number, NOW, 5))
             raw.append(time.perf_counter() - middle)
             ours.append(middle - started)
+        charged = model.hourly_allowance(f"+1212{5550000 + n:07d}", NOW, 5)
+        assert AllowanceRecord.get(f"RATE#{charged.key}", "RATE").hits == 1
         return {
             "ours_ms": statistics.median(ours) * 1000,
             "raw_ms": statistics.median(raw) * 1000,
             "ratio": statistics.median(ours) / statistics.median(raw),
+            "requests": statistics.median(requests),
         }

@@ -47,13 +47,14 @@ def measure(rounds: int = ROUNDS) -> dict[str, float]:
             DynamoJourneyLog,
             JourneyRecord,
         )
+        from chalicelib.platform.caller_keys import ParameterCallerKeys
         from chalicelib.platform.clock import FixedClock
-        from chalicelib.platform.phone import caller_key
+        from chalicelib.platform.settings import settings
         from devkit.seed import seed
 
         now = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
         seed(now)
-        key = caller_key(ANI)
+        key = ParameterCallerKeys(settings().caller_key_parameter).keys().current(ANI)
         earlier = now - timedelta(hours=3)
         DynamoJourneyLog().append("earlier-call", key, JourneyStep("e", "menu", "1", earlier), now)
         bootstrap.override("ivr", bootstrap.build_ivr_service(clock=FixedClock(now)))

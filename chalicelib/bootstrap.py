@@ -41,6 +41,7 @@ def build_ivr_service(
         DynamoJourneyLog,
         DynamoPinGuards,
     )
+    from chalicelib.platform.caller_keys import ParameterCallerKeys
     from chalicelib.platform.connect import ConnectGateway, connect_client
 
     config = settings()
@@ -55,6 +56,7 @@ def build_ivr_service(
         loads=ConnectQueueLoads(gateway, config.queue_ids),
         clock=clock or SystemClock(),
         queue_ids=config.queue_ids,
+        caller_keys=ParameterCallerKeys(config.caller_key_parameter),
         default_country=config.default_country,
     )
 
@@ -74,7 +76,6 @@ def build_callback_service(
         ConnectContacts,
         ConnectDialer,
         DynamoLedger,
-        DynamoRequestLimiter,
     )
     from chalicelib.platform.connect import ConnectGateway, connect_client
 
@@ -103,7 +104,6 @@ def build_callback_service(
         policy=policy,
         countries=config.callback_countries,
         default_country=config.default_country,
-        limiter=DynamoRequestLimiter(),
     )
 
 

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import json
+import os
 
 from chalicelib.flowlang.validate import Hook, HookCatalogue
-from devkit.local_aws import CHALICE_CONFIG
+from devkit.local_aws import CHALICE_CONFIG, stage_environment
 
 CHALICE_DEFAULT_TIMEOUT = 60
 
 
 def hook_catalogue(stage: str = "dev") -> HookCatalogue:
     """Every function app.py registers, with its stage timeout and the keys it can answer."""
+    for variable, value in stage_environment(stage).items():  # as `chalice deploy` does
+        os.environ.setdefault(variable, value)
     from app import app
     from chalicelib.callbacks.handlers import OUTPUTS as CALLBACK_OUTPUTS
     from chalicelib.ivr.handlers import OUTPUTS as IVR_OUTPUTS

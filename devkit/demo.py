@@ -229,6 +229,13 @@ def _unexpected(switchboard: Switchboard) -> int:
 
 def main() -> int:
     logging.disable(logging.WARNING)  # hooks log their fallbacks; the transcript shows them
+    try:
+        return _run()
+    finally:
+        logging.disable(logging.NOTSET)
+
+
+def _run() -> int:
     started = time.monotonic()
     summary = Table(title="Summary of the morning")
     for column in ("#", "call", "hooks", "outcome", "queue", "as expected"):

@@ -90,6 +90,18 @@ def create_stack(stage: str = "dev") -> None:
     if status["StackStatus"] != "CREATE_COMPLETE":
         raise RuntimeError(f"infra/template.yaml did not create: {status}")
     _apply_ttl(stage)
+    _create_caller_key(stage)
+
+
+def _create_caller_key(stage: str) -> None:
+    # SecureString parameters cannot come from CloudFormation; ops run the same command.
+    import boto3
+
+    from devkit.caller_key import rotate
+
+    rotate(
+        boto3.client("ssm", region_name=REGION), stage_environment(stage)["CALLER_KEY_PARAMETER"]
+    )
 
 
 @contextmanager

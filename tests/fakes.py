@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import threading
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from dataclasses import replace as _replace
 from datetime import datetime
 
+from chalicelib.callbacks import model as callback_model
+from chalicelib.callbacks.model import Callback, Outcome
+from chalicelib.callbacks.service import AllowanceUsedError, Holders
 from chalicelib.ivr.model import Account, AccountEvent, Customer, JourneyStep, PinGuard, QueueLoad
 from chalicelib.ivr.service import LoadUnavailableError, PreviousJourney
 from chalicelib.platform.clock import Deadline
+from chalicelib.platform.phone import CallerKeyError, CallerKeys
 
 
 @dataclass
@@ -44,12 +51,32 @@ class InMemoryJourneys:
         journey = self.journeys.setdefault(
             initial_contact_id, {"caller": caller, "started_at": step.at, "steps": []}
         )
+        journey["caller"] = journey["caller"] or caller  # like if_not_exists on DynamoDB
         steps: list[JourneyStep] = journey["steps"]  # type: ignore[assignment]
         if step.key not in {s.key for s in steps}:
             steps.append(step)
             if step.step == "intent":
                 journey["last_intent"] = step.value
         return list(steps)
+
+
+class RotatingKeys:
+    """The caller-key secret as SSM holds it: rotate, retire, or be unreachable."""
+
+    def __init__(self) -> None:
+        self.secrets: tuple[bytes, ...] = (b"first-test-key-" * 3,)
+        self.available = True
+
+    def keys(self) -> CallerKeys:
+        if not self.available:
+            raise CallerKeyError("cannot read the caller key /test: ThrottlingException")
+        return CallerKeys(self.secrets)
+
+    def rotate(self, new: bytes) -> None:
+        self.secrets = (new, *self.secrets)
+
+    def retire(self) -> None:
+        self.secrets = self.secrets[:1]
 
 
 @dataclass
@@ -92,12 +119,6 @@ class FakeQueueLoads:
 
 # -- callbacks --------------------------------------------------------------------------------
 
-import threading  # noqa: E402
-from dataclasses import replace as _replace  # noqa: E402
-
-from chalicelib.callbacks import model as callback_model  # noqa: E402
-from chalicelib.callbacks.model import Callback, Outcome  # noqa: E402
-
 
 class InMemoryLedger:
     """The ledger's contract in memory: conditional writes on the version, one active
@@ -106,18 +127,27 @@ class InMemoryLedger:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.callbacks: dict[str, Callback] = {}
+        self.charged: Counter[str] = Counter()
         self.writes = 0
 
     def _active(self) -> list[Callback]:
         return [c for c in self.callbacks.values() if not c.final]
 
-    def create(self, callback: Callback, supersedes: Callback | None) -> tuple[Callback, bool]:
+    def create(
+        self,
+        callback: Callback,
+        supersedes: Callback | None,
+        allowance: callback_model.Allowance,
+    ) -> tuple[Callback, bool]:
         with self._lock:
             for other in self._active():
                 if (other.number, other.queue) == (callback.number, callback.queue) and (
                     supersedes is None or other.callback_id != supersedes.callback_id
                 ):
                     return other, False
+            if self.charged[allowance.key] >= allowance.limit:
+                raise AllowanceUsedError(allowance.key)
+            self.charged[allowance.key] += 1
             if supersedes is not None:
                 current = self.callbacks.get(supersedes.callback_id)
                 if current is None or current.version != supersedes.version:
@@ -139,11 +169,12 @@ class InMemoryLedger:
     def active_for_number(self, number: str) -> list[Callback]:
         return [c for c in self._active() if c.number == number]
 
-    def active_for(self, number: str, queue: str) -> Callback | None:
-        return next((c for c in self._active() if (c.number, c.queue) == (number, queue)), None)
-
-    def active_for_contact(self, contact_id: str) -> Callback | None:
-        return next((c for c in self._active() if c.contact_id == contact_id), None)
+    def holders(self, number: str, queue: str, contact_id: str) -> Holders:
+        active = self._active()
+        return Holders(
+            next((c for c in active if (c.number, c.queue) == (number, queue)), None),
+            next((c for c in active if contact_id and c.contact_id == contact_id), None),
+        )
 
     def by_outbound_contact(self, contact_id: str) -> Callback | None:
         return next(
@@ -164,11 +195,12 @@ class InMemoryLedger:
         return sorted(waiting, key=self._order)[:limit]
 
     def position(self, callback: Callback) -> int:
-        waiting = [
-            c
-            for c in self.callbacks.values()
-            if c.queue == callback.queue and c.status in callback_model.WAITING
-        ]
+        with self._lock:
+            waiting = [
+                c
+                for c in self.callbacks.values()
+                if c.queue == callback.queue and c.status in callback_model.WAITING
+            ]
         return 1 + sum(self._order(c) < self._order(callback) for c in waiting)
 
     def leases_ended(self, now: datetime, limit: int) -> list[Callback]:

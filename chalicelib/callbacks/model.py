@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from enum import Enum
 from zoneinfo import ZoneInfo
 
@@ -381,6 +381,26 @@ def next_lawful(moment: datetime, time_zones: Sequence[str], hours: tuple[time, 
             return candidate
         candidate += timedelta(minutes=5)
     raise ValueError(f"no lawful calling time in {', '.join(time_zones)}")
+
+
+# -- requests per number ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Allowance:
+    """What creating a callback is charged to: at most `limit` per key in a fixed window.
+
+    The charge is written with the callback, in one transaction: a request that creates
+    nothing (a retry that finds its callback, a race lost to it) is never charged."""
+
+    key: str
+    limit: int
+    window_ends: datetime
+
+
+def hourly_allowance(number: str, now: datetime, limit: int) -> Allowance:
+    start = now.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    return Allowance(f"number:{number}#{start:%Y%m%dT%H}", limit, start + timedelta(hours=1))
 
 
 # -- the caller's view ------------------------------------------------------------------------

@@ -42,21 +42,34 @@ class DialUncertainError(Exception):
     """We cannot tell whether Connect placed the call (timeout, internal error)."""
 
 
+class AllowanceUsedError(Exception):
+    """Creating the callback would go over its allowance; nothing was written."""
+
+
+@dataclass(frozen=True)
+class Holders:
+    """The active callbacks holding a number in a queue, and an asking contact."""
+
+    of_number: Callback | None = None
+    of_contact: Callback | None = None
+
+
 class CallbackLedger(Protocol):
-    def create(self, callback: Callback, supersedes: Callback | None) -> tuple[Callback, bool]:
+    def create(
+        self, callback: Callback, supersedes: Callback | None, allowance: model.Allowance
+    ) -> tuple[Callback, bool]:
         """Store a new callback unless (number, queue) already has an active one, which is
-        returned instead (created=False). `supersedes` is cancelled in the same transaction."""
+        returned instead (created=False). `supersedes` is cancelled and the allowance charged
+        in the same transaction; AllowanceUsedError if it is used up."""
+        ...
+
+    def holders(self, number: str, queue: str, contact_id: str) -> Holders:
+        """Who holds (number, queue) and the contact (if not ""), in one read."""
         ...
 
     def get(self, callback_id: str) -> Callback | None: ...
 
     def active_for_number(self, number: str) -> Sequence[Callback]: ...
-
-    def active_for(self, number: str, queue: str) -> Callback | None:
-        """The active callback holding (number, queue), if any."""
-        ...
-
-    def active_for_contact(self, contact_id: str) -> Callback | None: ...
 
     def by_outbound_contact(self, contact_id: str) -> Callback | None: ...
 
@@ -71,17 +84,6 @@ class CallbackLedger(Protocol):
     def transition(self, before: Callback, after: Callback) -> Callback | None:
         """Write `after` if the stored callback is still `before`; None if someone else won."""
         ...
-
-
-class RequestLimiter(Protocol):
-    def allow(self, key: str, limit: int, window: timedelta, now: datetime) -> bool:
-        """Count one request against `key`; False once `limit` are in the current window."""
-        ...
-
-
-class AllowAll:
-    def allow(self, key: str, limit: int, window: timedelta, now: datetime) -> bool:
-        return True
 
 
 class Dialer(Protocol):
@@ -141,8 +143,7 @@ class CallbackService:
     policy: Policy = field(default_factory=Policy)
     countries: frozenset[str] = frozenset({"US", "CA"})
     default_country: str = "US"
-    limiter: RequestLimiter = field(default_factory=AllowAll)
-    requests_per_hour: int = 5  # per number, across every source
+    requests_per_hour: int = 5  # callbacks created per number, across every source
 
     # -- requests ----------------------------------------------------------------------------
 
@@ -193,17 +194,10 @@ class CallbackService:
         if not 1 <= priority <= 10:
             raise CallbackError("invalid_priority", "priority", "priority must be 1 to 10")
         number = self._number(raw_number)
-        # A retried request (Connect's hook retry, a double click) gets its callback back and
-        # is not charged to the number's hourly limit.
-        existing = self.ledger.active_for(number, queue)
-        if existing is not None:
-            return self._standing(existing, existing=True)
-        if not self.limiter.allow(
-            f"number:{number}", self.requests_per_hour, timedelta(hours=1), now
-        ):
-            raise CallbackError(
-                "rate_limited", "number", "too many callback requests for this number; try later"
-            )
+        held = self.ledger.holders(number, queue, contact_id)
+        # A retried request (Connect's hook retry, a double click) gets its callback back.
+        if held.of_number is not None:
+            return self._standing(held.of_number, existing=True)
         zones = time_zones(number)
         try:
             model.next_lawful(now, zones, self.policy.calling_hours)
@@ -214,15 +208,12 @@ class CallbackService:
                 "no time of day is within calling hours everywhere this number may be",
             ) from error
         due = self._slot(queue, slot, now)
-        earlier = self.ledger.active_for_contact(contact_id) if contact_id else None
-        if earlier is not None and (earlier.number, earlier.queue) == (number, queue):
-            return self._standing(earlier, existing=True)
         callback = model.new_callback(
             self.new_id(),
             number,
             queue,
             now,
-            time_zones(number),
+            zones,
             self.policy,
             due,
             priority=priority,
@@ -230,7 +221,13 @@ class CallbackService:
             source=source,
             journey=journey[:MAX_JOURNEY],
         )
-        stored, created = self.ledger.create(callback, supersedes=earlier)
+        allowance = model.hourly_allowance(number, now, self.requests_per_hour)
+        try:
+            stored, created = self.ledger.create(callback, held.of_contact, allowance)
+        except AllowanceUsedError as error:
+            raise CallbackError(
+                "rate_limited", "number", "too many callback requests for this number; try later"
+            ) from error
         return self._standing(stored, existing=not created)
 
     def _standing(self, callback: Callback, existing: bool = False) -> Standing:

@@ -16,6 +16,7 @@ import threading
 import time
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 from typing import Any
 
 from pynamodb.attributes import (
@@ -26,7 +27,7 @@ from pynamodb.attributes import (
     VersionAttribute,
 )
 from pynamodb.connection import Connection
-from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
+from pynamodb.exceptions import PutError, TransactWriteError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
@@ -34,16 +35,18 @@ from pynamodb.transactions import TransactWrite
 from chalicelib.callbacks import model
 from chalicelib.callbacks.model import Callback, Outcome, Status, Transition
 from chalicelib.callbacks.service import (
+    AllowanceUsedError,
     DialNotPlacedError,
     DialRejectedError,
     DialUncertainError,
+    Holders,
 )
 from chalicelib.platform.settings import settings
 from chalicelib.platform.tables import table_meta
 
 _CONDITION_FAILED = "ConditionalCheckFailedException"
 _CANCELLED_BY_CONDITION = "ConditionalCheckFailed"  # the code inside a cancelled transaction
-_PRIORITIES = range(1, 11)
+_PRIORITIES = range(1, 11)  # 1 is served first
 _IN_FLIGHT = "IN_FLIGHT"
 
 
@@ -57,8 +60,9 @@ class DueIndex(GlobalSecondaryIndex["CallbackRecord"]):
         index_name = "due"
         projection = AllProjection()
 
-    due_partition = UnicodeAttribute(hash_key=True)  # "<queue>#<priority>"
-    due_sort = UnicodeAttribute(range_key=True)  # "<due>#<requested>#<id>"
+    # One partition per queue, in serving order: a position is one COUNT query.
+    due_partition = UnicodeAttribute(hash_key=True)  # "<queue>"
+    due_sort = UnicodeAttribute(range_key=True)  # "<priority:02>#<due>#<requested>#<id>"
 
 
 class LeaseIndex(GlobalSecondaryIndex["CallbackRecord"]):
@@ -121,6 +125,26 @@ class LockRecord(Model):
     callback_id = UnicodeAttribute()
 
 
+class AllowanceRecord(Model):
+    Meta = table_meta(settings().callbacks_table)
+
+    pk = UnicodeAttribute(hash_key=True)  # "RATE#<allowance key>"
+    sk = UnicodeAttribute(range_key=True)
+    hits = NumberAttribute(default=0)
+    purge_at = TTLAttribute(null=True)
+
+
+def _charge(transaction: TransactWrite, allowance: model.Allowance) -> None:
+    transaction.update(
+        AllowanceRecord(f"RATE#{allowance.key}", "RATE"),
+        actions=[
+            AllowanceRecord.hits.add(1),
+            AllowanceRecord.purge_at.set(allowance.window_ends + timedelta(hours=1)),
+        ],
+        condition=AllowanceRecord.hits.does_not_exist() | (AllowanceRecord.hits < allowance.limit),
+    )
+
+
 def _record(callback: Callback, policy: model.Policy) -> CallbackRecord:
     record = CallbackRecord(
         f"CB#{callback.callback_id}",
@@ -146,10 +170,8 @@ def _record(callback: Callback, policy: model.Policy) -> CallbackRecord:
         outbound_contact_id=callback.outbound_contact_id or None,
     )
     if callback.status in model.WAITING:
-        record.due_partition = f"{callback.queue}#{callback.priority:02d}"
-        record.due_sort = (
-            f"{stamp(callback.due_at)}#{stamp(callback.requested_at)}#{callback.callback_id}"
-        )
+        record.due_partition = callback.queue
+        record.due_sort = _serving_order(callback)
     if callback.status in model.IN_FLIGHT and callback.lease_until is not None:
         record.lease_partition = _IN_FLIGHT
         record.lease_sort = f"{stamp(callback.lease_until)}#{callback.callback_id}"
@@ -158,6 +180,13 @@ def _record(callback: Callback, policy: model.Policy) -> CallbackRecord:
     if callback.version:
         record.version = callback.version
     return record
+
+
+def _serving_order(callback: Callback) -> str:
+    return (
+        f"{callback.priority:02d}#{stamp(callback.due_at)}#{stamp(callback.requested_at)}"
+        f"#{callback.callback_id}"
+    )
 
 
 def _domain(record: CallbackRecord) -> Callback:
@@ -200,8 +229,9 @@ class DynamoLedger:
     def __init__(self, policy: model.Policy | None = None) -> None:
         self.policy = policy or model.Policy()
 
-    @staticmethod
-    def _connection() -> Connection:
+    @cached_property
+    def _connection(self) -> Connection:
+        """One per ledger: a new Connection is a new botocore client, tens of ms each."""
         return Connection(region=settings().region)
 
     # -- reads -------------------------------------------------------------------------------
@@ -212,25 +242,31 @@ class DynamoLedger:
         except CallbackRecord.DoesNotExist:
             return None
 
-    def _locked(self, pk: str, sk: str) -> Callback | None:
-        try:
-            lock = LockRecord.get(pk, sk, consistent_read=True)
-        except LockRecord.DoesNotExist:
-            return None
-        return self.get(lock.callback_id)
-
     def active_for_number(self, number: str) -> Sequence[Callback]:
         locks = LockRecord.query(f"NUMBER#{number}", consistent_read=True)
         found = [self.get(lock.callback_id) for lock in locks]
         return [c for c in found if c is not None and not c.final]
 
-    def active_for(self, number: str, queue: str) -> Callback | None:
-        callback = self._locked(f"NUMBER#{number}", queue)
-        return callback if callback is not None and not callback.final else None
+    def holders(self, number: str, queue: str, contact_id: str) -> Holders:
+        number_key, contact_key = (f"NUMBER#{number}", queue), (f"CONTACT#{contact_id}", "CONTACT")
+        keys = [number_key, contact_key] if contact_id else [number_key]
+        held = {
+            (lock.pk, lock.sk): lock.callback_id
+            for lock in LockRecord.batch_get(keys, consistent_read=True)
+        }
+        ids = set(held.values())
+        found = {
+            record.callback_id: _domain(record)
+            for record in CallbackRecord.batch_get(
+                [(f"CB#{i}", "CB") for i in ids], consistent_read=True
+            )
+        }
 
-    def active_for_contact(self, contact_id: str) -> Callback | None:
-        callback = self._locked(f"CONTACT#{contact_id}", "CONTACT")
-        return callback if callback is not None and not callback.final else None
+        def active(key: tuple[str, str]) -> Callback | None:
+            callback = found.get(held.get(key, ""))
+            return callback if callback is not None and not callback.final else None
+
+        return Holders(active(number_key), active(contact_key) if contact_id else None)
 
     def by_outbound_contact(self, contact_id: str) -> Callback | None:
         for record in CallbackRecord.outbound_index.query(contact_id, limit=1):
@@ -239,27 +275,21 @@ class DynamoLedger:
 
     def due(self, queue: str, now: datetime, limit: int) -> Sequence[Callback]:
         found: list[Callback] = []
-        upper = f"{stamp(now)}#~"
         for priority in _PRIORITIES:
             if len(found) >= limit:
                 break
+            first, last = f"{priority:02d}#", f"{priority:02d}#{stamp(now)}#~"
             records = CallbackRecord.due_index.query(
-                f"{queue}#{priority:02d}",
-                CallbackRecord.due_sort <= upper,
+                queue,
+                CallbackRecord.due_sort.between(first, last),
                 limit=limit - len(found),
             )
             found += [_domain(r) for r in records]
         return found
 
     def position(self, callback: Callback) -> int:
-        ahead = sum(
-            CallbackRecord.due_index.count(f"{callback.queue}#{p:02d}")
-            for p in _PRIORITIES
-            if p < callback.priority
-        )
-        own = f"{stamp(callback.due_at)}#{stamp(callback.requested_at)}#{callback.callback_id}"
-        ahead += CallbackRecord.due_index.count(
-            f"{callback.queue}#{callback.priority:02d}", CallbackRecord.due_sort < own
+        ahead = CallbackRecord.due_index.count(
+            callback.queue, CallbackRecord.due_sort < _serving_order(callback)
         )
         return ahead + 1
 
@@ -271,10 +301,12 @@ class DynamoLedger:
 
     # -- writes ------------------------------------------------------------------------------
 
-    def create(self, callback: Callback, supersedes: Callback | None) -> tuple[Callback, bool]:
+    def create(
+        self, callback: Callback, supersedes: Callback | None, allowance: model.Allowance
+    ) -> tuple[Callback, bool]:
         record = _record(model.replace_version(callback, 0), self.policy)
         try:
-            with TransactWrite(connection=self._connection()) as transaction:
+            with TransactWrite(connection=self._connection) as transaction:
                 transaction.save(record, condition=CallbackRecord.pk.does_not_exist())
                 transaction.save(
                     LockRecord(
@@ -296,12 +328,15 @@ class DynamoLedger:
                         ),
                         contact_lock_moves=bool(callback.contact_id),
                     )
+                _charge(transaction, allowance)  # last: its code is the last one
         except TransactWriteError as error:
             codes = _cancellation_codes(error)
             if len(codes) > 1 and codes[1] == _CANCELLED_BY_CONDITION:
-                existing = self._locked(f"NUMBER#{callback.number}", callback.queue)
+                existing = self.holders(callback.number, callback.queue, "").of_number
                 if existing is not None:
                     return existing, False
+            if codes and codes[-1] == _CANCELLED_BY_CONDITION:
+                raise AllowanceUsedError(allowance.key) from error
             raise
         return model.replace_version(callback, 1), True
 
@@ -343,7 +378,7 @@ class DynamoLedger:
     def transition(self, before: Callback, after: Callback) -> Callback | None:
         try:
             if after.final and not before.final:
-                with TransactWrite(connection=self._connection()) as transaction:
+                with TransactWrite(connection=self._connection) as transaction:
                     self._finish(transaction, before, after)
             else:
                 _record(model.replace_version(after, before.version), self.policy).save()
@@ -357,34 +392,6 @@ class DynamoLedger:
                 return None
             raise
         return model.replace_version(after, before.version + 1)
-
-
-class RateRecord(Model):
-    Meta = table_meta(settings().callbacks_table)
-
-    pk = UnicodeAttribute(hash_key=True)  # "RATE#<key>#<window start>"
-    sk = UnicodeAttribute(range_key=True)
-    hits = NumberAttribute(default=0)
-    purge_at = TTLAttribute(null=True)
-
-
-class DynamoRequestLimiter:
-    """A fixed-window counter per key, incremented with a condition: never a read-then-write."""
-
-    def allow(self, key: str, limit: int, window: timedelta, now: datetime) -> bool:
-        seconds = int(window.total_seconds())
-        start = int(now.timestamp()) // seconds * seconds
-        record = RateRecord(f"RATE#{key}#{start}", "RATE")
-        try:
-            record.update(
-                actions=[RateRecord.hits.add(1), RateRecord.purge_at.set(now + window + window)],
-                condition=RateRecord.hits.does_not_exist() | (RateRecord.hits < limit),
-            )
-        except UpdateError as error:
-            if error.cause_response_code == _CONDITION_FAILED:
-                return False
-            raise
-        return True
 
 
 # -- Connect ----------------------------------------------------------------------------------

@@ -59,6 +59,7 @@ class CallerProfile:
     repeat_caller: bool = False
     predicted_reason: str = ""
     last_intent: str = ""
+    history: str = ""  # "checked", "unavailable" (no caller key), "" (no usable number)
 
     def attributes(self) -> dict[str, str]:
         customer = self.customer or ANONYMOUS
@@ -76,6 +77,7 @@ class CallerProfile:
             "repeat_caller": _flag(self.repeat_caller),
             "predicted_reason": self.predicted_reason,
             "last_intent": self.last_intent,
+            "history_status": self.history,
         }
 
 

@@ -41,7 +41,7 @@ from chalicelib.ivr.model import (
 from chalicelib.platform.clock import Clock, Deadline
 from chalicelib.platform.contact import ContactContext, HookError
 from chalicelib.platform.digits import parse_digits
-from chalicelib.platform.phone import NumberKind, caller_key, normalise
+from chalicelib.platform.phone import CallerKeyError, CallerKeys, NumberKind, normalise
 
 _STEP_NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 MAX_JOURNEY_VALUE = 200
@@ -82,6 +82,12 @@ class PinGuards(Protocol):
         ...
 
 
+class CallerKeySource(Protocol):
+    def keys(self) -> CallerKeys:
+        """The HMAC keys for numbers; CallerKeyError when they cannot be had right now."""
+        ...
+
+
 class Accounts(Protocol):
     def get(self, customer_id: str) -> Account | None: ...
 
@@ -108,7 +114,15 @@ class IvrService:
     loads: QueueLoads
     clock: Clock
     queue_ids: Mapping[str, str]
+    caller_keys: CallerKeySource
     default_country: str = "US"
+
+    def _keys(self) -> CallerKeys | None:
+        """None when the secret is unavailable: the call goes on without caller history."""
+        try:
+            return self.caller_keys.keys()
+        except CallerKeyError:
+            return None
 
     # -- identify_caller ---------------------------------------------------------------------
 
@@ -118,19 +132,24 @@ class IvrService:
             kind = CallerType.WITHHELD if number.kind is NumberKind.WITHHELD else CallerType.INVALID
             return CallerProfile(kind).attributes()
         now = self.clock.now()
+        keys = self._keys()
         previous = [
             journey
-            for journey in self.journeys.previous(caller_key(number.e164), now - REPEAT_WINDOW)
+            for key in (keys.every(number.e164) if keys else ())
+            for journey in self.journeys.previous(key, now - REPEAT_WINDOW)
             if journey.initial_contact_id != contact.initial_contact_id
         ]
         last_intent = max(previous, key=lambda j: j.started_at).last_intent if previous else ""
         repeat = is_repeat_caller((j.started_at for j in previous), now)
+        history = "checked" if keys else "unavailable"
         customer = self.customers.by_phone(number.e164)
         if customer is None:
-            return CallerProfile(CallerType.UNKNOWN, None, repeat, "", last_intent).attributes()
+            profile = CallerProfile(CallerType.UNKNOWN, None, repeat, "", last_intent, history)
+            return profile.attributes()
         events = self.customers.recent_events(customer.customer_id, now - PREDICTION_WINDOW)
         reason = predict_reason(events, now)
-        return CallerProfile(CallerType.KNOWN, customer, repeat, reason, last_intent).attributes()
+        profile = CallerProfile(CallerType.KNOWN, customer, repeat, reason, last_intent, history)
+        return profile.attributes()
 
     # -- route_call --------------------------------------------------------------------------
 
@@ -227,7 +246,9 @@ class IvrService:
             raise HookError("invalid_step")
         value = contact.parameters.get("value", "").strip()[:MAX_JOURNEY_VALUE]
         number = normalise(contact.customer_address, self.default_country)
-        caller = caller_key(number.e164) if number.kind is NumberKind.VALID else ""
+        keys = self._keys() if number.kind is NumberKind.VALID else None
+        # Without the key the step is still kept; a later step of the contact adds the key.
+        caller = keys.current(number.e164) if keys else ""
         now = self.clock.now()
         step = JourneyStep(contact.contact_id, step_name, value, now)
         steps = self.journeys.append(

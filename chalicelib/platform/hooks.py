@@ -23,7 +23,7 @@ from chalicelib.platform.clock import Deadline
 from chalicelib.platform.contact import ContactContext, HookError
 from chalicelib.platform.observability import count, logger
 from chalicelib.platform.phone import normalise
-from chalicelib.platform.settings import SettingsError, settings
+from chalicelib.platform.settings import settings
 
 MAX_RESPONSE_BYTES = 32 * 1024
 MAX_VALUE_CHARS = 1024
@@ -141,12 +141,7 @@ def _fallback(name: str, safe_default: dict[str, str], reason: str) -> dict[str,
 def _serve(
     name: str, use_case: UseCase, safe_default: dict[str, str], event: Any
 ) -> dict[str, str]:
-    try:
-        config = settings()
-    except SettingsError:
-        # A misconfigured deploy still answers the caller; the log says what to fix.
-        logger.exception("hook has no usable settings", extra={"hook": name})
-        return _fallback(name, safe_default, "misconfigured")
+    config = settings()  # checked when app.py was imported: a bad one never starts
     budget = config.hook_budget_seconds
     deadline = Deadline(budget)
     try:

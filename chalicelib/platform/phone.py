@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
+import hmac
+import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 
 import phonenumbers
@@ -58,9 +62,52 @@ def mask(e164: str) -> str:
     return f"+{digits[:1]}{'*' * (len(digits) - 3)}{digits[-2:]}"
 
 
-def caller_key(e164: str) -> str:
-    """A stable, non-reversible key for a number, for indexes that must not hold the number."""
-    return hashlib.sha256(f"switchboard-caller:{e164}".encode()).hexdigest()[:32]
+MIN_KEY_BYTES = 32
+
+
+class CallerKeyError(ValueError):
+    """The caller-key secret is missing or malformed; the message never contains it."""
+
+
+@dataclass(frozen=True)
+class CallerKeys:
+    """The secrets of the HMAC that stands for a number in indexes: the first is current,
+    the rest are previous keys still read during a rotation. Never printed."""
+
+    secrets: tuple[bytes, ...] = field(repr=False)
+
+    def __post_init__(self) -> None:
+        if not self.secrets:
+            raise CallerKeyError("the caller key has no current key")
+        if any(len(secret) < MIN_KEY_BYTES for secret in self.secrets):
+            raise CallerKeyError(f"every caller key must be at least {MIN_KEY_BYTES} bytes")
+
+    def current(self, e164: str) -> str:
+        """The key new records are written under."""
+        return _hmac(self.secrets[0], e164)
+
+    def every(self, e164: str) -> tuple[str, ...]:
+        """The key under every secret, current first: what to look records up by."""
+        return tuple(_hmac(secret, e164) for secret in self.secrets)
+
+
+def _hmac(secret: bytes, e164: str) -> str:
+    return hmac.new(secret, e164.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def parse_caller_keys(text: str) -> CallerKeys:
+    """`{"current": "<base64>", "previous": ["<base64>", ...]}`, as kept in SSM."""
+    try:
+        document = json.loads(text)
+        current, previous = document["current"], document.get("previous", [])
+        if not isinstance(current, str) or not isinstance(previous, list):
+            raise TypeError
+        secrets = tuple(base64.b64decode(value, validate=True) for value in [current, *previous])
+    except (ValueError, KeyError, TypeError, AttributeError, binascii.Error):
+        raise CallerKeyError(
+            'the caller key must be JSON {"current": base64, "previous": [base64, ...]}'
+        ) from None  # the cause would quote the secret
+    return CallerKeys(secrets)
 
 
 def region_of(e164: str) -> str:

@@ -42,12 +42,20 @@ class Settings:
     queue_ids: Mapping[str, str] = field(default_factory=dict)
     callback_flow_id: str = ""
     callback_countries: frozenset[str] = frozenset({"US", "CA"})
+    caller_key_parameter: str = ""
 
 
 def _required(environ: Mapping[str, str], name: str) -> str:
     value = environ.get(name, "").strip()
     if not value:
         raise SettingsError(f"environment variable {name} is required and empty or missing")
+    return value
+
+
+def _parameter_name(environ: Mapping[str, str], name: str) -> str:
+    value = _required(environ, name)
+    if not value.startswith("/"):
+        raise SettingsError(f"{name} must be an SSM parameter path starting with /, got {value!r}")
     return value
 
 
@@ -82,6 +90,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         stage=environ.get("STAGE", "dev"),
         region=environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION") or "us-east-1",
         connect_instance_id=_required(environ, "CONNECT_INSTANCE_ID"),
+        caller_key_parameter=_parameter_name(environ, "CALLER_KEY_PARAMETER"),
         hook_budget_seconds=_budget_seconds(environ),
         default_country=environ.get("DEFAULT_COUNTRY", "US").upper(),
         queue_ids=_queue_ids(environ),

@@ -11,7 +11,7 @@ import pytest
 
 from chalicelib.callbacks import model
 from chalicelib.callbacks.model import Outcome, Status
-from chalicelib.callbacks.service import CallbackService
+from chalicelib.callbacks.service import AllowanceUsedError, CallbackService, Holders
 from chalicelib.platform.clock import FixedClock
 from tests.fakes import (
     FixedAgents,
@@ -47,33 +47,51 @@ def new(
     )
 
 
+def create(ledger, callback: model.Callback, supersedes: model.Callback | None = None, limit=5):
+    allowance = model.hourly_allowance(callback.number, callback.requested_at, limit)
+    return ledger.create(callback, supersedes, allowance)
+
+
+def test_only_a_created_callback_is_charged_and_a_used_allowance_writes_nothing(ledger) -> None:
+    first, _ = create(ledger, new("a"), limit=2)
+    existing, created = create(ledger, new("b"), limit=2)  # "a" holds billing: not charged
+    assert (existing.callback_id, created) == (first.callback_id, False)
+    create(ledger, new("c", queue="general"), limit=2)
+    with pytest.raises(AllowanceUsedError):
+        create(ledger, new("d", queue="technical"), limit=2)
+    assert ledger.get("d") is None
+    assert ledger.holders("+12125550142", "technical", "") == Holders()
+    next_hour = new("e", queue="technical", at=NOW + timedelta(hours=1))
+    assert create(ledger, next_hour, limit=2)[1]  # a new window
+
+
 def test_create_then_read_back_everything(ledger) -> None:
-    created, fresh = ledger.create(new("a", contact_id="c-1", journey="menu=1"), None)
+    created, fresh = create(ledger, new("a", contact_id="c-1", journey="menu=1"))
     assert fresh and created.version == 1
     stored = ledger.get("a")
     assert stored == created
-    assert ledger.active_for_contact("c-1") == stored
+    assert ledger.holders("+12125550142", "billing", "c-1") == Holders(stored, stored)
     assert ledger.active_for_number("+12125550142") == [stored]
 
 
 def test_one_active_callback_per_number_and_queue(ledger) -> None:
-    ledger.create(new("a"), None)
-    existing, fresh = ledger.create(new("b"), None)
+    create(ledger, new("a"))
+    existing, fresh = create(ledger, new("b"))
     assert not fresh and existing.callback_id == "a"
     assert ledger.get("b") is None
-    assert ledger.create(new("c", queue="general"), None)[1]
+    assert create(ledger, new("c", queue="general"))[1]
 
 
 def test_replacing_cancels_the_first_and_moves_the_contact_lock(ledger) -> None:
-    first, _ = ledger.create(new("a", contact_id="c-1"), None)
-    _, fresh = ledger.create(new("b", number="+12125550143", contact_id="c-1"), first)
+    first, _ = create(ledger, new("a", contact_id="c-1"))
+    _, fresh = create(ledger, new("b", number="+12125550143", contact_id="c-1"), first)
     assert fresh and ledger.get("a").status is Status.CANCELLED
-    assert ledger.active_for_contact("c-1").callback_id == "b"
-    assert ledger.create(new("c"), None)[1]  # the first number is free again
+    assert ledger.holders("+12125550143", "billing", "c-1").of_contact.callback_id == "b"
+    assert create(ledger, new("c"))[1]  # the first number is free again
 
 
 def test_transitions_are_conditional_on_the_version_read(ledger) -> None:
-    stored, _ = ledger.create(new("a"), None)
+    stored, _ = create(ledger, new("a"))
     claimed = ledger.transition(stored, model.claim(stored, NOW, POLICY))
     assert claimed is not None and claimed.status is Status.DIALING
     assert ledger.transition(stored, model.claim(stored, NOW, POLICY)) is None  # stale: lost
@@ -81,11 +99,11 @@ def test_transitions_are_conditional_on_the_version_read(ledger) -> None:
 
 
 def test_due_reads_only_waiting_callbacks_best_first(ledger) -> None:
-    ledger.create(new("late", number="+12125550101", at=NOW - timedelta(minutes=1)), None)
-    ledger.create(new("early", number="+12125550102", at=NOW - timedelta(minutes=9)), None)
-    ledger.create(new("urgent", number="+12125550103", priority=1), None)
-    ledger.create(new("future", number="+12125550104", due_at=NOW + timedelta(hours=1)), None)
-    dialling, _ = ledger.create(new("busy", number="+12125550105"), None)
+    create(ledger, new("late", number="+12125550101", at=NOW - timedelta(minutes=1)))
+    create(ledger, new("early", number="+12125550102", at=NOW - timedelta(minutes=9)))
+    create(ledger, new("urgent", number="+12125550103", priority=1))
+    create(ledger, new("future", number="+12125550104", due_at=NOW + timedelta(hours=1)))
+    dialling, _ = create(ledger, new("busy", number="+12125550105"))
     ledger.transition(dialling, model.claim(dialling, NOW, POLICY))
     assert [c.callback_id for c in ledger.due("billing", NOW, 10)] == ["urgent", "early", "late"]
     assert [c.callback_id for c in ledger.due("billing", NOW, 2)] == ["urgent", "early"]
@@ -94,20 +112,21 @@ def test_due_reads_only_waiting_callbacks_best_first(ledger) -> None:
 
 
 def test_finishing_frees_the_number_and_finds_by_outbound_contact(ledger) -> None:
-    stored, _ = ledger.create(new("a", contact_id="c-1"), None)
+    stored, _ = create(ledger, new("a", contact_id="c-1"))
     claimed = ledger.transition(stored, model.claim(stored, NOW, POLICY))
     dialled = ledger.transition(claimed, model.record_dial(claimed, "out-1", NOW, POLICY))
     assert ledger.by_outbound_contact("out-1") == dialled
     done = ledger.transition(dialled, model.record_outcome(dialled, Outcome.CONNECTED, NOW, POLICY))
     assert done.status is Status.COMPLETED
     assert (
-        ledger.active_for_contact("c-1") is None and ledger.active_for_number("+12125550142") == []
+        ledger.holders("+12125550142", "billing", "c-1") == Holders()
+        and ledger.active_for_number("+12125550142") == []
     )
-    assert ledger.create(new("b", contact_id="c-1"), None)[1]
+    assert create(ledger, new("b", contact_id="c-1"))[1]
 
 
 def test_leases_that_ended_are_found(ledger) -> None:
-    stored, _ = ledger.create(new("a"), None)
+    stored, _ = create(ledger, new("a"))
     ledger.transition(stored, model.claim(stored, NOW, POLICY))
     assert ledger.leases_ended(NOW, 10) == []
     assert [c.callback_id for c in ledger.leases_ended(NOW + POLICY.lease, 10)] == ["a"]
@@ -143,7 +162,7 @@ def _seed(ledger, store, n, queues) -> str:
         f"cb-{n:04d}", number=f"+1212{5550000 + n:07d}", queue=queues[n % 2], priority=1 + n % 3
     )
     if store == "memory":
-        return ledger.create(callback, None)[0].callback_id
+        return create(ledger, callback)[0].callback_id
     # Written directly (the create transaction is tested above): moto copies the whole table
     # for every transaction, which makes a thousand creates quadratic.
     from chalicelib.callbacks.store import LockRecord, _record
@@ -221,3 +240,46 @@ def test_eight_dispatchers_never_dial_twice_and_lose_nothing(
         callback = ledger.get(callback_id)
         assert callback is not None, f"{callback_id} was lost"
         assert callback.status is Status.COMPLETED and callback.attempt == 1, callback
+
+
+def test_positions_are_exact_while_requests_arrive_concurrently(ledger, atomic_moto) -> None:
+    """Each answer counts exactly the better callbacks stored before it: at least those whose
+    requests had finished when it started, at most every better one; at the end, 1..N."""
+    service = CallbackService(
+        ledger,
+        RecordingDialer(),
+        FixedAgents(0),
+        ScriptedContacts(),
+        FixedClock(NOW),
+        QUEUES,
+        SequentialIds(),
+    )
+    finished: list[str] = []  # callback ids, in the order their requests returned
+    answers: dict[str, tuple[int, int]] = {}  # id -> (position answered, finished before)
+    guard = threading.Lock()
+
+    def caller(worker: int) -> None:
+        rng = random.Random(worker)
+        for n in range(6):
+            with guard:
+                done_before = len(finished)
+            standing = service.request(
+                f"+1212555{worker:02d}{n:02d}", "billing", priority=rng.randint(1, 10)
+            )
+            with guard:
+                finished.append(standing.callback.callback_id)
+                answers[standing.callback.callback_id] = (standing.position, done_before)
+
+    workers = [threading.Thread(target=caller, args=(w,)) for w in range(8)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+
+    stored = {i: ledger.get(i) for i in finished}
+    order = sorted(finished, key=lambda i: (stored[i].priority, stored[i].requested_at, i))
+    rank = {callback_id: n + 1 for n, callback_id in enumerate(order)}
+    assert [service.status(i).position for i in order] == list(range(1, len(order) + 1))
+    for callback_id, (answered, done_before) in answers.items():
+        better_before = sum(rank[i] < rank[callback_id] for i in finished[:done_before])
+        assert 1 + better_before <= answered <= rank[callback_id], callback_id

@@ -3,6 +3,7 @@ with Connect's metrics API behind a botocore Stubber (which validates every requ
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import threading
@@ -419,3 +420,74 @@ def test_logs_hold_no_raw_phone_number_or_pin(client, clock) -> None:
     assert "hook failed" in logs and "5f3c1a2e" in logs  # the failure is logged, with its contact
     for secret in ("4155550104", "14155550104", "4155550101", "2468", "1357"):
         assert secret not in logs
+
+
+def test_the_caller_key_secret_is_never_logged(client, clock) -> None:
+    """Through every path that touches it: lookups, writes, a rotation, an unreadable and a
+    malformed parameter, at DEBUG."""
+    import boto3
+
+    from chalicelib.platform.settings import settings
+    from devkit.caller_key import rotate
+
+    ssm = boto3.client("ssm", region_name="us-east-1")
+    name = settings().caller_key_parameter
+    rotate(ssm, name)
+    value = ssm.get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"]
+    secrets = [*json.loads(value)["previous"], json.loads(value)["current"]]
+    stream = io.StringIO()
+    handler = logger.registered_handler
+    previous = handler.setStream(stream)
+    try:
+        bootstrap.override("ivr", bootstrap.build_ivr_service(clock=clock))
+        invoke(client, "record_journey", contact_event("+14155550104", step="menu", value="1"))
+        answer = invoke(client, "identify_caller", contact_event("+14155550104", contact_id="c-2"))
+        assert (answer["history_status"], answer["repeat_caller"]) == ("checked", "true")
+        ssm.put_parameter(
+            Name=name, Value="not json " + secrets[0], Type="SecureString", Overwrite=True
+        )
+        bootstrap.override("ivr", bootstrap.build_ivr_service(clock=clock))
+        answer = invoke(client, "identify_caller", contact_event("+14155550104", contact_id="c-3"))
+        assert answer["history_status"] == "unavailable" and answer["customer_found"] == "true"
+        ssm.delete_parameter(Name=name)
+        bootstrap.override("ivr", bootstrap.build_ivr_service(clock=clock))
+        answer = invoke(client, "identify_caller", contact_event("+14155550104", contact_id="c-4"))
+        assert answer["history_status"] == "unavailable"
+    finally:
+        handler.setStream(previous)
+        rotate(ssm, name)
+    logs = stream.getvalue()
+    assert logs.count("caller key unavailable") == 2 and "ParameterNotFound" in logs
+    for secret in secrets:
+        assert secret not in logs
+        assert base64.b64decode(secret).hex() not in logs
+
+
+def test_the_app_leaves_our_logger_to_powertools() -> None:
+    """Chalice configures the logger named after the app, which is ours: an unredacted
+    handler and level ERROR, whenever stdout is not the stream Powertools saw (tests, the
+    demo). The app must leave logging to Powertools."""
+    import os
+    import subprocess
+    import sys
+
+    from devkit.local_aws import ROOT
+
+    probe = (
+        "import io, sys, logging\n"
+        "import chalicelib.platform.observability\n"
+        "sys.stdout = io.StringIO()\n"
+        "import app\n"
+        "ours = logging.getLogger('switchboard')\n"
+        "sys.__stdout__.write(f'{ours.getEffectiveLevel()} {len(ours.handlers)}')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=ROOT,
+        env=dict(os.environ),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    level, handlers = map(int, done.stdout.split())
+    assert level <= 30 and handlers == 1, done.stdout

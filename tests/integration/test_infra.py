@@ -59,3 +59,10 @@ def test_policies_name_their_resources() -> None:
         text = json.dumps(policy)
         for properties in TABLES.values():
             assert properties["TableName"].replace("${Stage}", stage) in text
+        key = settings["environment_variables"]["CALLER_KEY_PARAMETER"]
+        assert {
+            "Sid": "CallerKey",
+            "Effect": "Allow",
+            "Action": ["ssm:GetParameter"],
+            "Resource": f"arn:aws:ssm:*:*:parameter{key}",
+        } in policy["Statement"]

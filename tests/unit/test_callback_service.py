@@ -447,7 +447,14 @@ class LedgerMachine(RuleBasedStateMachine):
         priority=st.sampled_from([1, 5]),
     )
     def request(self, number, queue, priority) -> None:
-        self.service.request(number, queue, priority=priority)
+        try:
+            self.service.request(number, queue, priority=priority)
+        except CallbackError as error:  # only ever the hourly allowance, once it is used up
+            assert error.code == "rate_limited"
+            allowance = model.hourly_allowance(
+                number, self.clock.now(), self.service.requests_per_hour
+            )
+            assert self.ledger.charged[allowance.key] == allowance.limit
 
     @rule(
         mode=st.sampled_from(["ok", "before", "after", "throttled", "uncertain"]),

@@ -34,6 +34,7 @@ from tests.fakes import (
     InMemoryCustomers,
     InMemoryJourneys,
     InMemoryPinGuards,
+    RotatingKeys,
 )
 
 NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
@@ -71,6 +72,7 @@ def world():
         loads=FakeQueueLoads({"general": QueueLoad(1, 1, 3), "vip": QueueLoad(0, 1, 2)}),
         clock=clock,
         queue_ids={name: f"id-{name}" for name in load_routing_rules().queues},
+        caller_keys=RotatingKeys(),
     )
     return service, customers, clock
 
@@ -130,6 +132,37 @@ def test_repeat_caller_within_24_hours_but_not_for_a_retry_of_the_same_contact(w
     assert (
         service.identify_caller(contact(contact_id="third"), deadline())["repeat_caller"] == "false"
     )
+
+
+def test_a_repeat_caller_is_still_recognised_after_the_caller_key_is_rotated(world) -> None:
+    service, _, clock = world
+    keys = service.caller_keys
+    service.record_journey(contact(contact_id="before", step="intent", value="payment"), deadline())
+    keys.rotate(b"second-test-key-" * 3)
+    clock.set(NOW + timedelta(hours=2))
+    answer = service.identify_caller(contact(contact_id="after"), deadline())
+    assert (answer["repeat_caller"], answer["last_intent"]) == ("true", "payment")
+    service.record_journey(contact(contact_id="after", step="menu", value="2"), deadline())
+    stored = {c: j["caller"] for c, j in service.journeys.journeys.items()}
+    assert stored["after"] == keys.keys().current(ANI) != stored["before"]  # written: new key
+    keys.retire()  # what `switchboard caller-key retire` does, 24 hours on
+    clock.set(NOW + timedelta(hours=3))
+    answer = service.identify_caller(contact(contact_id="third"), deadline())
+    assert (answer["repeat_caller"], answer["last_intent"]) == ("true", "")  # "after" only
+
+
+def test_without_the_caller_key_the_call_goes_on_without_caller_history(world) -> None:
+    service, _, _ = world
+    service.caller_keys.available = False
+    answer = service.identify_caller(contact(), deadline())
+    assert (answer["customer_id"], answer["repeat_caller"]) == ("C-1", "false")
+    assert answer["history_status"] == "unavailable"
+    service.record_journey(contact(step="menu", value="1"), deadline())
+    assert service.journeys.journeys["c-1"]["caller"] == ""  # the step is kept all the same
+    service.caller_keys.available = True
+    service.record_journey(contact(step="intent", value="billing"), deadline())
+    assert service.journeys.journeys["c-1"]["caller"] == service.caller_keys.keys().current(ANI)
+    assert service.identify_caller(contact(), deadline())["history_status"] == "checked"
 
 
 def test_transferred_contact_is_not_its_own_repeat(world) -> None:

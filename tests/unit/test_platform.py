@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import json
 from pathlib import Path
 
@@ -17,7 +20,14 @@ from chalicelib.platform.hooks import (
     render_response,
 )
 from chalicelib.platform.observability import _scrub
-from chalicelib.platform.phone import NumberKind, caller_key, mask, normalise
+from chalicelib.platform.phone import (
+    CallerKeyError,
+    CallerKeys,
+    NumberKind,
+    mask,
+    normalise,
+    parse_caller_keys,
+)
 from chalicelib.platform.settings import SettingsError, load_settings
 from devkit.local_aws import stage_environment
 
@@ -66,8 +76,36 @@ def test_numbers_normalise_to_e164(raw, kind, e164) -> None:
 def test_masked_numbers_keep_only_the_country_digit_and_last_two() -> None:
     assert mask("+14155550101") == "+1********01"
     assert "4155550" not in mask("+14155550101")
-    assert caller_key("+14155550101") != caller_key("+14155550102")
-    assert "4155550101" not in caller_key("+14155550101")
+
+
+SECRET = b"a-test-secret-that-is-32-bytes!!"
+
+
+def test_a_caller_key_is_an_hmac_only_the_secret_can_recompute() -> None:
+    keys = CallerKeys((SECRET,))
+    expected = hmac.new(SECRET, b"+14155550101", hashlib.sha256).hexdigest()[:32]
+    assert keys.current("+14155550101") == expected
+    assert keys.current("+14155550101") != keys.current("+14155550102")
+    unsalted = hashlib.sha256(b"switchboard-caller:+14155550101").hexdigest()[:32]
+    assert keys.current("+14155550101") != unsalted  # the old, reversible key
+    assert CallerKeys((b"another-secret-of-32-bytes-long!",)).current("+14155550101") != expected
+    rotated = CallerKeys((b"another-secret-of-32-bytes-long!", SECRET))
+    assert rotated.every("+14155550101")[1] == expected
+
+
+def test_caller_keys_never_show_or_echo_the_secret() -> None:
+    encoded = base64.b64encode(SECRET).decode()
+    keys = parse_caller_keys(json.dumps({"current": encoded, "previous": []}))
+    assert keys.secrets == (SECRET,)
+    assert encoded not in repr(keys) and str(SECRET) not in repr(keys)
+    for bad in [encoded, json.dumps({"current": encoded + "!"}), json.dumps({"now": encoded})]:
+        with pytest.raises(CallerKeyError) as caught:
+            parse_caller_keys(bad)
+        assert encoded not in str(caught.value) and caught.value.__cause__ is None
+    with pytest.raises(CallerKeyError, match="at least 32 bytes"):
+        CallerKeys((b"short",))
+    with pytest.raises(CallerKeyError, match="no current key"):
+        CallerKeys(())
 
 
 def test_log_scrubber_masks_numbers_and_pins_but_keeps_contact_ids() -> None:
@@ -249,19 +287,37 @@ def test_any_event_gets_a_flat_string_map_under_32kb(event) -> None:
     assert len(json.dumps(answer).encode()) < 32 * 1024
 
 
-def test_misconfigured_stage_still_answers_the_safe_default(monkeypatch) -> None:
-    from chalicelib.platform import hooks
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("CONNECT_INSTANCE_ID", None),
+        ("CUSTOMERS_TABLE", ""),
+        ("HOOK_BUDGET_MS", "fast"),
+        ("QUEUE_IDS", "[1, 2]"),
+        ("CALLER_KEY_PARAMETER", "caller-key"),
+    ],
+)
+def test_a_lambda_with_a_bad_setting_fails_to_start_naming_it(variable, value) -> None:
+    """What Lambda does at init: import app. It must fail there, not answer callers."""
+    import os
+    import subprocess
+    import sys
 
-    def broken() -> None:
-        raise SettingsError("environment variable CUSTOMERS_TABLE is required")
+    from devkit.local_aws import ROOT, stage_environment
 
-    monkeypatch.setattr(hooks, "settings", broken)
-    answer = echo_hook({"Details": {"ContactData": {"ContactId": "c"}}}, None)
-    assert (answer["result"], answer["reason"], answer["queue"]) == (
-        "error",
-        "misconfigured",
-        "general",
+    environment = {**os.environ, **stage_environment("dev")}
+    environment.pop(variable)
+    if value is not None:
+        environment[variable] = value
+    started = subprocess.run(
+        [sys.executable, "-c", "import app"],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
     )
+    assert started.returncode != 0
+    assert "SettingsError" in started.stderr and variable in started.stderr.splitlines()[-1]
 
 
 def test_offline_metrics_are_not_recorded_so_nothing_leaks_onto_stdout(capsys) -> None:
