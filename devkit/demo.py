@@ -165,6 +165,8 @@ def _answer(switchboard: Switchboard, dial: dict[str, Any], at_time: datetime) -
         at_time,
         ("1",),
         contact_id=dial["ContactId"],
+        attributes=dict(dial.get("Attributes", {})),  # what StartOutboundVoiceContact set
+        initiation_method="API",
     )
     from chalicelib.flowlang.loader import read_text
 

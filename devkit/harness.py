@@ -41,6 +41,7 @@ class ScriptedCall:
     connect_failure: str = ""  # e.g. "ThrottlingException"
     contact_id: str = ""
     attributes: dict[str, str] = field(default_factory=dict)
+    initiation_method: str = "INBOUND"  # "API" when StartOutboundVoiceContact placed it
 
 
 class Switchboard:
@@ -94,6 +95,7 @@ class Switchboard:
             inputs=call.inputs,
             contact_id=contact_id,
             attributes=dict(call.attributes),
+            initiation_method=call.initiation_method,
         )
 
     def play(

@@ -67,6 +67,11 @@ class Caller:
     initial_contact_id: str = ""
     channel: str = "VOICE"
     attributes: Mapping[str, str] = field(default_factory=dict)
+    # "API" for a contact that StartOutboundVoiceContact placed (callbacks, the dialer).
+    initiation_method: str = "INBOUND"
+    related_contact_id: str = ""
+    tags: Mapping[str, str] = field(default_factory=dict)
+    segment_attributes: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -282,10 +287,13 @@ class Simulator:
                         "Address": self.scenario.system_number,
                         "Type": "TELEPHONE_NUMBER",
                     },
-                    "InitiationMethod": "INBOUND",
+                    "InitiationMethod": caller.initiation_method,
                     "InstanceARN": self.scenario.instance_arn,
                     "Queue": None,
                     "MediaStreams": {"Customer": {"Audio": None}},
+                    "RelatedContactId": caller.related_contact_id or None,
+                    "SegmentAttributes": {k: dict(v) for k, v in caller.segment_attributes.items()},
+                    "Tags": dict(caller.tags),
                 },
                 "Parameters": {k: contact.resolve(v) for k, v in raw_params.items()},
             },

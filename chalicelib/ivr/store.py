@@ -223,7 +223,7 @@ class JourneyStepMap(MapAttribute[str, Any]):
 class JourneysByCaller(GlobalSecondaryIndex["JourneyRecord"]):
     class Meta:
         index_name = "by-caller"
-        projection = IncludeProjection(["last_intent", "customer_id"])
+        projection = IncludeProjection(["last_intent"])
 
     caller_key = UnicodeAttribute(hash_key=True)
     started_at = UnicodeAttribute(range_key=True)
@@ -233,12 +233,11 @@ class JourneyRecord(Model):
     Meta = table_meta(settings().journeys_table)
 
     initial_contact_id = UnicodeAttribute(hash_key=True)
-    # A hash of the caller's number, never the number; absent for withheld numbers, which
-    # keeps those journeys out of the index.
+    # An HMAC of the caller's number (ADR 0004), never the number; absent for withheld
+    # numbers, which keeps those journeys out of the index.
     caller_key = UnicodeAttribute(null=True)
     started_at = UnicodeAttribute(null=True)
     last_intent = UnicodeAttribute(null=True)
-    customer_id = UnicodeAttribute(null=True)
     steps = ListAttribute(of=JourneyStepMap, default=list)
     step_keys = UnicodeSetAttribute(default=set)
     expires_at = TTLAttribute(null=True)

@@ -59,10 +59,6 @@ class ConnectGateway:
         self._client = client
         self._instance_id = instance_id
 
-    @property
-    def client(self) -> ConnectClient:
-        return self._client
-
     def current_queue_metrics(
         self, queue_ids: Sequence[str], deadline: Deadline
     ) -> dict[str, dict[str, float]]:

@@ -83,6 +83,34 @@ def test_lambda_gets_the_exact_connect_event_and_its_answer_is_external() -> Non
     assert event["Details"]["ContactData"]["Attributes"] == {"tier": "gold"}
     assert event["Details"]["ContactData"]["CustomerEndpoint"]["Address"] == "+14155550101"
     assert result.prompts() == ["answer 42"]
+    data = event["Details"]["ContactData"]
+    assert set(data) == {
+        "Attributes", "Channel", "ContactId", "CustomerEndpoint", "InitialContactId",
+        "InitiationMethod", "InstanceARN", "MediaStreams", "PreviousContactId", "Queue",
+        "RelatedContactId", "SegmentAttributes", "SystemEndpoint", "Tags",
+    }  # fmt: skip
+    assert (data["InitiationMethod"], data["RelatedContactId"], data["Tags"]) == (
+        "INBOUND",
+        None,
+        {},
+    )
+
+
+def test_a_contact_placed_by_the_api_carries_its_initiation_method_tags_and_relation() -> None:
+    seen: list[dict[str, Any]] = []
+    caller = Caller(
+        "+14155550101",
+        initiation_method="API",
+        related_contact_id="11111111-0000-4000-8000-000000000001",
+        tags={"campaign": "renewals"},
+        segment_attributes={"connect:Subtype": {"ValueString": "connect:Telephony"}},
+    )
+    run(flow(lambda_block(), SAY_OK, SAY_ERROR, END), {"fn": seen.append}, caller=caller)
+    data = seen[0]["Details"]["ContactData"]
+    assert data["InitiationMethod"] == "API"
+    assert data["RelatedContactId"] == "11111111-0000-4000-8000-000000000001"
+    assert data["Tags"] == {"campaign": "renewals"}
+    assert data["SegmentAttributes"]["connect:Subtype"] == {"ValueString": "connect:Telephony"}
 
 
 def test_lambda_failure_is_retried_three_times_then_takes_the_error_branch() -> None:

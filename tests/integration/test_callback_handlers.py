@@ -300,7 +300,7 @@ def test_dynamodb_throughput_errors_fail_the_run_and_lose_nothing(
         )
 
     monkeypatch.setattr(CallbackRecord, "save", throttled)
-    with pytest.raises(Exception):  # noqa: B017 - the schedule fails; the next minute retries
+    with pytest.raises(PutError, match="throttled"):  # the schedule fails; the next minute retries
         bootstrap.callback_service().dispatch()
     monkeypatch.undo()
     assert bootstrap.callback_service().status(callback_id).callback.status is Status.QUEUED

@@ -205,8 +205,11 @@ def test_pin_lockout_is_stored_and_survives_new_contacts(client) -> None:
 
 
 def test_retried_pin_attempt_counts_once_in_the_table(client) -> None:
+    from chalicelib.ivr.store import DynamoPinGuards
+
     for _ in range(4):
         assert invoke(client, "verify_pin", pin_event("1111", "1"))["attempts_left"] == "2"
+    assert len(DynamoPinGuards().load("C-1004").failures) == 1
 
 
 def test_verified_caller_hears_their_balance_and_others_do_not(client) -> None:

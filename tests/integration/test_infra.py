@@ -27,9 +27,31 @@ def test_the_stack_creates_every_table_with_its_keys_and_indexes(aws) -> None:
         assert table["KeySchema"] == properties["KeySchema"]
         indexes = {i["IndexName"] for i in table.get("GlobalSecondaryIndexes", [])}
         assert indexes == {i["IndexName"] for i in properties.get("GlobalSecondaryIndexes", [])}
-        if "TimeToLiveSpecification" in properties:
-            ttl = dynamodb.describe_time_to_live(TableName=name)["TimeToLiveDescription"]
-            assert ttl["TimeToLiveStatus"] == "ENABLED"
+
+
+def test_every_ttl_attribute_our_models_write_is_the_one_its_table_expires_on() -> None:
+    """A TTLAttribute the template does not name is never purged: records pile up for ever."""
+    from pynamodb.attributes import TTLAttribute
+    from pynamodb.models import Model
+
+    from chalicelib.callbacks import store as callback_store
+    from chalicelib.ivr import store as ivr_store
+
+    by_name = {p["TableName"].replace("${Stage}", "dev"): p for p in TABLES.values()}
+    models = [
+        value
+        for module in (ivr_store, callback_store)
+        for value in vars(module).values()
+        if isinstance(value, type) and issubclass(value, Model) and value is not Model
+    ]
+    checked = 0
+    for model in models:
+        for attribute in model.get_attributes().values():
+            if isinstance(attribute, TTLAttribute):
+                spec = by_name[model.Meta.table_name].get("TimeToLiveSpecification", {})
+                assert spec == {"AttributeName": attribute.attr_name, "Enabled": True}, model
+                checked += 1
+    assert checked >= 3  # journeys, callbacks, allowances
 
 
 def test_every_table_is_encrypted_recoverable_and_retained() -> None:
