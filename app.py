@@ -1,6 +1,8 @@
 """Switchboard's Chalice app: wiring only. Capabilities live in chalicelib/<capability>/."""
 
-from chalice.app import Chalice, ConvertToMiddleware
+import importlib
+
+from chalice.app import BaseEventSourceConfig, Chalice, ConvertToMiddleware, LambdaFunction
 
 from chalicelib.callbacks.handlers import bp as callbacks
 from chalicelib.ivr.handlers import bp as ivr_hooks
@@ -19,3 +21,17 @@ app.register_middleware(ConvertToMiddleware(metrics.log_metrics), "all")
 app.register_middleware(ConvertToMiddleware(tracer.capture_lambda_handler), "all")
 app.register_blueprint(ivr_hooks)
 app.register_blueprint(callbacks)
+
+# Chalice points a blueprint's Lambdas at the blueprint's module (aws/chalice#1566), so Lambda
+# would run them without importing this file: no settings check, no Powertools middleware.
+# Every function is served from here instead, as the HTTP API already is (`app.app`).
+_functions: list[LambdaFunction | BaseEventSourceConfig] = [
+    *app.pure_lambda_functions,
+    *app.event_sources,
+]
+for _function in _functions:
+    _module, _name = _function.handler_string.rsplit(".", 1)
+    if _name in globals():
+        raise RuntimeError(f"two Lambda handlers are called {_name!r}")
+    globals()[_name] = getattr(importlib.import_module(_module), _name)
+    _function.handler_string = f"app.{_name}"

@@ -88,3 +88,36 @@ def test_policies_name_their_resources() -> None:
             "Action": ["ssm:GetParameter"],
             "Resource": f"arn:aws:ssm:*:*:parameter{key}",
         } in policy["Statement"]
+
+
+def test_every_deployed_lambda_starts_in_app_py_with_its_middleware() -> None:
+    """What `chalice deploy` gives Lambda as each handler, and what Lambda then imports in a
+    fresh interpreter: app.py (settings checked), and a handler wrapped in Powertools."""
+    import os
+    import subprocess
+    import sys
+
+    from chalice.cli.factory import CLIFactory
+    from chalice.deploy import models
+    from chalice.deploy.appgraph import ApplicationGraphBuilder, DependencyBuilder
+
+    config = CLIFactory(str(ROOT), environ=dict(os.environ)).create_config_obj("dev")
+    graph = ApplicationGraphBuilder().build(config, "dev")
+    handlers = sorted(
+        resource.handler
+        for resource in DependencyBuilder().build_dependencies(graph)
+        if isinstance(resource, models.LambdaFunction) and resource.handler != "app.app"
+    )
+    assert len(handlers) == 11 and all(h.startswith("app.") for h in handlers), handlers
+    probe = (
+        "import importlib, sys\n"
+        "for handler in sys.argv[1:]:\n"
+        "    module, name = handler.rsplit('.', 1)\n"
+        "    function = getattr(importlib.import_module(module), name)\n"
+        "    print(handler, len(list(function.middleware_handlers)))\n"
+    )
+    started = subprocess.run(
+        [sys.executable, "-c", probe, *handlers], cwd=ROOT, env=dict(os.environ),
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert started.stdout.split() == [part for h in handlers for part in (h, "3")]
