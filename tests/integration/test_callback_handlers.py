@@ -334,6 +334,22 @@ def contact_ended(client, **detail: Any) -> Any:
     return client.lambda_.invoke("callback_contact_events", event)
 
 
+def test_a_contact_event_delivered_again_or_late_changes_nothing(callbacks, connect) -> None:
+    """EventBridge delivers at least once, in any order: the version condition and the state
+    machine make the second delivery a no-op (ADR 0002), with no idempotency table."""
+    _, stubber = connect
+    callback_id = dialled(callbacks, stubber)
+    answered = {"agentInfo": {"connectedToAgentTimestamp": "2026-11-24T15:01:00Z"}}
+    for _ in range(3):
+        contact_ended(callbacks, contactId=f"out-{callback_id}", **answered)
+    first = bootstrap.callback_service().status(callback_id).callback
+    contact_ended(callbacks, contactId=f"out-{callback_id}")  # a late, unanswered report
+    after = bootstrap.callback_service().status(callback_id).callback
+    assert first.status is after.status is Status.COMPLETED
+    assert after.version == first.version
+    assert [t.status for t in after.history].count(Status.COMPLETED) == 1
+
+
 @pytest.mark.parametrize(
     "contact_id", ["", "c" * 3000, None, 42, ["x"], "../../etc", "out-x\n", {"Id": "x"}]
 )
