@@ -1,8 +1,10 @@
 """Run a flow-language document offline: one simulated contact, one scripted caller.
 
 The simulator plays prompts, takes scripted keypad input (`"timeout"` for silence), evaluates
-Compare conditions and JSONPath references, invokes Lambda hooks with the exact Connect event
-shape (honouring `InvocationTimeLimitSeconds`, Connect's retries and the Error branch), and
+Compare conditions and JSONPath references, invokes Lambda hooks with Connect's event shape
+(the documented ContactData keys plus RelatedContactId, SegmentAttributes and Tags, and the
+caller's InitiationMethod: API for a contact StartOutboundVoiceContact placed; honouring
+`InvocationTimeLimitSeconds`, Connect's retries and the Error branch), and
 records the path. An action type it does not support stops the run with an error naming the
 type and the action, never silently.
 """
