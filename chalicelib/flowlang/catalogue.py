@@ -8,21 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-FLOW_TYPES = frozenset(
-    {
-        "CONTACT_FLOW",
-        "CUSTOMER_QUEUE",
-        "CUSTOMER_HOLD",
-        "CUSTOMER_WHISPER",
-        "AGENT_HOLD",
-        "AGENT_WHISPER",
-        "OUTBOUND_WHISPER",
-        "AGENT_TRANSFER",
-        "QUEUE_TRANSFER",
-        "CAMPAIGN",
-        "MODULE",
-    }
-)
 INBOUND_AND_TRANSFER = frozenset({"CONTACT_FLOW", "AGENT_TRANSFER", "QUEUE_TRANSFER", "MODULE"})
 WHISPER_AND_HOLD = frozenset(
     {

@@ -766,4 +766,3 @@ _STEPS: Mapping[str, Step] = {
     "UpdateContactTextToSpeechVoice": _continue,
     "UpdateContactRecordingAndAnalyticsBehavior": _continue,
 }
-SUPPORTED_ACTION_TYPES = frozenset(_STEPS)
