@@ -249,6 +249,38 @@ def test_dispatch_dials_once_with_the_attempts_client_token(callbacks, connect) 
     assert bootstrap.callback_service().status(callback_id).callback.status is Status.DIALING
 
 
+def test_a_lost_attempt_is_replayed_with_its_token_and_connect_answers_the_first_contact(
+    callbacks, connect, clock
+) -> None:
+    """Connect placed the call but its answer never reached us (here: a 500 after the fact).
+    Past the placement lease the reconciler replays the same ClientToken; Connect, per the
+    API reference, starts nothing for a token whose contact is going and answers its id. The
+    attempt carries on with that contact: one call, and no second attempt."""
+    from datetime import timedelta
+
+    _, stubber = connect
+    callback_id = requested(callbacks)
+    expect_agents(stubber)
+    stubber.add_client_error(
+        "start_outbound_voice_contact", "InternalServiceException", http_status_code=500
+    )
+    assert dispatch(callbacks)["uncertain"] == 1
+    clock.set(clock.now() + timedelta(seconds=31))  # past Policy.placement
+    expect_agents(stubber, available=0)  # the agent is busy with the call we did not see
+    expect_dial(stubber, callback_id, attempt=1)  # the same token: Connect answers out-<id>
+    assert dispatch(callbacks)["reconciled"] == 1
+    stubber.assert_no_pending_responses()
+    callback = bootstrap.callback_service().status(callback_id).callback
+    assert (callback.status, callback.attempt) == (Status.DIALING, 1)
+    assert callback.outbound_contact_id == f"out-{callback_id}"
+    contact_ended(
+        callbacks,
+        contactId=f"out-{callback_id}",
+        agentInfo={"connectedToAgentTimestamp": "2026-11-24T15:01:00Z"},
+    )
+    assert bootstrap.callback_service().status(callback_id).callback.status is Status.COMPLETED
+
+
 def test_no_free_agent_means_no_dial(callbacks, connect) -> None:
     _, stubber = connect
     requested(callbacks)
