@@ -4,8 +4,7 @@ import importlib
 
 from chalice.app import BaseEventSourceConfig, Chalice, ConvertToMiddleware, LambdaFunction
 
-from chalicelib.callbacks.handlers import bp as callbacks
-from chalicelib.ivr.handlers import bp as ivr_hooks
+from chalicelib.capabilities import CAPABILITIES
 from chalicelib.platform.observability import logger, metrics, tracer
 from chalicelib.platform.settings import settings
 
@@ -19,8 +18,8 @@ app = Chalice(app_name="switchboard", configure_logs=False)
 app.register_middleware(ConvertToMiddleware(logger.inject_lambda_context), "all")
 app.register_middleware(ConvertToMiddleware(metrics.log_metrics), "all")
 app.register_middleware(ConvertToMiddleware(tracer.capture_lambda_handler), "all")
-app.register_blueprint(ivr_hooks)
-app.register_blueprint(callbacks)
+for _capability in CAPABILITIES:
+    app.register_blueprint(_capability.blueprint)
 
 # Chalice points a blueprint's Lambdas at the blueprint's module (aws/chalice#1566), so Lambda
 # would run them without importing this file: no settings check, no Powertools middleware.

@@ -40,7 +40,9 @@ def measure(rounds: int = ROUNDS) -> dict[str, float]:
 
         from app import app
         from chalicelib import bootstrap
+        from chalicelib.ivr.capability import build_service as build_ivr_service
         from chalicelib.ivr.model import JourneyStep
+        from chalicelib.ivr.service import IvrService
         from chalicelib.ivr.store import (
             AccountEventRecord,
             CustomerRecord,
@@ -57,7 +59,7 @@ def measure(rounds: int = ROUNDS) -> dict[str, float]:
         key = ParameterCallerKeys(settings().caller_key_parameter).keys().current(ANI)
         earlier = now - timedelta(hours=3)
         DynamoJourneyLog().append("earlier-call", key, JourneyStep("e", "menu", "1", earlier), now)
-        bootstrap.override("ivr", bootstrap.build_ivr_service(clock=FixedClock(now)))
+        bootstrap.override(IvrService, build_ivr_service(clock=FixedClock(now)))
 
         def baseline() -> None:
             list(

@@ -1,7 +1,9 @@
-"""The composition root: builds each capability's service once per cold start.
+"""The composition root: each capability's service, built once per cold start.
 
-Handlers ask here for a service and never build adapters themselves; tests and the demo
-replace a service with `override`.
+Handlers ask for a service by its type (`service(IvrService)`) and never build adapters
+themselves; how to build each comes from the capability registry. Tests and the demo replace
+a service with `override(IvrService, fake_or_other)`, which refuses a value of the wrong type
+rather than letting the handler quietly fall back to real AWS.
 """
 
 from __future__ import annotations
@@ -9,20 +11,14 @@ from __future__ import annotations
 import json
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, TypeVar, cast
 
-from chalicelib.callbacks.model import Policy
-from chalicelib.callbacks.service import CallbackService, QueueSettings
 from chalicelib.ivr.model import RoutingRules, parse_routing_rules
-from chalicelib.ivr.service import IvrService
-from chalicelib.platform.clock import Clock, SystemClock
-from chalicelib.platform.settings import settings
-
-if TYPE_CHECKING:
-    from mypy_boto3_connect import ConnectClient
 
 ROUTING_RULES_PATH = Path(__file__).parent / "ivr" / "routing_rules.json"
-_overrides: dict[str, Any] = {}
+S = TypeVar("S")
+_built: dict[type[Any], Any] = {}
+_overrides: dict[type[Any], Any] = {}
 
 
 @lru_cache(maxsize=4)
@@ -31,103 +27,31 @@ def load_routing_rules(path: Path = ROUTING_RULES_PATH) -> RoutingRules:
     return parse_routing_rules(json.loads(path.read_text(encoding="utf-8")))
 
 
-def build_ivr_service(
-    clock: Clock | None = None, connect: ConnectClient | None = None
-) -> IvrService:
-    from chalicelib.ivr.store import (
-        ConnectQueueLoads,
-        DynamoAccounts,
-        DynamoCustomerDirectory,
-        DynamoJourneyLog,
-        DynamoPinGuards,
-    )
-    from chalicelib.platform.caller_keys import ParameterCallerKeys
-    from chalicelib.platform.connect import ConnectGateway, connect_client
-
-    config = settings()
-    client = connect or connect_client(config.region, config.hook_budget_seconds)
-    gateway = ConnectGateway(client, config.connect_instance_id)
-    return IvrService(
-        rules=load_routing_rules(),
-        customers=DynamoCustomerDirectory(),
-        journeys=DynamoJourneyLog(),
-        pins=DynamoPinGuards(),
-        accounts=DynamoAccounts(),
-        loads=ConnectQueueLoads(gateway, config.queue_ids),
-        clock=clock or SystemClock(),
-        queue_ids=config.queue_ids,
-        caller_keys=ParameterCallerKeys(config.caller_key_parameter),
-        default_country=config.default_country,
-    )
+def service(kind: type[S]) -> S:
+    """The service of that type: the override if there is one, else built once."""
+    if kind in _overrides:
+        return cast(S, _overrides[kind])
+    if kind not in _built:
+        _built[kind] = _capability_for(kind).build(None, None)
+    return cast(S, _built[kind])
 
 
-@lru_cache(maxsize=1)
-def _default_ivr_service() -> IvrService:
-    return build_ivr_service()
-
-
-def build_callback_service(
-    clock: Clock | None = None, connect: ConnectClient | None = None
-) -> CallbackService:
-    import uuid
-
-    from chalicelib.callbacks.store import (
-        ConnectAgents,
-        ConnectContacts,
-        ConnectDialer,
-        DynamoLedger,
-    )
-    from chalicelib.platform.connect import ConnectGateway, connect_client
-
-    config = settings()
-    client = connect or connect_client(config.region, config.hook_budget_seconds)
-    rules = load_routing_rules()
-    queues = {
-        name: QueueSettings(rules.hours[queue.hours], queue.average_handle_seconds)
-        for name, queue in rules.queues.items()
-    }
-    policy = Policy()
-    return CallbackService(
-        ledger=DynamoLedger(policy),
-        dialer=ConnectDialer(
-            client, config.connect_instance_id, config.callback_flow_id, config.queue_ids
-        ),
-        agents=ConnectAgents(
-            ConnectGateway(client, config.connect_instance_id),
-            config.queue_ids,
-            config.hook_budget_seconds,
-        ),
-        contacts=ConnectContacts(client, config.connect_instance_id),
-        clock=clock or SystemClock(),
-        queues=queues,
-        new_id=lambda: str(uuid.uuid4()),
-        policy=policy,
-        countries=config.callback_countries,
-        default_country=config.default_country,
-    )
-
-
-@lru_cache(maxsize=1)
-def _default_callback_service() -> CallbackService:
-    return build_callback_service()
-
-
-def callback_service() -> CallbackService:
-    service = _overrides.get("callbacks")
-    return service if isinstance(service, CallbackService) else _default_callback_service()
-
-
-def ivr_service() -> IvrService:
-    service = _overrides.get("ivr")
-    return service if isinstance(service, IvrService) else _default_ivr_service()
-
-
-def override(name: str, service: Any) -> None:
-    """Replace a capability's service (tests, the demo); `reset()` undoes every override."""
-    _overrides[name] = service
+def override(kind: type[S], replacement: S) -> None:
+    """Serve `replacement` for `kind` until `reset()`."""
+    if not isinstance(replacement, kind):
+        raise TypeError(f"an override for {kind.__name__} must be one, not {replacement!r}")
+    _overrides[kind] = replacement
 
 
 def reset() -> None:
     _overrides.clear()
-    _default_ivr_service.cache_clear()
-    _default_callback_service.cache_clear()
+    _built.clear()
+
+
+def _capability_for(kind: type[Any]) -> Any:
+    from chalicelib.capabilities import CAPABILITIES
+
+    for capability in CAPABILITIES:
+        if capability.service is kind:
+            return capability
+    raise LookupError(f"no capability serves {kind.__name__}")

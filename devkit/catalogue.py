@@ -16,10 +16,9 @@ def hook_catalogue(stage: str = "dev") -> HookCatalogue:
     for variable, value in stage_environment(stage).items():  # as `chalice deploy` does
         os.environ.setdefault(variable, value)
     from app import app
-    from chalicelib.callbacks.handlers import OUTPUTS as CALLBACK_OUTPUTS
-    from chalicelib.ivr.handlers import OUTPUTS as IVR_OUTPUTS
+    from chalicelib.capabilities import CAPABILITIES
 
-    outputs = {**IVR_OUTPUTS, **CALLBACK_OUTPUTS}
+    outputs = {hook: keys for c in CAPABILITIES for hook, keys in c.outputs.items()}
     config = json.loads(CHALICE_CONFIG.read_text())
     stage_config = config["stages"][stage]
     default = stage_config.get(

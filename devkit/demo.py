@@ -32,40 +32,13 @@ _STYLE = {
     "flow": ("↳ ", "blue"),
     "wait": ("… ", "dim"),
 }
-# What a reader wants to see of each hook's answer.
-_HOOK_KEYS = {
-    "identify_caller": (
-        "caller_type",
-        "display_name",
-        "tier",
-        "elderly",
-        "repeat_caller",
-        "predicted_reason",
-    ),
-    "route_call": (
-        "decision",
-        "queue",
-        "priority",
-        "rule",
-        "estimated_wait_minutes",
-        "offer_callback",
-        "overflow_from",
-        "load_status",
-    ),
-    "verify_pin": ("pin_result", "attempts_left"),
-    "account_lookup": ("result", "balance", "next_bill_date"),
-    "record_journey": ("journey_summary",),
-    "request_callback": (
-        "callback_status",
-        "callback_position",
-        "callback_eta_minutes",
-        "callback_existing",
-        "reason",
-    ),
-    "callback_status": ("callback_found", "callback_position"),
-    "cancel_callback": ("callback_status",),
-    "callback_answered": ("callback_status", "queue"),
-}
+
+
+def _highlights() -> dict[str, tuple[str, ...]]:
+    """What a reader wants to see of each hook's answer, as each capability says."""
+    from chalicelib.capabilities import CAPABILITIES
+
+    return {hook: keys for c in CAPABILITIES for hook, keys in c.highlights.items()}
 
 
 def _describe(event: Event) -> str:
@@ -86,7 +59,7 @@ def _describe(event: Event) -> str:
         return f"callback booked in {text} (Connect's queued callback)"
     if kind != "lambda":
         return text
-    shown = {k: v for k, v in event.detail.items() if k in _HOOK_KEYS.get(text, ()) and v}
+    shown = {k: v for k, v in event.detail.items() if k in _highlights().get(text, ()) and v}
     if event.detail.get("result") == "error":
         shown = {"result": "error", "reason": event.detail.get("reason", "")}
     return f"{text} → " + ", ".join(f"{k}={v}" for k, v in shown.items())
@@ -105,11 +78,12 @@ def print_transcript(number: int, call: ScriptedCall, result: CallResult) -> Non
 
 def _callback_table(switchboard: Switchboard) -> Table:
     from chalicelib import bootstrap
+    from chalicelib.callbacks.service import CallbackService
 
     table = Table(title="Callbacks at the end of the afternoon")
     for column in ("callback", "queue", "status", "attempts", "history"):
         table.add_column(column)
-    ledger = bootstrap.callback_service().ledger
+    ledger = bootstrap.service(CallbackService).ledger
     for callback_id in sorted(switchboard.callback_ids):
         callback = ledger.get(callback_id)
         if callback is None:
@@ -221,8 +195,9 @@ def _unexpected(switchboard: Switchboard) -> int:
     """Two callbacks completed (one after a retry), one cancelled by the caller."""
     from chalicelib import bootstrap
     from chalicelib.callbacks.model import Status
+    from chalicelib.callbacks.service import CallbackService
 
-    ledger = bootstrap.callback_service().ledger
+    ledger = bootstrap.service(CallbackService).ledger
     found = [ledger.get(c) for c in switchboard.callback_ids]
     statuses = sorted(c.status.value if c else "missing" for c in found)
     expected = sorted([Status.COMPLETED.value, Status.COMPLETED.value, Status.CANCELLED.value])

@@ -76,9 +76,12 @@ def _call(test: TestCase) -> ScriptedCall:
 def _seed_callbacks(callbacks: list[dict[str, str]]) -> None:
     """Callbacks already waiting when the test call comes in (`Metadata.switchboard`)."""
     from chalicelib import bootstrap
+    from chalicelib.callbacks.service import CallbackService
 
     for callback in callbacks:
-        bootstrap.callback_service().request(callback["number"], callback["queue"], source="test")
+        bootstrap.service(CallbackService).request(
+            callback["number"], callback["queue"], source="test"
+        )
 
 
 def _run_one(

@@ -140,6 +140,7 @@ def local_switchboard(
 
         from app import app
         from chalicelib import bootstrap
+        from chalicelib.capabilities import CAPABILITIES
         from chalicelib.platform.clock import FixedClock
         from chalicelib.platform.settings import settings
         from devkit.connect_sim import ConnectSimulator
@@ -151,10 +152,8 @@ def local_switchboard(
         connect = ConnectSimulator(dict(config.queue_ids))
         client = boto3.client("connect", region_name=config.region)
         connect.attach(client)
-        bootstrap.override("ivr", bootstrap.build_ivr_service(clock=clock, connect=client))
-        bootstrap.override(
-            "callbacks", bootstrap.build_callback_service(clock=clock, connect=client)
-        )
+        for capability in CAPABILITIES:
+            bootstrap.override(capability.service, capability.build(clock, client))
         try:
             with Client(app, stage_name=config.stage, project_dir=str(ROOT)) as test_client:
                 yield Switchboard(flow_path, clock, connect, test_client)

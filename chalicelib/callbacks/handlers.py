@@ -22,7 +22,7 @@ from chalice.app import (
 
 from chalicelib import bootstrap
 from chalicelib.callbacks.model import Outcome, Standing, ended_outcome
-from chalicelib.callbacks.service import CallbackError
+from chalicelib.callbacks.service import CallbackError, CallbackService
 from chalicelib.platform.clock import Deadline
 from chalicelib.platform.contact import ContactContext
 from chalicelib.platform.digits import parse_digits
@@ -60,7 +60,7 @@ def request_callback(contact: ContactContext, deadline: Deadline) -> dict[str, s
     """The caller asked to be called back: the number they confirmed, or the one they call from."""
     try:
         priority = contact.param("priority", "5")
-        standing = bootstrap.callback_service().request(
+        standing = bootstrap.service(CallbackService).request(
             contact.parameters.get("number") or contact.customer_address,
             contact.param("queue"),
             contact_id=contact.initial_contact_id,
@@ -78,7 +78,7 @@ def request_callback(contact: ContactContext, deadline: Deadline) -> dict[str, s
 @connect_hook("callback_status", NO_CALLBACK)
 def callback_status(contact: ContactContext, deadline: Deadline) -> dict[str, str]:
     """A caller rings again: do they already have a callback waiting, and where in line?"""
-    standing = bootstrap.callback_service().status_for_number(contact.customer_address)
+    standing = bootstrap.service(CallbackService).status_for_number(contact.customer_address)
     if standing is None:
         return {"result": "ok", "callback_found": "false", **NO_CALLBACK}
     return {**standing.attributes(), "callback_found": "true"}
@@ -87,7 +87,7 @@ def callback_status(contact: ContactContext, deadline: Deadline) -> dict[str, st
 @bp.lambda_function(name="cancel_callback")
 @connect_hook("cancel_callback", NO_CALLBACK)
 def cancel_callback(contact: ContactContext, deadline: Deadline) -> dict[str, str]:
-    service = bootstrap.callback_service()
+    service = bootstrap.service(CallbackService)
     callback_id = contact.param("callback_id")
     if not callback_id:
         waiting = service.status_for_number(contact.customer_address)
@@ -106,7 +106,7 @@ def callback_answered(contact: ContactContext, deadline: Deadline) -> dict[str, 
     outcome = {"1": Outcome.CONNECTED, "2": Outcome.DECLINED}.get(choice)
     if outcome is None:
         return {"result": "invalid", "reason": "invalid_choice", "field": "choice"}
-    callback = bootstrap.callback_service().record_outcome(
+    callback = bootstrap.service(CallbackService).record_outcome(
         contact.contact_id,
         outcome,
         callback_id=contact.attributes.get("callback_id", ""),
@@ -203,7 +203,7 @@ def _validated(raw: str | bytes | None) -> dict[str, Any]:
 def create_callback() -> Response:
     try:
         body = _validated(bp.current_request.raw_body)
-        standing = bootstrap.callback_service().request(
+        standing = bootstrap.service(CallbackService).request(
             body["number"],
             body["queue"],
             source="web",
@@ -218,7 +218,7 @@ def create_callback() -> Response:
 
 @bp.route("/callbacks/{callback_id}", methods=["GET"], authorizer=IAMAuthorizer())
 def get_callback(callback_id: str) -> Response:
-    standing = bootstrap.callback_service().status(callback_id)
+    standing = bootstrap.service(CallbackService).status(callback_id)
     if standing is None:
         return _error(404, "not_found", "callback_id", "no such callback")
     return Response(body=_standing_body(standing), status_code=200)
@@ -227,7 +227,9 @@ def get_callback(callback_id: str) -> Response:
 @bp.route("/callbacks/{callback_id}", methods=["DELETE"], authorizer=IAMAuthorizer())
 def delete_callback(callback_id: str) -> Response:
     try:
-        standing = bootstrap.callback_service().cancel(callback_id, "cancelled through the API")
+        standing = bootstrap.service(CallbackService).cancel(
+            callback_id, "cancelled through the API"
+        )
     except CallbackError as error:
         return _refusal(error)
     if standing is None:
@@ -240,7 +242,7 @@ def delete_callback(callback_id: str) -> Response:
 
 @bp.schedule(Rate(1, unit=Rate.MINUTES), name="dispatch_callbacks")
 def dispatch_callbacks(event: Any) -> dict[str, int]:
-    service = bootstrap.callback_service()
+    service = bootstrap.service(CallbackService)
     report = service.dispatch()
     settled = service.reconcile()
     count("CallbacksDialled", len(report.dialled))
@@ -281,7 +283,7 @@ def callback_contact_events(event: CloudWatchEvent) -> None:
         str(detail.get("disconnectReason", "")),
         str(detail.get("answeringMachineDetectionStatus", "")),
     )
-    bootstrap.callback_service().record_outcome(contact_id, outcome)
+    bootstrap.service(CallbackService).record_outcome(contact_id, outcome)
 
 
 # Every key each hook can answer, for the flow validator's $.External checks.

@@ -10,6 +10,7 @@ from chalice.app import Blueprint
 
 from chalicelib import bootstrap
 from chalicelib.ivr.model import Account, CallerProfile, CallerType, Decision, RouteDecision
+from chalicelib.ivr.service import IvrService
 from chalicelib.platform.clock import Deadline
 from chalicelib.platform.contact import ContactContext
 from chalicelib.platform.hooks import connect_hook
@@ -30,31 +31,31 @@ FALLBACKS: dict[str, dict[str, str]] = {
 @bp.lambda_function(name="identify_caller")
 @connect_hook("identify_caller", FALLBACKS["identify_caller"])
 def identify_caller(contact: ContactContext, deadline: Deadline) -> dict[str, str]:
-    return bootstrap.ivr_service().identify_caller(contact, deadline)
+    return bootstrap.service(IvrService).identify_caller(contact, deadline)
 
 
 @bp.lambda_function(name="route_call")
 @connect_hook("route_call", FALLBACKS["route_call"])
 def route_call(contact: ContactContext, deadline: Deadline) -> dict[str, str]:
-    return bootstrap.ivr_service().route_call(contact, deadline)
+    return bootstrap.service(IvrService).route_call(contact, deadline)
 
 
 @bp.lambda_function(name="verify_pin")
 @connect_hook("verify_pin", FALLBACKS["verify_pin"])
 def verify_pin(contact: ContactContext, deadline: Deadline) -> dict[str, str]:
-    return bootstrap.ivr_service().verify_pin(contact, deadline)
+    return bootstrap.service(IvrService).verify_pin(contact, deadline)
 
 
 @bp.lambda_function(name="account_lookup")
 @connect_hook("account_lookup", FALLBACKS["account_lookup"])
 def account_lookup(contact: ContactContext, deadline: Deadline) -> dict[str, str]:
-    return bootstrap.ivr_service().account_lookup(contact, deadline)
+    return bootstrap.service(IvrService).account_lookup(contact, deadline)
 
 
 @bp.lambda_function(name="record_journey")
 @connect_hook("record_journey", FALLBACKS["record_journey"])
 def record_journey(contact: ContactContext, deadline: Deadline) -> dict[str, str]:
-    return bootstrap.ivr_service().record_journey(contact, deadline)
+    return bootstrap.service(IvrService).record_journey(contact, deadline)
 
 
 # Every key each hook can answer, for the flow validator's $.External checks.

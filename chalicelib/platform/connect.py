@@ -54,6 +54,16 @@ def connect_client(region: str, timeout_seconds: float) -> ConnectClient:
     return boto3.client("connect", region_name=region, config=config)
 
 
+def stage_connect(client: ConnectClient | None = None) -> tuple[ConnectClient, ConnectGateway]:
+    """The stage's Connect client (or the one given: a Stubber's, the simulator's) and the
+    gateway over it: the one place both are built."""
+    from chalicelib.platform.settings import settings
+
+    config = settings()
+    client = client or connect_client(config.region, config.hook_budget_seconds)
+    return client, ConnectGateway(client, config.connect_instance_id)
+
+
 class ConnectGateway:
     def __init__(self, client: ConnectClient, instance_id: str) -> None:
         self._client = client

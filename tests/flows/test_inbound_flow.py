@@ -108,10 +108,9 @@ def test_no_account_ids_or_real_arns_are_hard_coded() -> None:
 
 
 def test_hooks_answer_only_the_keys_they_declare_to_the_validator(switchboard) -> None:
-    from chalicelib.callbacks.handlers import OUTPUTS as CALLBACK_OUTPUTS
-    from chalicelib.ivr.handlers import OUTPUTS as IVR_OUTPUTS
+    from chalicelib.capabilities import CAPABILITIES
 
-    declared = {**IVR_OUTPUTS, **CALLBACK_OUTPUTS}
+    declared = {hook: keys for c in CAPABILITIES for hook, keys in c.outputs.items()}
     for result in switchboard.results:
         for call in result.hook_calls():
             assert set(call.detail) <= declared[call.text], call.text

@@ -80,9 +80,11 @@ def client(tables: None, connect, clock) -> Iterator[Any]:
 
     from app import app
     from chalicelib import bootstrap
+    from chalicelib.ivr.capability import build_service as build_ivr_service
+    from chalicelib.ivr.service import IvrService
 
     connect_client, _ = connect
-    bootstrap.override("ivr", bootstrap.build_ivr_service(clock=clock, connect=connect_client))
+    bootstrap.override(IvrService, build_ivr_service(clock=clock, connect=connect_client))
     try:
         with Client(app, stage_name="dev", project_dir=str(ROOT)) as test_client:
             yield test_client
@@ -94,11 +96,11 @@ def client(tables: None, connect, clock) -> Iterator[Any]:
 def callbacks(client: Any, connect: tuple[Any, Stubber], clock: Any) -> Any:
     """The test client with the callback capability on moto and the stubbed Connect."""
     from chalicelib import bootstrap
+    from chalicelib.callbacks.capability import build_service as build_callback_service
+    from chalicelib.callbacks.service import CallbackService
 
     connect_client, _ = connect
-    bootstrap.override(
-        "callbacks", bootstrap.build_callback_service(clock=clock, connect=connect_client)
-    )
+    bootstrap.override(CallbackService, build_callback_service(clock=clock, connect=connect_client))
     return client
 
 

@@ -11,6 +11,7 @@ from botocore.stub import ANY
 
 from chalicelib import bootstrap
 from chalicelib.callbacks.model import Status
+from chalicelib.callbacks.service import CallbackService
 from tests.integration.conftest import contact_event, metrics_response
 
 INSTANCE = "00000000-0000-4000-8000-00000000dev0"
@@ -57,6 +58,10 @@ def expect_dial(stubber, callback_id: str, attempt: int = 1, number: str = CALLE
             "TrafficType": "GENERAL",
         },
     )
+
+
+def ledger_service() -> CallbackService:
+    return bootstrap.service(CallbackService)
 
 
 # -- hooks ------------------------------------------------------------------------------------
@@ -175,7 +180,7 @@ def test_http_optional_fields_sent_as_null_take_their_defaults(callbacks) -> Non
     body = {"number": CALLER, "queue": "billing", "priority": None, "journey": None, "slot": None}
     created = post(callbacks, body)
     assert created.status_code == 201, created.body
-    stored = bootstrap.callback_service().status(json.loads(created.body)["id"])
+    stored = ledger_service().status(json.loads(created.body)["id"])
     assert (stored.callback.priority, stored.callback.journey) == (5, "")
 
 
@@ -211,7 +216,7 @@ def test_a_cancel_that_keeps_losing_its_write_answers_503_with_retry_after(
     assert response.status_code == 503 and response.headers["Retry-After"] == "1"
     assert json.loads(response.body)["field"] == "callback_id"
     monkeypatch.undo()
-    assert bootstrap.callback_service().status(callback_id).callback.status is Status.QUEUED
+    assert ledger_service().status(callback_id).callback.status is Status.QUEUED
 
 
 # -- the dispatcher, Connect and its failures -------------------------------------------------
@@ -246,7 +251,7 @@ def test_dispatch_dials_once_with_the_attempts_client_token(callbacks, connect) 
     expect_agents(stubber)
     assert dispatch(callbacks)["dialled"] == 0  # dialling already: never twice
     stubber.assert_no_pending_responses()
-    assert bootstrap.callback_service().status(callback_id).callback.status is Status.DIALING
+    assert ledger_service().status(callback_id).callback.status is Status.DIALING
 
 
 def test_a_lost_attempt_is_replayed_with_its_token_and_connect_answers_the_first_contact(
@@ -270,7 +275,7 @@ def test_a_lost_attempt_is_replayed_with_its_token_and_connect_answers_the_first
     expect_dial(stubber, callback_id, attempt=1)  # the same token: Connect answers out-<id>
     assert dispatch(callbacks)["reconciled"] == 1
     stubber.assert_no_pending_responses()
-    callback = bootstrap.callback_service().status(callback_id).callback
+    callback = ledger_service().status(callback_id).callback
     assert (callback.status, callback.attempt) == (Status.DIALING, 1)
     assert callback.outbound_contact_id == f"out-{callback_id}"
     contact_ended(
@@ -278,7 +283,7 @@ def test_a_lost_attempt_is_replayed_with_its_token_and_connect_answers_the_first
         contactId=f"out-{callback_id}",
         agentInfo={"connectedToAgentTimestamp": "2026-11-24T15:01:00Z"},
     )
-    assert bootstrap.callback_service().status(callback_id).callback.status is Status.COMPLETED
+    assert ledger_service().status(callback_id).callback.status is Status.COMPLETED
 
 
 def test_no_free_agent_means_no_dial(callbacks, connect) -> None:
@@ -310,7 +315,7 @@ def test_connect_faults(callbacks, connect, code, status, http) -> None:
     expect_agents(stubber)
     stubber.add_client_error("start_outbound_voice_contact", code, http_status_code=http)
     dispatch(callbacks)
-    assert bootstrap.callback_service().status(callback_id).callback.status is status
+    assert ledger_service().status(callback_id).callback.status is status
 
 
 def test_dynamodb_throughput_errors_fail_the_run_and_lose_nothing(
@@ -333,9 +338,9 @@ def test_dynamodb_throughput_errors_fail_the_run_and_lose_nothing(
 
     monkeypatch.setattr(CallbackRecord, "save", throttled)
     with pytest.raises(PutError, match="throttled"):  # the schedule fails; the next minute retries
-        bootstrap.callback_service().dispatch()
+        ledger_service().dispatch()
     monkeypatch.undo()
-    assert bootstrap.callback_service().status(callback_id).callback.status is Status.QUEUED
+    assert ledger_service().status(callback_id).callback.status is Status.QUEUED
 
 
 def test_contact_events_settle_the_outcome(callbacks, connect) -> None:
@@ -353,7 +358,7 @@ def test_contact_events_settle_the_outcome(callbacks, connect) -> None:
         },
     )
     callbacks.lambda_.invoke("callback_contact_events", event)
-    assert bootstrap.callback_service().status(callback_id).callback.status is Status.COMPLETED
+    assert ledger_service().status(callback_id).callback.status is Status.COMPLETED
 
 
 def contact_ended(client, **detail: Any) -> Any:
@@ -374,9 +379,9 @@ def test_a_contact_event_delivered_again_or_late_changes_nothing(callbacks, conn
     answered = {"agentInfo": {"connectedToAgentTimestamp": "2026-11-24T15:01:00Z"}}
     for _ in range(3):
         contact_ended(callbacks, contactId=f"out-{callback_id}", **answered)
-    first = bootstrap.callback_service().status(callback_id).callback
+    first = ledger_service().status(callback_id).callback
     contact_ended(callbacks, contactId=f"out-{callback_id}")  # a late, unanswered report
-    after = bootstrap.callback_service().status(callback_id).callback
+    after = ledger_service().status(callback_id).callback
     assert first.status is after.status is Status.COMPLETED
     assert after.version == first.version
     assert [t.status for t in after.history].count(Status.COMPLETED) == 1
@@ -392,7 +397,7 @@ def test_contact_events_that_cannot_be_ours_are_ignored_not_retried(
     callback_id = dialled(callbacks, stubber)
     answer = contact_ended(callbacks, contactId=contact_id)
     assert answer.payload is None  # handled: EventBridge does not retry it
-    assert bootstrap.callback_service().status(callback_id).callback.status is Status.DIALING
+    assert ledger_service().status(callback_id).callback.status is Status.DIALING
 
 
 def test_a_busy_tone_from_answering_machine_detection_retries(callbacks, connect) -> None:
@@ -404,7 +409,7 @@ def test_a_busy_tone_from_answering_machine_detection_retries(callbacks, connect
         disconnectReason="CUSTOMER_DISCONNECT",
         answeringMachineDetectionStatus="SIT_TONE_BUSY",
     )
-    callback = bootstrap.callback_service().status(callback_id).callback
+    callback = ledger_service().status(callback_id).callback
     assert callback.status is Status.RETRY_WAIT and callback.history[-1].reason == "busy"
 
 

@@ -14,6 +14,8 @@ import pytest
 from botocore.stub import ANY
 
 from chalicelib import bootstrap
+from chalicelib.ivr.capability import build_service as build_ivr_service
+from chalicelib.ivr.service import IvrService
 from chalicelib.platform import hooks as hook_module
 from chalicelib.platform.observability import logger
 from tests.integration.conftest import contact_event, metrics_response
@@ -266,12 +268,12 @@ class _Slow:
 )
 def test_internal_failure_answers_the_safe_default(client, clock, hook) -> None:
     service = replace(
-        bootstrap.build_ivr_service(clock=clock),
+        build_ivr_service(clock=clock),
         customers=_Broken(),
         journeys=_Broken(),
         pins=_Broken(),
     )
-    bootstrap.override("ivr", service)
+    bootstrap.override(IvrService, service)
     answer = invoke(client, hook, contact_event(customer_id="C-1001", pin="4321", step="menu"))
     assert answer["result"] == "error"
     assert answer["reason"] == "internal_error"
@@ -280,8 +282,8 @@ def test_internal_failure_answers_the_safe_default(client, clock, hook) -> None:
 
 def test_a_hook_that_runs_out_of_budget_answers_in_time(client, clock, short_budget) -> None:
     bootstrap.override(
-        "ivr",
-        replace(bootstrap.build_ivr_service(clock=clock), customers=_Slow(), journeys=_Slow()),
+        IvrService,
+        replace(build_ivr_service(clock=clock), customers=_Slow(), journeys=_Slow()),
     )
     answer = invoke(client, "identify_caller", contact_event())
     assert (answer["result"], answer["reason"], answer["queue"]) == ("error", "timeout", "general")
@@ -412,8 +414,8 @@ def test_logs_hold_no_raw_phone_number_or_pin(client, clock) -> None:
         invoke(client, "record_journey", contact_event("+14155550104", step="x" * 99))
         invoke(client, "identify_caller", _with((*DATA, "Attributes"), {"n": "z" * 5000}))
         bootstrap.override(
-            "ivr",
-            replace(bootstrap.build_ivr_service(clock=clock), customers=_Broken(), pins=_Broken()),
+            IvrService,
+            replace(build_ivr_service(clock=clock), customers=_Broken(), pins=_Broken()),
         )
         invoke(client, "identify_caller", contact_event("+14155550104"))
         invoke(client, "verify_pin", pin_event("2468", "3"))
@@ -442,18 +444,18 @@ def test_the_caller_key_secret_is_never_logged(client, clock) -> None:
     handler = logger.registered_handler
     previous = handler.setStream(stream)
     try:
-        bootstrap.override("ivr", bootstrap.build_ivr_service(clock=clock))
+        bootstrap.override(IvrService, build_ivr_service(clock=clock))
         invoke(client, "record_journey", contact_event("+14155550104", step="menu", value="1"))
         answer = invoke(client, "identify_caller", contact_event("+14155550104", contact_id="c-2"))
         assert (answer["history_status"], answer["repeat_caller"]) == ("checked", "true")
         ssm.put_parameter(
             Name=name, Value="not json " + secrets[0], Type="SecureString", Overwrite=True
         )
-        bootstrap.override("ivr", bootstrap.build_ivr_service(clock=clock))
+        bootstrap.override(IvrService, build_ivr_service(clock=clock))
         answer = invoke(client, "identify_caller", contact_event("+14155550104", contact_id="c-3"))
         assert answer["history_status"] == "unavailable" and answer["customer_found"] == "true"
         ssm.delete_parameter(Name=name)
-        bootstrap.override("ivr", bootstrap.build_ivr_service(clock=clock))
+        bootstrap.override(IvrService, build_ivr_service(clock=clock))
         answer = invoke(client, "identify_caller", contact_event("+14155550104", contact_id="c-4"))
         assert answer["history_status"] == "unavailable"
     finally:

@@ -1,0 +1,77 @@
+"""Callback queuing, as the registry lists it."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from chalicelib.callbacks.handlers import OUTPUTS, bp
+from chalicelib.callbacks.service import CallbackService
+from chalicelib.capability import Capability
+
+if TYPE_CHECKING:
+    from mypy_boto3_connect import ConnectClient
+
+    from chalicelib.platform.clock import Clock
+
+
+def build_service(
+    clock: Clock | None = None, connect: ConnectClient | None = None
+) -> CallbackService:
+    import uuid
+
+    from chalicelib.bootstrap import load_routing_rules
+    from chalicelib.callbacks.model import Policy
+    from chalicelib.callbacks.service import QueueSettings
+    from chalicelib.callbacks.store import (
+        ConnectAgents,
+        ConnectContacts,
+        ConnectDialer,
+        DynamoLedger,
+    )
+    from chalicelib.platform.clock import SystemClock
+    from chalicelib.platform.connect import stage_connect
+    from chalicelib.platform.settings import settings
+
+    config = settings()
+    client, gateway = stage_connect(connect)
+    rules = load_routing_rules()
+    queues = {
+        name: QueueSettings(rules.hours[queue.hours], queue.average_handle_seconds)
+        for name, queue in rules.queues.items()
+    }
+    policy = Policy()
+    return CallbackService(
+        ledger=DynamoLedger(policy),
+        dialer=ConnectDialer(
+            client, config.connect_instance_id, config.callback_flow_id, config.queue_ids
+        ),
+        agents=ConnectAgents(gateway, config.queue_ids, config.hook_budget_seconds),
+        contacts=ConnectContacts(client, config.connect_instance_id),
+        clock=clock or SystemClock(),
+        queues=queues,
+        new_id=lambda: str(uuid.uuid4()),
+        policy=policy,
+        countries=config.callback_countries,
+        default_country=config.default_country,
+    )
+
+
+CAPABILITY = Capability(
+    name="callbacks",
+    blueprint=bp,
+    service=CallbackService,
+    build=build_service,
+    outputs=OUTPUTS,
+    highlights={
+        "request_callback": (
+            "callback_status",
+            "callback_position",
+            "callback_eta_minutes",
+            "callback_existing",
+            "reason",
+        ),
+        "callback_status": ("callback_found", "callback_position"),
+        "cancel_callback": ("callback_status",),
+        "callback_answered": ("callback_status", "queue"),
+    },
+)

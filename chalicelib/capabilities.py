@@ -1,0 +1,10 @@
+"""Every capability, one line each. Adding one: its folder, a line here, infra, policies
+(docs/adding-a-capability.md)."""
+
+from __future__ import annotations
+
+from chalicelib.callbacks.capability import CAPABILITY as CALLBACKS
+from chalicelib.capability import Capability
+from chalicelib.ivr.capability import CAPABILITY as IVR
+
+CAPABILITIES: tuple[Capability, ...] = (IVR, CALLBACKS)
