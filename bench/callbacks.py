@@ -56,8 +56,13 @@ def _dispatch_once(others: int) -> dict[str, float]:
         from chalicelib.callbacks.service import CallbackService
         from chalicelib.callbacks.store import DynamoLedger
         from chalicelib.platform.clock import FixedClock
-        from tests.fakes import FixedAgents, RecordingDialer, ScriptedContacts, SequentialIds
-        from tests.unit.test_callback_service import QUEUES
+        from devkit.fakes import (
+            FixedAgents,
+            RecordingDialer,
+            ScriptedContacts,
+            SequentialIds,
+            callback_queues,
+        )
 
         _fill_finished(others)
         ledger = DynamoLedger()
@@ -80,7 +85,7 @@ def _dispatch_once(others: int) -> dict[str, float]:
             FixedAgents(DUE),
             ScriptedContacts(),
             FixedClock(NOW),
-            {"billing": QUEUES["billing"]},
+            {"billing": callback_queues()["billing"]},
             SequentialIds(),
         )
         meter = _Meter()
@@ -128,8 +133,13 @@ def measure_request() -> dict[str, float]:
             _record,
         )
         from chalicelib.platform.clock import FixedClock
-        from tests.fakes import FixedAgents, RecordingDialer, ScriptedContacts, SequentialIds
-        from tests.unit.test_callback_service import QUEUES
+        from devkit.fakes import (
+            FixedAgents,
+            RecordingDialer,
+            ScriptedContacts,
+            SequentialIds,
+            callback_queues,
+        )
 
         ledger = DynamoLedger()
         service = CallbackService(
@@ -138,7 +148,7 @@ def measure_request() -> dict[str, float]:
             FixedAgents(1),
             ScriptedContacts(),
             FixedClock(NOW),
-            QUEUES,
+            callback_queues(),
             SequentialIds(),
         )
         meter = _Meter()

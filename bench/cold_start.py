@@ -31,7 +31,7 @@ OURS = """
 import time
 started = time.perf_counter()
 import app
-from tests.integration.conftest import contact_event
+from devkit.events import contact_event
 
 class Context:
     function_name = "switchboard-dev-identify_caller"

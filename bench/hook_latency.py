@@ -24,7 +24,7 @@ WARM_UP = 40
 
 
 def _event(contact_id: str) -> dict[str, Any]:
-    from tests.integration.conftest import contact_event
+    from devkit.events import contact_event
 
     return contact_event(ANI, contact_id=contact_id)
 

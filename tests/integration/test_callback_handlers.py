@@ -12,7 +12,8 @@ from botocore.stub import ANY
 from chalicelib import bootstrap
 from chalicelib.callbacks.model import Status
 from chalicelib.callbacks.service import CallbackService
-from tests.integration.conftest import contact_event, metrics_response
+from devkit.events import contact_event
+from tests.integration.conftest import metrics_response
 
 INSTANCE = "00000000-0000-4000-8000-00000000dev0"
 CALLER = "+12125550142"

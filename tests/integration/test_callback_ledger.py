@@ -13,14 +13,14 @@ from chalicelib.callbacks import model
 from chalicelib.callbacks.model import Outcome, Status
 from chalicelib.callbacks.service import AllowanceUsedError, CallbackService, Holders
 from chalicelib.platform.clock import FixedClock
-from tests.fakes import (
+from devkit.fakes import (
     FixedAgents,
     InMemoryLedger,
     RecordingDialer,
     ScriptedContacts,
     SequentialIds,
+    callback_queues,
 )
-from tests.unit.test_callback_service import QUEUES
 
 NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
 POLICY = model.Policy()
@@ -213,7 +213,7 @@ def test_eight_dispatchers_never_dial_twice_and_lose_nothing(
     dialer, contacts = FlakyDialer(seed=7), ScriptedContacts()
     dialer.clock = clock
     service = CallbackService(
-        ledger, dialer, FixedAgents(40), contacts, clock, QUEUES, SequentialIds()
+        ledger, dialer, FixedAgents(40), contacts, clock, callback_queues(), SequentialIds()
     )
     queues = ("billing", "general")
     requested = [_seed(ledger, store, n, queues) for n in range(count)]
@@ -251,7 +251,7 @@ def test_positions_are_exact_while_requests_arrive_concurrently(ledger, atomic_m
         FixedAgents(0),
         ScriptedContacts(),
         FixedClock(NOW),
-        QUEUES,
+        callback_queues(),
         SequentialIds(),
     )
     finished: list[str] = []  # callback ids, in the order their requests returned

@@ -18,7 +18,8 @@ from chalicelib.ivr.capability import build_service as build_ivr_service
 from chalicelib.ivr.service import IvrService
 from chalicelib.platform import hooks as hook_module
 from chalicelib.platform.observability import logger
-from tests.integration.conftest import contact_event, metrics_response
+from devkit.events import contact_event
+from tests.integration.conftest import metrics_response
 
 IDS = {
     "billing": "dev-billing-queue-id",

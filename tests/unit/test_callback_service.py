@@ -20,23 +20,20 @@ from chalicelib.callbacks.service import (
     DialNotPlacedError,
     DialRejectedError,
     DialUncertainError,
-    QueueSettings,
 )
 from chalicelib.platform.clock import FixedClock
-from tests.fakes import (
+from devkit.fakes import (
     FixedAgents,
     InMemoryLedger,
     RecordingDialer,
     ScriptedContacts,
     SequentialIds,
+    callback_queues,
 )
 
 NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)  # Tuesday 10:00 in New York, 07:00 in LA
 RULES = load_routing_rules()
-QUEUES = {
-    name: QueueSettings(RULES.hours[q.hours], q.average_handle_seconds)
-    for name, q in RULES.queues.items()
-}
+QUEUES = callback_queues()
 NEW_YORK = "+12125550142"
 LOS_ANGELES = "+14155550101"
 

@@ -28,7 +28,7 @@ from chalicelib.ivr.model import (
 from chalicelib.ivr.service import IvrService
 from chalicelib.platform.clock import Deadline, FixedClock
 from chalicelib.platform.contact import ContactContext, HookError
-from tests.fakes import (
+from devkit.fakes import (
     FakeQueueLoads,
     InMemoryAccounts,
     InMemoryCustomers,

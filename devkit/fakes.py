@@ -1,4 +1,5 @@
-"""In-memory implementations of the IVR ports, for unit tests of the service layer."""
+"""In-memory implementations of every port, for the unit tests, the benchmarks and the demo:
+each keeps the contract of the adapter it stands in for (conditional writes, tokens, races)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from datetime import datetime
 
 from chalicelib.callbacks import model as callback_model
 from chalicelib.callbacks.model import Callback, Outcome
-from chalicelib.callbacks.service import AllowanceUsedError, Holders
+from chalicelib.callbacks.service import AllowanceUsedError, Holders, QueueSettings
 from chalicelib.ivr.model import Account, AccountEvent, Customer, JourneyStep, PinGuard, QueueLoad
 from chalicelib.ivr.service import LoadUnavailableError, PreviousJourney
 from chalicelib.platform.clock import Deadline
@@ -273,7 +274,7 @@ class FixedAgents:
     def __init__(self, free: int | Mapping[str, int] = 100) -> None:
         self.free = free
 
-    def available(self, queues) -> dict[str, int]:
+    def available(self, queues: Sequence[str]) -> dict[str, int]:
         if isinstance(self.free, int):
             return dict.fromkeys(queues, self.free)
         return {q: self.free.get(q, 0) for q in queues}
@@ -304,3 +305,14 @@ class SequentialIds:
         with self._lock:
             self.count += 1
             return f"cb-{self.count:06d}"
+
+
+def callback_queues() -> dict[str, QueueSettings]:
+    """Each queue of the routing rules with its hours and handle time, as production has."""
+    from chalicelib.bootstrap import load_routing_rules
+
+    rules = load_routing_rules()
+    return {
+        name: QueueSettings(rules.hours[q.hours], q.average_handle_seconds)
+        for name, q in rules.queues.items()
+    }
