@@ -22,12 +22,9 @@ def build_service(
     from chalicelib.bootstrap import load_routing_rules
     from chalicelib.callbacks.model import Policy
     from chalicelib.callbacks.service import QueueSettings
-    from chalicelib.callbacks.store import (
-        ConnectAgents,
-        ConnectContacts,
-        ConnectDialer,
-        DynamoLedger,
-    )
+    from chalicelib.callbacks.store import ConnectAgents, ConnectDialer, DynamoLedger
+    from chalicelib.outbound.connect import ConnectOutbound
+    from chalicelib.outbound.store import DynamoPacer
     from chalicelib.platform.clock import SystemClock
     from chalicelib.platform.connect import stage_connect
     from chalicelib.platform.settings import settings
@@ -40,13 +37,12 @@ def build_service(
         for name, queue in rules.queues.items()
     }
     policy = Policy()
+    outbound = ConnectOutbound(client, config.connect_instance_id, DynamoPacer())
     return CallbackService(
         ledger=DynamoLedger(policy),
-        dialer=ConnectDialer(
-            client, config.connect_instance_id, config.callback_flow_id, config.queue_ids
-        ),
+        dialer=ConnectDialer(outbound, config.callback_flow_id, config.queue_ids),
         agents=ConnectAgents(gateway, config.queue_ids, config.hook_budget_seconds),
-        contacts=ConnectContacts(client, config.connect_instance_id),
+        contacts=outbound,
         clock=clock or SystemClock(),
         queues=queues,
         new_id=lambda: str(uuid.uuid4()),

@@ -18,6 +18,10 @@ from datetime import UTC, datetime, time, timedelta
 from enum import Enum
 from zoneinfo import ZoneInfo
 
+# What an ended contact means is the outbound core's; callbacks speak it too.
+from chalicelib.outbound.model import Outcome as Outcome
+from chalicelib.outbound.model import ended_outcome as ended_outcome
+
 
 class Status(Enum):
     QUEUED = "QUEUED"
@@ -49,58 +53,6 @@ TRANSITIONS: Mapping[Status, frozenset[Status]] = {
     Status.EXPIRED: frozenset(),
     Status.CANCELLED: frozenset(),
 }
-
-
-class Outcome(Enum):
-    """What became of a dial."""
-
-    CONNECTED = "connected"  # the customer answered and took the call
-    DECLINED = "declined"  # the customer answered and asked us not to connect
-    NO_ANSWER = "no_answer"  # rang out, or answered and hung up before taking the call
-    BUSY = "busy"  # answering-machine detection heard a busy tone
-    VOICEMAIL = "voicemail"  # answering-machine detection heard a voicemail greeting
-    DIAL_FAILED = "dial_failed"  # the network or Connect could not complete the call
-    UNREACHABLE = "unreachable"  # the number cannot take a call (invalid, a fax): never retry
-
-
-# Contact records' DisconnectReason for calls the network or Connect failed to place
-# (../shared/reference/connect-contract.md §4: "re-dial with a new client token").
-_DIAL_FAILURES = frozenset(
-    {
-        "OUTBOUND_DESTINATION_ENDPOINT_ERROR",
-        "OUTBOUND_RESOURCE_ERROR",
-        "OUTBOUND_ATTEMPT_FAILED",
-        "TELECOM_PROBLEM",
-        "EXPIRED",
-    }
-)
-# AnsweringMachineDetectionStatus values (present only on calls with answering-machine
-# detection, that is TrafficType=CAMPAIGN); the others say nothing beyond the disconnect reason.
-_BY_AMD_STATUS = {
-    "VOICEMAIL_BEEP": Outcome.VOICEMAIL,
-    "VOICEMAIL_NO_BEEP": Outcome.VOICEMAIL,
-    "SIT_TONE_BUSY": Outcome.BUSY,
-    "SIT_TONE_INVALID_NUMBER": Outcome.UNREACHABLE,
-    "FAX_MACHINE_DETECTED": Outcome.UNREACHABLE,
-    "AMD_UNANSWERED": Outcome.NO_ANSWER,
-}
-
-
-def ended_outcome(
-    connected_to_agent: object, disconnect_reason: str, amd_status: str = ""
-) -> Outcome:
-    """What an ended outbound contact means, from Connect's own DisconnectReason and
-    AnsweringMachineDetectionStatus values."""
-    if connected_to_agent:
-        return Outcome.CONNECTED
-    by_amd = _BY_AMD_STATUS.get(amd_status.upper())
-    if by_amd is not None:
-        return by_amd
-    if disconnect_reason.upper() in _DIAL_FAILURES:
-        return Outcome.DIAL_FAILED
-    # CUSTOMER_DISCONNECT, CONTACT_FLOW_DISCONNECT, CUSTOMER_CONNECTION_NOT_ESTABLISHED, ...:
-    # the customer was not put through to an agent, so the callback is not done.
-    return Outcome.NO_ANSWER
 
 
 class TransitionError(ValueError):

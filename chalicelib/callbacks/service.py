@@ -14,6 +14,9 @@ from typing import Protocol
 
 from chalicelib.callbacks import model
 from chalicelib.callbacks.model import Callback, Outcome, Policy, Standing, Status
+from chalicelib.outbound.model import DialNotPlacedError as DialNotPlacedError
+from chalicelib.outbound.model import DialRejectedError as DialRejectedError
+from chalicelib.outbound.model import DialUncertainError as DialUncertainError
 from chalicelib.platform.clock import Clock
 from chalicelib.platform.hours import Hours
 from chalicelib.platform.phone import NumberKind, normalise, region_of, time_zones
@@ -28,18 +31,6 @@ class CallbackError(ValueError):
     def __init__(self, code: str, field: str, message: str) -> None:
         super().__init__(message)
         self.code, self.field = code, field
-
-
-class DialNotPlacedError(Exception):
-    """Connect refused before dialling (throttled, over a limit): safe to try the attempt again."""
-
-
-class DialRejectedError(Exception):
-    """Connect will never dial this (destination not allowed, invalid number)."""
-
-
-class DialUncertainError(Exception):
-    """We cannot tell whether Connect placed the call (timeout, internal error)."""
 
 
 class AllowanceUsedError(Exception):

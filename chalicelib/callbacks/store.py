@@ -1,4 +1,5 @@
-"""The callback ledger on DynamoDB (PynamoDB), and Connect as dialler, metrics and lookup.
+"""The callback ledger on DynamoDB (PynamoDB); dialling and look-ups go through the outbound
+core (chalicelib/outbound/), agent counts through the Connect gateway.
 
 One table holds the callbacks (`CB#<id>`) and two kinds of lock: `NUMBER#<number>` / queue
 (one active callback per number and queue) and `CONTACT#<id>` (one per asking contact).
@@ -12,8 +13,6 @@ table holds; and every callback that is not final is in one of the two.
 from __future__ import annotations
 
 import json
-import threading
-import time
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
@@ -33,14 +32,10 @@ from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.callbacks import model
-from chalicelib.callbacks.model import Callback, Outcome, Status, Transition
-from chalicelib.callbacks.service import (
-    AllowanceUsedError,
-    DialNotPlacedError,
-    DialRejectedError,
-    DialUncertainError,
-    Holders,
-)
+from chalicelib.callbacks.model import Callback, Status, Transition
+from chalicelib.callbacks.service import AllowanceUsedError, Holders
+from chalicelib.outbound.connect import ConnectOutbound
+from chalicelib.outbound.model import OutboundCall
 from chalicelib.platform.settings import settings
 from chalicelib.platform.tables import table_meta
 
@@ -394,91 +389,29 @@ class DynamoLedger:
         return model.replace_version(after, before.version + 1)
 
 
-# -- Connect ----------------------------------------------------------------------------------
-
-_NOT_PLACED = {
-    "ThrottlingException",
-    "TooManyRequestsException",
-    "LimitExceededException",
-    "ServiceQuotaExceededException",
-}
-_REJECTED = {
-    "DestinationNotAllowedException",
-    "InvalidParameterException",
-    "InvalidRequestException",
-    "OutboundContactNotPermittedException",
-    "ResourceNotFoundException",
-}
-
-
-class RateLimiter:
-    """A token bucket: Connect allows 2 StartOutboundVoiceContact a second per account."""
-
-    def __init__(
-        self,
-        rate: float = 2.0,
-        burst: int = 2,
-        clock: Any = time.monotonic,
-        sleep: Any = time.sleep,
-    ) -> None:
-        self.rate, self.burst = rate, burst
-        self._tokens = float(burst)
-        self._clock, self._sleep = clock, sleep
-        self._last = clock()
-        self._lock = threading.Lock()
-
-    def acquire(self) -> None:
-        with self._lock:
-            now = self._clock()
-            self._tokens = min(self.burst, self._tokens + (now - self._last) * self.rate)
-            self._last = now
-            wait = 0.0 if self._tokens >= 1 else (1 - self._tokens) / self.rate
-            self._tokens -= 1
-        if wait:
-            self._sleep(wait)
+# -- Connect, through the outbound core --------------------------------------------------------
 
 
 class ConnectDialer:
-    def __init__(
-        self,
-        client: Any,
-        instance_id: str,
-        flow_id: str,
-        queue_ids: Mapping[str, str],
-        limiter: RateLimiter | None = None,
-    ) -> None:
-        self.client, self.instance_id, self.flow_id = client, instance_id, flow_id
-        self.queue_ids = queue_ids
-        self.limiter = limiter or RateLimiter()
+    """The callbacks' Dialer: a callback attempt as an outbound call."""
+
+    def __init__(self, outbound: ConnectOutbound, flow_id: str, queue_ids: Mapping[str, str]):
+        self.outbound, self.flow_id, self.queue_ids = outbound, flow_id, queue_ids
 
     def dial(self, callback: Callback) -> str:
-        from botocore.exceptions import BotoCoreError, ClientError
-
-        self.limiter.acquire()
-        try:
-            answer = self.client.start_outbound_voice_contact(
-                DestinationPhoneNumber=callback.number,
-                ContactFlowId=self.flow_id,
-                InstanceId=self.instance_id,
-                ClientToken=callback.dial_token,
-                QueueId=self.queue_ids[callback.queue],
-                Attributes={
+        return self.outbound.start(
+            OutboundCall(
+                number=callback.number,
+                flow_id=self.flow_id,
+                queue_id=self.queue_ids[callback.queue],
+                token=callback.dial_token,
+                attributes={
                     "callback_id": callback.callback_id,
                     "callback_attempt": str(callback.attempt),
                     "journey": callback.journey[:1000],
                 },
-                TrafficType="GENERAL",
             )
-        except ClientError as error:
-            code = error.response.get("Error", {}).get("Code", "")
-            if code in _NOT_PLACED:
-                raise DialNotPlacedError(code) from error
-            if code in _REJECTED:
-                raise DialRejectedError(code) from error
-            raise DialUncertainError(code or "error") from error
-        except BotoCoreError as error:
-            raise DialUncertainError(type(error).__name__) from error
-        return str(answer["ContactId"])
+        )
 
 
 class ConnectAgents:
@@ -497,29 +430,3 @@ class ConnectAgents:
         return {
             ids[i]: int(values.get("AGENTS_AVAILABLE", 0)) for i, values in raw.items() if i in ids
         }
-
-
-class ConnectContacts:
-    """What became of an outbound contact, from DescribeContact."""
-
-    def __init__(self, client: Any, instance_id: str) -> None:
-        self.client, self.instance_id = client, instance_id
-
-    def outcome(self, contact_id: str) -> Outcome | None:
-        from botocore.exceptions import ClientError
-
-        try:
-            contact = self.client.describe_contact(
-                InstanceId=self.instance_id, ContactId=contact_id
-            )["Contact"]
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
-                raise KeyError(contact_id) from error
-            raise
-        if not contact.get("DisconnectTimestamp"):
-            return None  # still going
-        return model.ended_outcome(
-            (contact.get("AgentInfo") or {}).get("ConnectedToAgentTimestamp"),
-            str(contact.get("DisconnectReason", "")),
-            str(contact.get("AnsweringMachineDetectionStatus", "")),
-        )

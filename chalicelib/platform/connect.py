@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from chalicelib.platform.clock import Deadline
 
 if TYPE_CHECKING:
+    from botocore.exceptions import ClientError
     from mypy_boto3_connect import ConnectClient
     from mypy_boto3_connect.type_defs import CurrentMetricTypeDef
 
@@ -27,7 +28,15 @@ QUEUE_METRICS: list[CurrentMetricTypeDef] = [
     {"Name": "AGENTS_ONLINE", "Unit": "COUNT"},
     {"Name": "AGENTS_STAFFED", "Unit": "COUNT"},
 ]
-_THROTTLE_CODES = {"ThrottlingException", "TooManyRequestsException", "LimitExceededException"}
+# Connect's answers that mean "not now": nothing was done, the same request may be sent later.
+THROTTLE_CODES = frozenset(
+    {
+        "ThrottlingException",
+        "TooManyRequestsException",
+        "LimitExceededException",
+        "ServiceQuotaExceededException",
+    }
+)
 _executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="connect")
 # Time kept back from a Connect call for the hook to decide and answer without it.
 ANSWER_RESERVE_SECONDS = 0.25
@@ -52,6 +61,11 @@ def connect_client(region: str, timeout_seconds: float) -> ConnectClient:
         retries={"max_attempts": 1, "mode": "standard"},
     )
     return boto3.client("connect", region_name=region, config=config)
+
+
+def error_code(error: ClientError) -> str:
+    """The AWS error code of a ClientError ("" if the response has none)."""
+    return str(error.response.get("Error", {}).get("Code", ""))
 
 
 def stage_connect(client: ConnectClient | None = None) -> tuple[ConnectClient, ConnectGateway]:
@@ -93,8 +107,8 @@ class ConnectGateway:
                 CurrentMetrics=QUEUE_METRICS,
             )
         except ClientError as error:
-            code = error.response.get("Error", {}).get("Code", "")
-            reason = "throttled" if code in _THROTTLE_CODES else "error"
+            code = error_code(error)
+            reason = "throttled" if code in THROTTLE_CODES else "error"
             raise ConnectUnavailableError(reason, code) from error
         except BotoCoreError as error:
             raise ConnectUnavailableError("error", type(error).__name__) from error

@@ -19,6 +19,7 @@ TABLE_VARIABLES = {
     "pin_guards_table": "PIN_GUARDS_TABLE",
     "journeys_table": "JOURNEYS_TABLE",
     "callbacks_table": "CALLBACKS_TABLE",
+    "outbound_table": "OUTBOUND_TABLE",
 }
 
 
@@ -37,6 +38,7 @@ class Settings:
     pin_guards_table: str
     journeys_table: str
     callbacks_table: str
+    outbound_table: str
     hook_budget_seconds: float
     default_country: str
     queue_ids: Mapping[str, str] = field(default_factory=dict)

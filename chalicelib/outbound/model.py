@@ -1,0 +1,109 @@
+"""Outbound calls, pure: what a call asks Connect for, what can go wrong placing it, what an
+ended contact means, and the token bucket that paces StartOutboundVoiceContact.
+
+Every outbound capability (callbacks today, the dialer next) uses these; none keeps its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+@dataclass(frozen=True)
+class OutboundCall:
+    """One StartOutboundVoiceContact request. `token` is the attempt's ClientToken: sent
+    again while its contact is going, Connect starts nothing and answers that contact."""
+
+    number: str
+    flow_id: str
+    queue_id: str
+    token: str
+    attributes: Mapping[str, str] = field(default_factory=dict)
+    traffic_type: str = "GENERAL"
+
+
+class DialNotPlacedError(Exception):
+    """Connect refused before dialling (throttled, over a limit): safe to try the attempt again."""
+
+
+class DialRejectedError(Exception):
+    """Connect will never dial this (destination not allowed, invalid number)."""
+
+
+class DialUncertainError(Exception):
+    """We cannot tell whether Connect placed the call (timeout, internal error)."""
+
+
+class Outcome(Enum):
+    """What became of a dial."""
+
+    CONNECTED = "connected"  # the customer answered and took the call
+    DECLINED = "declined"  # the customer answered and asked us not to connect
+    NO_ANSWER = "no_answer"  # rang out, or answered and hung up before taking the call
+    BUSY = "busy"  # answering-machine detection heard a busy tone
+    VOICEMAIL = "voicemail"  # answering-machine detection heard a voicemail greeting
+    DIAL_FAILED = "dial_failed"  # the network or Connect could not complete the call
+    UNREACHABLE = "unreachable"  # the number cannot take a call (invalid, a fax): never retry
+
+
+# Contact records' DisconnectReason for calls the network or Connect failed to place
+# (../shared/reference/connect-contract.md §4: "re-dial with a new client token").
+_DIAL_FAILURES = frozenset(
+    {
+        "OUTBOUND_DESTINATION_ENDPOINT_ERROR",
+        "OUTBOUND_RESOURCE_ERROR",
+        "OUTBOUND_ATTEMPT_FAILED",
+        "TELECOM_PROBLEM",
+        "EXPIRED",
+    }
+)
+# AnsweringMachineDetectionStatus values (present only on calls with answering-machine
+# detection, that is TrafficType=CAMPAIGN); the others say nothing beyond the disconnect reason.
+_BY_AMD_STATUS = {
+    "VOICEMAIL_BEEP": Outcome.VOICEMAIL,
+    "VOICEMAIL_NO_BEEP": Outcome.VOICEMAIL,
+    "SIT_TONE_BUSY": Outcome.BUSY,
+    "SIT_TONE_INVALID_NUMBER": Outcome.UNREACHABLE,
+    "FAX_MACHINE_DETECTED": Outcome.UNREACHABLE,
+    "AMD_UNANSWERED": Outcome.NO_ANSWER,
+}
+
+
+def ended_outcome(
+    connected_to_agent: object, disconnect_reason: str, amd_status: str = ""
+) -> Outcome:
+    """What an ended outbound contact means, from Connect's own DisconnectReason and
+    AnsweringMachineDetectionStatus values."""
+    if connected_to_agent:
+        return Outcome.CONNECTED
+    by_amd = _BY_AMD_STATUS.get(amd_status.upper())
+    if by_amd is not None:
+        return by_amd
+    if disconnect_reason.upper() in _DIAL_FAILURES:
+        return Outcome.DIAL_FAILED
+    # CUSTOMER_DISCONNECT, CONTACT_FLOW_DISCONNECT, CUSTOMER_CONNECTION_NOT_ESTABLISHED, ...:
+    # the customer was not put through to an agent, so the callback is not done.
+    return Outcome.NO_ANSWER
+
+
+# -- pacing -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TokenBucket:
+    """`tokens` left at `at` (seconds); refills at `rate` a second up to `burst`."""
+
+    tokens: float
+    at: float
+
+    def take(self, now: float, rate: float, burst: int) -> tuple[TokenBucket, float]:
+        """Take one token at `now`: the bucket after, and how long to wait first (0 = go).
+
+        A wait is a token taken on credit: the caller sleeps, then calls, and the next taker
+        waits behind it. Time going backwards (another host's clock) refills nothing."""
+        elapsed = max(0.0, now - self.at)
+        tokens = min(float(burst), self.tokens + elapsed * rate) - 1
+        wait = 0.0 if tokens >= 0 else -tokens / rate
+        return TokenBucket(tokens, max(now, self.at)), wait
