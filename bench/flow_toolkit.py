@@ -10,10 +10,10 @@ import json
 import time
 from typing import Any
 
-from chalicelib.flowlang.loader import read_text
-from chalicelib.flowlang.simulator import Caller, Scenario, Simulator
-from chalicelib.flowlang.validate import validate
 from devkit.local_aws import ROOT
+from flowlang.loader import read_text
+from flowlang.simulator import Caller, Scenario, Simulator
+from flowlang.validate import validate
 
 REAL_FLOWS = ROOT.parent / "shared" / "real-flows"
 ROUNDS = 30

@@ -7,7 +7,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import callbacks, cold_start, flow_toolkit, hook_latency
+from bench import callbacks, cold_start, flow_toolkit, hook_latency, package_size
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
 
@@ -19,6 +19,7 @@ def main() -> int:
     play = flow_toolkit.measure_simulation()
     dispatch = callbacks.measure_dispatch()
     request = callbacks.measure_request()
+    package = package_size.measure()
     lines = [
         "# Benchmark results",
         "",
@@ -58,6 +59,11 @@ def main() -> int:
         f"{request['requests']:.0f} DynamoDB requests) | {request['ours_ms']:.1f} ms | "
         f"{request['raw_ms']:.1f} ms (the bare transaction it writes: callback, two locks, "
         f"allowance) | {request['ratio']:.2f}x | ≤ 1.5x |",
+        f"| our code in each Lambda package (`app.py` + `chalicelib/`, deflated) "
+        f"| {package['after_bytes'] / 1024:.0f} KiB, {package['after_files']} files "
+        f"| {package['before_bytes'] / 1024:.0f} KiB, {package['before_files']} files (with "
+        f"the flow language, {package['flowlang_lines']:,} lines, still inside) "
+        f"| {package['after_bytes'] / package['before_bytes']:.2f}x | smaller |",
         "",
         "Heaviest modules in `import app` (self time, `python -X importtime`):",
         "",

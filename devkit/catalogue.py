@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import os
 
-from chalicelib.flowlang.validate import Hook, HookCatalogue
 from devkit.local_aws import CHALICE_CONFIG, stage_environment
+from flowlang.validate import Hook, HookCatalogue
 
 CHALICE_DEFAULT_TIMEOUT = 60
 

@@ -57,9 +57,9 @@ def _flow_files(paths: tuple[Path, ...]) -> list[Path]:
 )
 def validate(paths: tuple[Path, ...], output: str, flow_type: str, stage: str) -> None:
     """Check flows (files or folders; default: flows/). Exit status 1 on any error."""
-    from chalicelib.flowlang.model import FlowError
-    from chalicelib.flowlang.validate import Finding, Severity, validate
     from devkit.catalogue import hook_catalogue
+    from flowlang.model import FlowError
+    from flowlang.validate import Finding, Severity, validate
 
     started = time.perf_counter()
     hooks = hook_catalogue(stage)
@@ -84,7 +84,7 @@ def validate(paths: tuple[Path, ...], output: str, flow_type: str, stage: str) -
 
 
 def _read(path: Path, flow_type: str = "") -> Any:
-    from chalicelib.flowlang.loader import read_text
+    from flowlang.loader import read_text
 
     return read_text(path.read_text(encoding="utf-8"), str(path), flow_type)
 
@@ -190,8 +190,8 @@ def simulate(
     as_json: bool,
 ) -> None:
     """Play one call through FLOW with our real hooks on an embedded local AWS."""
-    from chalicelib.flowlang.model import FlowError
     from devkit.demo import print_transcript
+    from flowlang.model import FlowError
 
     try:
         call, result = _play(flow, caller, dtmf, _utc(at), load, connect_failure, scenario)
@@ -245,7 +245,7 @@ def graph(
     scenario: Path | None,
 ) -> None:
     """Draw FLOW as Mermaid or Graphviz DOT, error branches dashed."""
-    from chalicelib.flowlang.graph import to_dot, to_mermaid
+    from flowlang.graph import to_dot, to_mermaid
 
     document = _read(flow)
     path: list[str] = []
@@ -346,7 +346,7 @@ def export(stage: str, names: tuple[str, ...], out_dir: Path) -> None:
 @click.argument("new", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def diff(old: Path, new: Path) -> None:
     """What changed between two versions of a flow: actions added, removed, changed."""
-    from chalicelib.flowlang.diff import diff_flows
+    from flowlang.diff import diff_flows
 
     changes = diff_flows(_read(old).flow, _read(new).flow)
     click.echo("\n".join(str(c) for c in changes) if changes else "no changes")

@@ -15,9 +15,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from chalicelib.flowlang.simulator import CallResult, Event
 from devkit.calls import EASTERN, MORNING
 from devkit.harness import ScriptedCall, Switchboard, local_switchboard
+from flowlang.simulator import CallResult, Event
 
 console = Console(highlight=False)
 
@@ -142,7 +142,7 @@ def _answer(switchboard: Switchboard, dial: dict[str, Any], at_time: datetime) -
         attributes=dict(dial.get("Attributes", {})),  # what StartOutboundVoiceContact set
         initiation_method="API",
     )
-    from chalicelib.flowlang.loader import read_text
+    from flowlang.loader import read_text
 
     flow = read_text(callback_flow.read_text(), "outbound-callback").flow
     result = switchboard.play(call, flow=flow)

@@ -14,12 +14,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from chalicelib.flowlang.diff import diff_flows
-from chalicelib.flowlang.loader import FlowDocument, read_document, read_text
-from chalicelib.flowlang.model import load_flow
-from chalicelib.flowlang.placeholders import Resources, placeholders_in, resolve, unresolve
-from chalicelib.flowlang.validate import HookCatalogue, Severity, validate
 from devkit.local_aws import CHALICE_CONFIG, ROOT
+from flowlang.diff import diff_flows
+from flowlang.loader import FlowDocument, read_document, read_text
+from flowlang.model import load_flow
+from flowlang.placeholders import Resources, placeholders_in, resolve, unresolve
+from flowlang.validate import HookCatalogue, Severity, validate
 
 _LISTS = {  # kind -> (API, result key, extra arguments)
     "queue": ("list_queues", "QueueSummaryList", {"QueueTypes": ["STANDARD"]}),

@@ -11,12 +11,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from chalicelib.flowlang.coverage import CoverageTracker, FlowCoverage
-from chalicelib.flowlang.loader import read_text
-from chalicelib.flowlang.model import Flow, FlowError
-from chalicelib.flowlang.testing import TestCase, TestReport, TestRunner, load_test_case
 from devkit.harness import QueueLoadScript, ScriptedCall, Switchboard, local_switchboard
 from devkit.local_aws import ROOT
+from flowlang.coverage import CoverageTracker, FlowCoverage
+from flowlang.loader import read_text
+from flowlang.model import Flow, FlowError
+from flowlang.testing import TestCase, TestReport, TestRunner, load_test_case
 
 DEFAULT_AT = "2026-11-24T15:00:00+00:00"  # a Tuesday, 10:00 in New York: the centre is open
 TEST_PIN_COST = 2**4

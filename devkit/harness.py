@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, Any
 from devkit.local_aws import ROOT, local_aws
 
 if TYPE_CHECKING:
-    from chalicelib.flowlang.simulator import CallResult
     from chalicelib.platform.clock import FixedClock
     from devkit.connect_sim import ConnectSimulator
+    from flowlang.simulator import CallResult
 
 INBOUND_FLOW = ROOT / "flows" / "inbound-main.json"
 
@@ -50,8 +50,8 @@ class Switchboard:
     def __init__(
         self, flow_path: Path, clock: FixedClock, connect: ConnectSimulator, client: Any
     ) -> None:
-        from chalicelib.flowlang.model import load_flow
-        from chalicelib.flowlang.simulator import Scenario
+        from flowlang.model import load_flow
+        from flowlang.simulator import Scenario
 
         self.flow = load_flow(json.loads(flow_path.read_text()), flow_path.stem)
         self.clock = clock
@@ -79,8 +79,8 @@ class Switchboard:
         return invoke
 
     def _stage(self, call: ScriptedCall) -> Any:
-        from chalicelib.flowlang.simulator import Caller
         from devkit.connect_sim import QueueState
+        from flowlang.simulator import Caller
 
         self._count += 1
         self.clock.set(call.at.astimezone(UTC))
@@ -102,7 +102,7 @@ class Switchboard:
         self, call: ScriptedCall, flow: Any = None, scenario: Any = None, director: Any = None
     ) -> CallResult:
         """Play one call; `flow`, `scenario` and `director` default to this switchboard's."""
-        from chalicelib.flowlang.simulator import Simulator
+        from flowlang.simulator import Simulator
 
         caller = self._stage(call)
         scenario = replace(scenario or self.scenario, now=call.at.astimezone(UTC))

@@ -23,10 +23,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from chalicelib.flowlang.loader import read_text
-from chalicelib.flowlang.model import Flow, FlowError
-from chalicelib.flowlang.simulator import Scenario
 from chalicelib.platform.hours import Hours, parse_hours
+from flowlang.loader import read_text
+from flowlang.model import Flow, FlowError
+from flowlang.simulator import Scenario
 
 _KEYS = {
     "at",

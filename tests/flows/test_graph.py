@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from chalicelib.flowlang.graph import to_dot, to_mermaid
-from chalicelib.flowlang.loader import read_text
+from flowlang.graph import to_dot, to_mermaid
+from flowlang.loader import read_text
 
 ROOT = Path(__file__).resolve().parents[2]
 INBOUND = read_text((ROOT / "flows" / "inbound-main.json").read_text()).flow

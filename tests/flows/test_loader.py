@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from chalicelib.flowlang.loader import LegacyFlowError, read_document, read_text
-from chalicelib.flowlang.model import FlowError
+from flowlang.loader import LegacyFlowError, read_document, read_text
+from flowlang.model import FlowError
 
 ROOT = Path(__file__).resolve().parents[2]
 REAL_FLOWS = sorted((ROOT.parent / "shared" / "real-flows").glob("*/*.json"))

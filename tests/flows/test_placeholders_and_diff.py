@@ -7,10 +7,10 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from chalicelib.flowlang.diff import diff_flows
-from chalicelib.flowlang.loader import read_text
-from chalicelib.flowlang.placeholders import Resources, placeholders_in, resolve, unresolve
 from devkit.cli import main
+from flowlang.diff import diff_flows
+from flowlang.loader import read_text
+from flowlang.placeholders import Resources, placeholders_in, resolve, unresolve
 
 ROOT = Path(__file__).resolve().parents[2]
 INBOUND = ROOT / "flows" / "inbound-main.json"

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from chalicelib.flowlang.model import FlowError, load_flow
-from chalicelib.flowlang.simulator import Caller, Simulator
 from devkit.cli import main
 from devkit.scenario import load_scenario
+from flowlang.model import FlowError, load_flow
+from flowlang.simulator import Caller, Simulator
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "docs" / "examples" / "outbound-call.scenario.json"

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from chalicelib.flowlang.model import FlowError, load_flow
-from chalicelib.flowlang.simulator import (
+from flowlang.model import FlowError, load_flow
+from flowlang.simulator import (
     Caller,
     Outcome,
     Scenario,
@@ -446,7 +446,7 @@ def test_transfer_to_flow_and_modules_across_files() -> None:
 
 
 def test_the_real_outbound_flow_runs_with_its_modules() -> None:
-    from chalicelib.flowlang.loader import read_text
+    from flowlang.loader import read_text
 
     modules = {
         name: read_text((REAL / f"{name}.json").read_text(), name).flow

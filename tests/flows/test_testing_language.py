@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from chalicelib.flowlang.model import FlowError, load_flow
-from chalicelib.flowlang.simulator import Caller, Outcome, Scenario, Simulator
-from chalicelib.flowlang.testing import TestRunner, load_test_case
+from flowlang.model import FlowError, load_flow
+from flowlang.simulator import Caller, Outcome, Scenario, Simulator
+from flowlang.testing import TestRunner, load_test_case
 from tests.flowparts import act
 
 ROOT = Path(__file__).resolve().parents[2]

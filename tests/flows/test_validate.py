@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from chalicelib.flowlang.loader import read_document, read_text
-from chalicelib.flowlang.validate import Hook, HookCatalogue, Severity, validate
+from flowlang.loader import read_document, read_text
+from flowlang.validate import Hook, HookCatalogue, Severity, validate
 from tests.flowparts import act
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -12,9 +12,9 @@ import boto3
 import pytest
 from botocore.stub import ANY, Stubber
 
-from chalicelib.flowlang.placeholders import Resources, resolve
 from devkit.catalogue import hook_catalogue
 from devkit.deploy import Deployer, DeployError, deployed_lambdas
+from flowlang.placeholders import Resources, resolve
 
 ROOT = Path(__file__).resolve().parents[2]
 INSTANCE = "00000000-0000-4000-8000-00000000dev0"

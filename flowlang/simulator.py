@@ -20,9 +20,9 @@ from datetime import UTC, datetime
 from enum import Enum
 from typing import Any, Protocol
 
-from chalicelib.flowlang.model import Action, Flow, FlowError
 from chalicelib.platform.digits import parse_digits
 from chalicelib.platform.hours import Hours
+from flowlang.model import Action, Flow, FlowError
 
 MAX_STEPS = 500
 MAX_ATTRIBUTE_BYTES = 32 * 1024

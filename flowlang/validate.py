@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from chalicelib.flowlang import catalogue as cat
-from chalicelib.flowlang.loader import FlowDocument
-from chalicelib.flowlang.model import Action, Flow
-from chalicelib.flowlang.placeholders import KINDS
+from flowlang import catalogue as cat
+from flowlang.loader import FlowDocument
+from flowlang.model import Action, Flow
+from flowlang.placeholders import KINDS
 
 _EXTERNAL = re.compile(r"\$\.External\.([A-Za-z0-9_-]+)")
 _OUR_LAMBDA = re.compile(r"^\{\{lambda:([A-Za-z0-9_-]*)\}\}$")

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from chalicelib.flowlang.model import Flow, FlowError, load_flow
+from flowlang.model import Flow, FlowError, load_flow
 
 # The console writes the flow type in Metadata in camelCase.
 _METADATA_TYPES = {

@@ -11,7 +11,7 @@ import re
 from collections.abc import Sequence
 from itertools import pairwise
 
-from chalicelib.flowlang.model import Action, Flow
+from flowlang.model import Action, Flow
 
 _LABEL_CHARS = 48
 _PROMPT_KEYS = (

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from chalicelib.flowlang.model import Flow
+from flowlang.model import Flow
 
 
 @dataclass(frozen=True)

@@ -18,8 +18,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from chalicelib.flowlang.model import Action, FlowError
-from chalicelib.flowlang.simulator import HANG_UP, EndSimulation, Mock, condition_holds
+from flowlang.model import Action, FlowError
+from flowlang.simulator import HANG_UP, EndSimulation, Mock, condition_holds
 
 VERSIONS = frozenset({"2025-06-21", "2019-10-30"})
 SIMILARITY = 0.8

@@ -9,7 +9,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from chalicelib.flowlang.model import Action, Flow
+from flowlang.model import Action, Flow
 
 
 @dataclass(frozen=True)
