@@ -5,7 +5,6 @@ on an embedded local AWS (moto). No AWS account needed.
 from __future__ import annotations
 
 import logging
-import re
 import sys
 import time
 from datetime import datetime
@@ -17,6 +16,7 @@ from rich.table import Table
 
 from devkit.calls import EASTERN, MORNING
 from devkit.harness import ScriptedCall, Switchboard, local_switchboard
+from flowlang.model import spoken
 from flowlang.simulator import CallResult, Event
 
 console = Console(highlight=False)
@@ -52,7 +52,7 @@ def _describe(event: Event) -> str:
             return f"caller keys in {'•' * len(text.rstrip('#'))} #"
         return f"caller presses {text}"
     if kind == "prompt":
-        return " ".join(re.sub(r"<[^>]+>", " ", text).split())  # SSML read as speech
+        return spoken(text)
     if kind == "queue":
         return f"working queue: {text}"
     if kind == "callback":

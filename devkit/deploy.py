@@ -18,7 +18,13 @@ from devkit.local_aws import CHALICE_CONFIG, ROOT
 from flowlang.diff import diff_flows
 from flowlang.loader import FlowDocument, read_document, read_text
 from flowlang.model import load_flow
-from flowlang.placeholders import Resources, placeholders_in, resolve, unresolve
+from flowlang.placeholders import (
+    Resources,
+    placeholder_name,
+    placeholders_in,
+    resolve,
+    unresolve,
+)
 from flowlang.validate import HookCatalogue, Severity, validate
 
 _LISTS = {  # kind -> (API, result key, extra arguments)
@@ -112,8 +118,8 @@ def _order(documents: list[FlowDocument]) -> list[FlowDocument]:
         if document.source in trail:
             raise DeployError([f"flows refer to each other in a cycle: {' > '.join(trail)}"])
         for placeholder in placeholders_in(document.content):
-            name = placeholder[2:-2].split(":", 1)[1]
-            if placeholder.startswith(("{{flow:", "{{module:")) and name in by_name:
+            name = placeholder_name(placeholder, "flow", "module")
+            if name in by_name:
                 visit(by_name[name], (*trail, document.source))
         ordered.append(document)
 

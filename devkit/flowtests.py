@@ -16,6 +16,7 @@ from devkit.local_aws import ROOT
 from flowlang.coverage import CoverageTracker, FlowCoverage
 from flowlang.loader import read_text
 from flowlang.model import Flow, FlowError
+from flowlang.placeholders import placeholder_name
 from flowlang.testing import TestCase, TestReport, TestRunner, load_test_case
 
 DEFAULT_AT = "2026-11-24T15:00:00+00:00"  # a Tuesday, 10:00 in New York: the centre is open
@@ -52,7 +53,7 @@ def load_tests(paths: list[Path]) -> list[TestCase]:
 
 
 def _entry(test: TestCase, flows: Mapping[str, Flow]) -> Flow:
-    name = test.flow.removeprefix("{{flow:").removesuffix("}}")
+    name = placeholder_name(test.flow, "flow") or test.flow
     if name not in flows:
         raise FlowError(f"{test.source}: EntryPoint FlowId {test.flow!r} is not a flow in flows/")
     return flows[name]

@@ -111,15 +111,10 @@ class Switchboard:
 
     def reset_data(self, pin_cost: int) -> None:
         """Empty every table and seed the sample data again: each test starts the same."""
-        import boto3
-
+        from devkit.local_aws import empty_tables
         from devkit.seed import seed
 
-        for table in boto3.resource("dynamodb", region_name="us-east-1").tables.all():
-            keys = [k["AttributeName"] for k in table.key_schema]
-            with table.batch_writer() as batch:
-                for item in table.scan()["Items"]:
-                    batch.delete_item(Key={k: item[k] for k in keys})
+        empty_tables()
         seed(self.clock.now(), pin_cost)
 
 

@@ -104,6 +104,27 @@ def _create_caller_key(stage: str) -> None:
     )
 
 
+def empty_tables() -> None:
+    """Delete every item of every table in the active mock, every page of each scan."""
+    import boto3
+
+    for table in boto3.resource("dynamodb", region_name=REGION).tables.all():
+        keys = [k["AttributeName"] for k in table.key_schema]
+        names = {f"#k{i}": key for i, key in enumerate(keys)}
+        scan: dict[str, Any] = {
+            "ProjectionExpression": ", ".join(names),
+            "ExpressionAttributeNames": names,
+        }
+        with table.batch_writer() as batch:
+            while True:
+                page = table.scan(**scan)
+                for item in page["Items"]:
+                    batch.delete_item(Key={k: item[k] for k in keys})
+                if "LastEvaluatedKey" not in page:
+                    break
+                scan["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
 @contextmanager
 def local_aws(stage: str = "dev") -> Iterator[None]:
     """moto for the whole block, with the stack from the template already created."""

@@ -7,11 +7,10 @@ highlight it.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from itertools import pairwise
 
-from flowlang.model import Action, Flow
+from flowlang.model import Action, Flow, spoken
 
 _LABEL_CHARS = 48
 _PROMPT_KEYS = (
@@ -31,7 +30,7 @@ def _summary(action: Action) -> str:
     for key in _PROMPT_KEYS:
         value = action.parameters.get(key)
         if value:
-            text = re.sub(r"<[^>]+>", "", str(value))
+            text = spoken(str(value))
             return text if len(text) <= _LABEL_CHARS else text[: _LABEL_CHARS - 1] + "…"
     attributes = action.parameters.get("Attributes")
     if isinstance(attributes, dict):

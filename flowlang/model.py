@@ -6,6 +6,7 @@ flow can be written back unchanged.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,6 +21,14 @@ _OPERATOR_SIGNS = {
     "NumberGreaterOrEqualTo": ">=",
     "NumberLessOrEqualTo": "<=",
 }
+
+
+_SSML_TAG = re.compile(r"<[^>]+>")
+
+
+def spoken(text: str) -> str:
+    """What a prompt says: SSML tags read as pauses, whitespace as one space."""
+    return " ".join(_SSML_TAG.sub(" ", text).split())
 
 
 class FlowError(ValueError):

@@ -14,7 +14,26 @@ from dataclasses import dataclass, field
 from typing import Any
 
 KINDS = ("lambda", "queue", "flow", "module", "hours", "prompt", "lex", "agent")
+# The one definition of a placeholder; every reader of flows uses these.
 PLACEHOLDER = re.compile(r"\{\{(" + "|".join(KINDS) + r"):([A-Za-z0-9 _.-]+)\}\}")
+# Anything shaped like one, of any kind and name: what the validator checks is ours.
+PLACEHOLDER_SHAPE = re.compile(r"\{\{([a-z]+):([^}]*)\}\}")
+
+
+def placeholder_name(value: str, *kinds: str) -> str | None:
+    """The name, if `value` is exactly one placeholder (of one of `kinds`, if given)."""
+    match = PLACEHOLDER.fullmatch(value)
+    if match is None or (kinds and match.group(1) not in kinds):
+        return None
+    return match.group(2)
+
+
+def first_placeholder_name(value: str, *kinds: str) -> str | None:
+    """The name of the first placeholder in `value` (of one of `kinds`, if given)."""
+    for match in PLACEHOLDER.finditer(value):
+        if not kinds or match.group(1) in kinds:
+            return match.group(2)
+    return None
 
 
 @dataclass(frozen=True)

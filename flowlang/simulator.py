@@ -23,13 +23,12 @@ from typing import Any, Protocol
 from chalicelib.platform.digits import parse_digits
 from chalicelib.platform.hours import Hours
 from flowlang.model import Action, Flow, FlowError
+from flowlang.placeholders import first_placeholder_name, placeholder_name
 
 MAX_STEPS = 500
 MAX_ATTRIBUTE_BYTES = 32 * 1024
 MAX_LAMBDA_RETRIES = 3
 _REFERENCE = re.compile(r"\$\.[A-Za-z]+(?:\.[A-Za-z0-9_-]+)*")
-_LAMBDA_PLACEHOLDER = re.compile(r"^\{\{lambda:([A-Za-z0-9_-]+)\}\}$")
-_QUEUE_PLACEHOLDER = re.compile(r"^\{\{queue:([A-Za-z0-9_-]+)\}\}$")
 _E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 
 LambdaFunction = Callable[[dict[str, Any]], Any]
@@ -304,8 +303,7 @@ class Simulator:
     def function_for(self, action: Action, contact: _Contact) -> tuple[str, LambdaFunction]:
         reference = action.parameters.get("LambdaFunctionARN", "")
         arn = contact.resolve(reference)
-        match = _LAMBDA_PLACEHOLDER.match(arn)
-        name = match.group(1) if match else arn.rsplit(":function:", 1)[-1]
+        name = placeholder_name(arn, "lambda") or arn.rsplit(":function:", 1)[-1]
         function = self.lambdas.get(name)
         if function is not None:
             return name, function
@@ -420,9 +418,9 @@ def _set_attributes(sim: Simulator, action: Action, contact: _Contact) -> str:
 
 
 def _queue_name(contact: _Contact, queue: str) -> str:
-    match = _QUEUE_PLACEHOLDER.match(queue)
-    if match:
-        return match.group(1)
+    name = placeholder_name(queue, "queue")
+    if name:
+        return name
     queue_id = queue.rsplit("/queue/", 1)[-1]
     by_id = {v: k for k, v in contact.scenario.queue_ids.items()}
     return by_id.get(queue_id, queue_id)
@@ -481,8 +479,7 @@ def _hours_verdict(action: Action, contact: _Contact) -> bool | None:
     if mock is not None:
         hours = str(mock.value)
     calendars = contact.scenario.hours_open
-    match = re.search(r"\{\{hours:([^}]+)\}\}", hours)
-    candidates = [hours, hours.rsplit("/", 1)[-1], match.group(1) if match else ""]
+    candidates = [hours, hours.rsplit("/", 1)[-1], first_placeholder_name(hours, "hours") or ""]
     found = next((calendars[c] for c in candidates if c in calendars), None)
     if isinstance(found, Hours):
         return found.is_open(contact.scenario.now or datetime.now(UTC))
@@ -644,13 +641,16 @@ def _set_flow_attributes(sim: Simulator, action: Action, contact: _Contact) -> s
     return action.next_action
 
 
+_FOREIGN_FLOW = re.compile(r"\$\{[A-Z]+:([^:}]+):[A-Z]+\}")
+
+
 def _resolve_flow(action: Action, contact: _Contact, parameter: str) -> Flow:
     reference = contact.resolve(action.parameters.get(parameter, ""))
     flows = contact.scenario.flows
     candidates = [reference, reference.rsplit("/", 1)[-1], reference.rsplit(":", 1)[-1]]
-    match = re.search(r"\{\{(?:flow|module):([^}]+)\}\}|\$\{[A-Z]+:([^:}]+):[A-Z]+\}", reference)
-    if match:
-        candidates.append(match.group(1) or match.group(2))
+    ours = first_placeholder_name(reference, "flow", "module")
+    theirs = _FOREIGN_FLOW.search(reference)  # ${FLOW:name:FLOW}, templated by another tool
+    candidates += [name for name in (ours, theirs and theirs.group(1)) if name]
     for candidate in candidates:
         if candidate in flows:
             return flows[candidate]

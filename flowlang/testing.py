@@ -18,12 +18,12 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from flowlang.model import Action, FlowError
+from flowlang.model import Action, FlowError, spoken
+from flowlang.placeholders import first_placeholder_name
 from flowlang.simulator import HANG_UP, EndSimulation, Mock, condition_holds
 
 VERSIONS = frozenset({"2025-06-21", "2019-10-30"})
 SIMILARITY = 0.8
-_TAGS = re.compile(r"<[^>]+>")
 
 
 @dataclass(frozen=True)
@@ -101,7 +101,7 @@ def load_test_case(raw: Any, source: str = "<test>") -> TestCase:
 
 
 def _clean(text: str) -> str:
-    return " ".join(_TAGS.sub(" ", text).lower().split())
+    return spoken(text).lower()
 
 
 def _message_matches(expected: Mapping[str, Any], criteria: str, heard: Mapping[str, Any]) -> bool:
@@ -122,9 +122,9 @@ def _message_matches(expected: Mapping[str, Any], criteria: str, heard: Mapping[
 
 
 def _short(value: str) -> str:
-    match = re.search(r"\{\{[a-z]+:([^}]+)\}\}", value)
-    if match:
-        return match.group(1)
+    name = first_placeholder_name(value)
+    if name:
+        return name
     return re.split(r"[/:]", value)[-1].removeprefix("switchboard-dev-")
 
 
@@ -314,7 +314,7 @@ def _instruction(instruction: Mapping[str, Any]) -> str:
     if kind == "DtmfInput":
         return str(properties.get("Value", ""))
     if kind == "TextUtterance":
-        return _TAGS.sub("", str(properties.get("Text") or properties.get("SSML") or ""))
+        return spoken(str(properties.get("Text") or properties.get("SSML") or ""))
     if kind == "Disconnect":
         return HANG_UP
     raise FlowError(f"unsupported instruction type {kind!r}")

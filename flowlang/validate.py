@@ -17,11 +17,9 @@ from typing import Any
 from flowlang import catalogue as cat
 from flowlang.loader import FlowDocument
 from flowlang.model import Action, Flow
-from flowlang.placeholders import KINDS
+from flowlang.placeholders import PLACEHOLDER_SHAPE, placeholder_name
 
 _EXTERNAL = re.compile(r"\$\.External\.([A-Za-z0-9_-]+)")
-_OUR_LAMBDA = re.compile(r"^\{\{lambda:([A-Za-z0-9_-]*)\}\}$")
-_OUR_PLACEHOLDER = re.compile(r"\{\{([a-z]+):([A-Za-z0-9_-]*)\}\}")
 _ARN = re.compile(r"^arn:aws[a-z-]*:[a-z0-9-]+:")
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
 # Templating done by other tools before upload: ${...}, {{...}} that are not ours.
@@ -78,9 +76,9 @@ class HookCatalogue:
 
     def hook_name(self, arn: str) -> str | None:
         """The hook an ARN or placeholder names, or None when it is not one of ours."""
-        match = _OUR_LAMBDA.match(arn)
-        if match:
-            return match.group(1)
+        name = placeholder_name(arn, "lambda")
+        if name:
+            return name
         function = arn.rsplit(":function:", 1)[-1] if ":function:" in arn else ""
         if function.startswith(self.function_prefix):
             return function.split("-", 2)[-1]
@@ -282,8 +280,9 @@ def _check_lambda(c: _Checker, action: Action) -> None:
 def _reference_problem(value: Any) -> str:
     if not isinstance(value, str) or not value.strip():
         return "is empty"
-    for kind, name in _OUR_PLACEHOLDER.findall(value):
-        if kind not in KINDS or not name:
+    for shape in PLACEHOLDER_SHAPE.finditer(value):
+        kind, name = shape.groups()
+        if placeholder_name(shape.group(0)) is None:
             return f"has an unresolvable placeholder {{{{{kind}:{name}}}}}"
     usable = (
         _ARN.match(value)

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 # What an ended contact means is the outbound core's; callbacks speak it too.
 from chalicelib.outbound.model import Outcome as Outcome
 from chalicelib.outbound.model import ended_outcome as ended_outcome
+from chalicelib.platform.contact import flag
 
 
 class Status(Enum):
@@ -379,7 +380,7 @@ class Standing:
             "callback_eta_minutes": ""
             if self.eta_minutes is None or not waiting
             else str(self.eta_minutes),
-            "callback_existing": "true" if self.existing else "false",
+            "callback_existing": flag(self.existing),
         }
 
 

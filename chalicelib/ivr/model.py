@@ -15,6 +15,7 @@ from datetime import date, datetime, timedelta
 from enum import Enum
 from typing import Any
 
+from chalicelib.platform.contact import flag
 from chalicelib.platform.hours import Hours, parse_hours
 
 
@@ -66,15 +67,15 @@ class CallerProfile:
         return {
             "result": "ok",
             "caller_type": self.caller_type.value,
-            "customer_found": _flag(self.customer is not None),
+            "customer_found": flag(self.customer is not None),
             "customer_id": customer.customer_id,
             "display_name": customer.display_name,
             "tier": customer.tier.value,
             "language": customer.language,
-            "elderly": _flag(customer.elderly),
+            "elderly": flag(customer.elderly),
             "assigned_agent": customer.assigned_agent,
             "last_agent": customer.last_agent,
-            "repeat_caller": _flag(self.repeat_caller),
+            "repeat_caller": flag(self.repeat_caller),
             "predicted_reason": self.predicted_reason,
             "last_intent": self.last_intent,
             "history_status": self.history,
@@ -108,10 +109,6 @@ def predict_reason(events: Iterable[AccountEvent], now: datetime) -> str:
 
 def is_repeat_caller(previous_starts: Iterable[datetime], now: datetime) -> bool:
     return any(now - REPEAT_WINDOW <= started <= now for started in previous_starts)
-
-
-def _flag(value: bool) -> str:
-    return "true" if value else "false"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -325,10 +322,10 @@ class RouteDecision:
             "intent": self.intent,
             "estimated_wait_seconds": "" if wait is None else str(wait),
             "estimated_wait_minutes": "" if wait is None else str(max(1, math.ceil(wait / 60))),
-            "offer_callback": _flag(self.offer_callback),
-            "overflowed": _flag(bool(self.overflow_from)),
+            "offer_callback": flag(self.offer_callback),
+            "overflowed": flag(bool(self.overflow_from)),
             "overflow_from": self.overflow_from,
-            "after_hours": _flag(self.after_hours),
+            "after_hours": flag(self.after_hours),
             "load_status": self.load_status,
             "closed_message": self.closed_message,
         }

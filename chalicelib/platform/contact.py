@@ -9,6 +9,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 
+def flag(value: bool) -> str:
+    """A yes/no as Connect flows compare it: contact attributes are strings."""
+    return "true" if value else "false"
+
+
 class HookError(Exception):
     """An expected failure a use case reports with its own reason code."""
 

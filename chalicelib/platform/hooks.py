@@ -20,7 +20,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.data_classes import ConnectContactFlowEvent
 
 from chalicelib.platform.clock import Deadline
-from chalicelib.platform.contact import ContactContext, HookError
+from chalicelib.platform.contact import ContactContext, HookError, flag
 from chalicelib.platform.observability import count, logger
 from chalicelib.platform.phone import normalise
 from chalicelib.platform.settings import settings
@@ -105,7 +105,7 @@ def render_response(values: Mapping[str, object]) -> dict[str, str]:
         if not _KEY.match(key):
             raise ValueError(f"response key {key!r} is not letters, digits, '-' or '_'")
         if isinstance(value, bool):
-            response[key] = "true" if value else "false"
+            response[key] = flag(value)
         elif isinstance(value, str | int | float):
             response[key] = str(value)
         else:

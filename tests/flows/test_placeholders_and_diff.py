@@ -67,3 +67,14 @@ def test_diff_names_added_removed_and_changed_actions(tmp_path) -> None:
     assert result.exit_code == 0 and "- goodbye (MessageParticipant)" in result.output
     same = CliRunner().invoke(main, ["flows", "diff", str(INBOUND), str(INBOUND)])
     assert same.output.strip() == "no changes"
+
+
+def test_one_definition_of_a_placeholder_for_every_reader() -> None:
+    from flowlang.placeholders import first_placeholder_name, placeholder_name
+
+    assert placeholder_name("{{lambda:identify_caller}}", "lambda") == "identify_caller"
+    assert placeholder_name("{{queue:general}}", "lambda") is None  # another kind
+    assert placeholder_name("x {{queue:general}}") is None  # not the whole value
+    assert placeholder_name("{{queues:general}}") is None  # not a kind we resolve
+    assert first_placeholder_name("see {{hours:main office}} and {{flow:x}}", "flow") == "x"
+    assert first_placeholder_name("arn:aws:connect:...") is None

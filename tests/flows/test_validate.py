@@ -333,3 +333,21 @@ def test_our_flows_are_clean_against_the_real_app() -> None:
 
     for path in sorted((ROOT / "flows").glob("*.json")):
         assert validate(read_text(path.read_text(), path.name), hook_catalogue()) == []
+
+
+@pytest.mark.parametrize("queue", ["{{queeu:general}}", "{{queue:}}", "{{queue:gen|eral}}"])
+def test_a_placeholder_deploy_could_not_resolve_is_an_error(queue) -> None:
+    transfer = act(
+        "q",
+        "UpdateContactTargetQueue",
+        {"QueueId": queue},
+        "end",
+        errors=(("NoMatchingError", "end"),),
+    )
+    found = [f for f in findings(transfer, END) if f.rule == "unresolved-reference"]
+    assert found and "unresolvable placeholder" in found[0].message
+    good = act(
+        "q", "UpdateContactTargetQueue", {"QueueId": "{{queue:general}}"}, "end",
+        errors=(("NoMatchingError", "end"),),
+    )  # fmt: skip
+    assert "unresolved-reference" not in rules(findings(good, END))

@@ -48,14 +48,10 @@ def atomic_moto(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def tables(aws: None) -> Iterator[None]:
     """Empty tables with the sample data, for every test."""
+    from devkit.local_aws import empty_tables
     from devkit.seed import seed
 
-    dynamodb = boto3.resource("dynamodb", region_name="us-east-1")
-    for table in dynamodb.tables.all():
-        keys = [k["AttributeName"] for k in table.key_schema]
-        with table.batch_writer() as batch:
-            for item in table.scan()["Items"]:
-                batch.delete_item(Key={k: item[k] for k in keys})
+    empty_tables()
     seed(NOW, pin_cost=2**4)
     yield
 
