@@ -26,6 +26,7 @@ check: $(STAMP)  # lint, format, types (strict), import rules, template
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+	$(BIN)/python -m devkit.complexity
 	$(BIN)/cfn-lint infra/template.yaml
 
 bench: $(STAMP)

@@ -90,6 +90,26 @@ def _flow_type(declared: str, content: Mapping[str, Any]) -> str:
     return _METADATA_TYPES.get(str(metadata_type), "")
 
 
+def _metadata_name(content: Mapping[str, Any]) -> str:
+    metadata = content.get("Metadata")
+    return str(metadata.get("name") or "") if isinstance(metadata, dict) else ""
+
+
+def _parts(
+    raw: dict[str, Any], source: str, flow_type: str
+) -> tuple[str, Mapping[str, Any], dict[str, Any], str, str]:
+    """Shape, flow-language content, wrapper fields, declared type and name."""
+    outer, implied_type = _unwrap(raw)
+    if "Content" in outer:
+        wrapper = {k: v for k, v in outer.items() if k != "Content"}
+        declared = flow_type or str(outer.get("Type") or implied_type)
+        name = str(outer.get("Name") or source)
+        return "describe-wrapper", _content(outer["Content"], source), wrapper, declared, name
+    if "Version" in outer or "Actions" in outer:
+        return "flow-language", outer, {}, flow_type, _metadata_name(outer) or source
+    raise FlowError(f"{source}: neither a flow-language document nor a Content wrapper")
+
+
 def read_document(raw: Any, source: str = "<flow>", flow_type: str = "") -> FlowDocument:
     """Recognise the shape, unwrap it and load the flow."""
     if not isinstance(raw, dict):
@@ -99,21 +119,7 @@ def read_document(raw: Any, source: str = "<flow>", flow_type: str = "") -> Flow
             f"{source}: a legacy (pre-2019) console export with 'modules' and 'start'; "
             "re-export it from Connect in flow-language form (DescribeContactFlow Content)"
         )
-    outer, implied_type = _unwrap(raw)
-    if "Content" in outer:
-        content = _content(outer["Content"], source)
-        wrapper = {k: v for k, v in outer.items() if k != "Content"}
-        declared = flow_type or str(outer.get("Type") or implied_type)
-        name = str(outer.get("Name") or source)
-        shape = "describe-wrapper"
-    elif "Version" in outer or "Actions" in outer:
-        content, wrapper, declared, shape = outer, {}, flow_type, "flow-language"
-        metadata = outer.get("Metadata")
-        name = str(
-            metadata.get("name") if isinstance(metadata, dict) and metadata.get("name") else source
-        )
-    else:
-        raise FlowError(f"{source}: neither a flow-language document nor a Content wrapper")
+    shape, content, wrapper, declared, name = _parts(raw, source, flow_type)
     try:
         flow = load_flow(content, name, _flow_type(declared, content))
     except FlowError as error:

@@ -68,18 +68,28 @@ def _observation(raw: Any, where: str) -> Observation:
     )
 
 
-def load_test_case(raw: Any, source: str = "<test>") -> TestCase:
-    """A CreateTestCase-shaped document: Name, EntryPoint, InitializationData, Content."""
-    if not isinstance(raw, dict):
-        raise FlowError(f"{source}: a test case must be a JSON object")
+def _test_content(raw: dict[str, Any], source: str) -> dict[str, Any]:
     content = raw.get("Content", raw)
     if isinstance(content, str):
         content = json.loads(content)
     if content.get("Version") not in VERSIONS:
         raise FlowError(f"{source}: testing-language Version must be 2025-06-21")
-    entry = (raw.get("EntryPoint") or {}).get("VoiceCallEntryPointParameters") or {}
+    return dict(content)
+
+
+def _initial_attributes(raw: dict[str, Any]) -> dict[str, str]:
     initial = raw.get("InitializationData") or "{}"
-    attributes = json.loads(initial) if isinstance(initial, str) else dict(initial)
+    data = json.loads(initial) if isinstance(initial, str) else dict(initial)
+    return {str(k): str(v) for k, v in data.get("Attributes", data).items()}
+
+
+def load_test_case(raw: Any, source: str = "<test>") -> TestCase:
+    """A CreateTestCase-shaped document: Name, EntryPoint, InitializationData, Content."""
+    if not isinstance(raw, dict):
+        raise FlowError(f"{source}: a test case must be a JSON object")
+    content = _test_content(raw, source)
+    entry = (raw.get("EntryPoint") or {}).get("VoiceCallEntryPointParameters") or {}
+    attributes = _initial_attributes(raw)
     observations = tuple(
         _observation(o, f"{source} Observations[{n}]")
         for n, o in enumerate(content.get("Observations") or [])
@@ -90,7 +100,7 @@ def load_test_case(raw: Any, source: str = "<test>") -> TestCase:
         name=str(raw.get("Name") or source),
         flow=str(entry.get("FlowId", "")),
         caller=str(entry.get("SourcePhoneNumber", "")),
-        attributes={str(k): str(v) for k, v in (attributes.get("Attributes", attributes)).items()},
+        attributes=attributes,
         observations=observations,
         metadata=content.get("Metadata") or {},
         source=source,

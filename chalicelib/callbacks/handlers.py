@@ -172,7 +172,7 @@ def _standing_body(standing: Standing) -> dict[str, Any]:
     }
 
 
-def _validated(raw: str | bytes | None) -> dict[str, Any]:
+def _json_object(raw: str | bytes | None) -> dict[str, Any]:
     if not raw:
         raise CallbackError("missing_body", "body", "send a JSON object")
     if len(raw) > MAX_BODY_BYTES:
@@ -185,6 +185,11 @@ def _validated(raw: str | bytes | None) -> dict[str, Any]:
         raise CallbackError("malformed_json", "body", "the body is nested too deeply") from None
     if not isinstance(body, dict):
         raise CallbackError("malformed_json", "body", "the body must be a JSON object")
+    return body
+
+
+def _validated(raw: str | bytes | None) -> dict[str, Any]:
+    body = _json_object(raw)
     for name in sorted(set(body) - set(_FIELDS)):
         raise CallbackError("unknown_field", name, f"{name} is not a field of a callback")
     for name, kind in _FIELDS.items():

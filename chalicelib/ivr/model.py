@@ -235,18 +235,22 @@ def _parse_rule(index: int, raw: Any, queues: Mapping[str, Any], problems: list[
 
 
 def _check_references(rules: RoutingRules, problems: list[str]) -> None:
-    for queue in rules.queues.values():
-        if queue.backup and queue.backup not in rules.queues:
-            problems.append(f"queue {queue.name!r}: backup {queue.backup!r} is not defined")
-    for label, name in (("default_queue", rules.default_queue), ("night_queue", rules.night_queue)):
-        if name and name not in rules.queues:
-            problems.append(f"{label} {name!r} is not defined")
+    _check_queue_references(rules, problems)
     names = [rule.name for rule in rules.rules]
     for duplicate in sorted({n for n in names if names.count(n) > 1}):
         problems.append(f"rule {duplicate!r}: defined more than once")
     for digit, intent in rules.menu.items():
         if not re.fullmatch(r"[0-9*#]", digit) or not re.fullmatch(r"[a-z_]{1,32}", intent):
             problems.append(f"menu {digit!r}: must map one key to an intent like 'payment'")
+
+
+def _check_queue_references(rules: RoutingRules, problems: list[str]) -> None:
+    for queue in rules.queues.values():
+        if queue.backup and queue.backup not in rules.queues:
+            problems.append(f"queue {queue.name!r}: backup {queue.backup!r} is not defined")
+    for label, name in (("default_queue", rules.default_queue), ("night_queue", rules.night_queue)):
+        if name and name not in rules.queues:
+            problems.append(f"{label} {name!r} is not defined")
 
 
 def parse_routing_rules(raw: Any) -> RoutingRules:

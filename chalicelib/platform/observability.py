@@ -28,18 +28,21 @@ _SECRET_KEYS = re.compile(r"pin|password|secret", re.IGNORECASE)
 def _scrub(value: Any, key: str = "") -> Any:
     if _SECRET_KEYS.search(key) and value not in (None, ""):
         return "[redacted]"
-    if isinstance(value, str):
-        return _mask_numbers(value)
     if isinstance(value, dict):
         return {k: _scrub(v, str(k)) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_scrub(v, key) for v in value]
-    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**6:
-        return _scrub(str(value), key)
-    if value is None or isinstance(value, bool | int | float):
+    if _harmless(value):
         return value
-    # Anything else (an exception object, say) is written with str(): scrub that text.
-    return _scrub(str(value), key)
+    # Text, a long number, anything else (an exception object, say) is written as text.
+    return _mask_numbers(str(value))
+
+
+def _harmless(value: Any) -> bool:
+    """None, booleans, floats and integers too short to be a phone number."""
+    if isinstance(value, bool) or value is None or isinstance(value, float):
+        return True
+    return isinstance(value, int) and abs(value) < 10**6
 
 
 def _mask_numbers(text: str) -> str:

@@ -103,3 +103,16 @@ def test_simulate_plays_a_call_with_our_hooks() -> None:
 def test_simulate_rejects_a_malformed_load() -> None:
     result = run("flows", "simulate", INBOUND, "--load", "vip=lots")
     assert result.exit_code != 0 and "WAITING/AVAILABLE/STAFFED" in result.output
+
+
+def test_the_complexity_gate_counts_boolean_operators_and_names_the_function(tmp_path) -> None:
+    from devkit import complexity
+
+    tangled = "def tangled(a, b, c, d):\n" + "".join(
+        f"    if a{i} and b or c and d:\n        return {i}\n" for i in range(5)
+    )
+    module = tmp_path / "tangled.py"
+    module.write_text(tangled)
+    # 1 + five ifs, each with three boolean operators; mccabe would say 6
+    assert complexity.too_complex((module,)) == ["tangled.py:1 tangled (21)"]
+    assert complexity.too_complex() == []
