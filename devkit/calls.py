@@ -20,6 +20,10 @@ def at(day: int, hour: int, minute: int) -> datetime:
     return datetime(2026, 11, day, hour, minute, tzinfo=EASTERN)
 
 
+# The sample data (a payment that failed "yesterday") is seeded as of this morning.
+DAWN = at(24, 6, 0)
+
+
 @dataclass(frozen=True)
 class Expected:
     outcome: str  # queued | disconnected | callback

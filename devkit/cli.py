@@ -130,7 +130,7 @@ def _play(
         connect_failure=connect_failure,
         attributes=dict(world.attributes),
     )
-    with local_switchboard(flow) as switchboard:
+    with local_switchboard(flow, seeded_at=call.at) as switchboard:
         return call, switchboard.play(call, scenario=world.apply(switchboard.scenario))
 
 

@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from devkit.calls import EASTERN, MORNING
+from devkit.calls import DAWN, EASTERN, MORNING
 from devkit.harness import ScriptedCall, Switchboard, local_switchboard
 from flowlang.model import spoken
 from flowlang.simulator import CallResult, Event
@@ -218,7 +218,7 @@ def _run() -> int:
     for column in ("#", "call", "hooks", "outcome", "queue", "as expected"):
         summary.add_column(column)
     failures = 0
-    with local_switchboard() as switchboard:
+    with local_switchboard(seeded_at=DAWN) as switchboard:
         for number, (call, expected) in enumerate(MORNING, start=1):
             result = switchboard.play(call)
             print_transcript(number, call, result)

@@ -126,9 +126,12 @@ def _env(name: str) -> str:
 
 @contextmanager
 def local_switchboard(
-    flow_path: Path = INBOUND_FLOW, pin_cost: int = 2**14
+    flow_path: Path = INBOUND_FLOW, pin_cost: int = 2**14, seeded_at: datetime | None = None
 ) -> Iterator[Switchboard]:
-    """Everything up, inside moto, torn down on exit."""
+    """Everything up, inside moto, torn down on exit.
+
+    The sample data's "yesterday" is relative to `seeded_at` (default: now); a script of calls
+    at fixed times passes its own start, or its predictions would depend on today's date."""
     with local_aws():
         import boto3
         from chalice.test import Client
@@ -142,7 +145,7 @@ def local_switchboard(
         from devkit.seed import seed
 
         config = settings()
-        clock = FixedClock(datetime.now(UTC))
+        clock = FixedClock((seeded_at or datetime.now(UTC)).astimezone(UTC))
         seed(clock.now(), pin_cost)
         connect = ConnectSimulator(dict(config.queue_ids))
         client = boto3.client("connect", region_name=config.region)

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from devkit.calls import MORNING
+from devkit.calls import DAWN, MORNING
 from devkit.harness import INBOUND_FLOW, Switchboard, local_switchboard
 
 DOCUMENT = json.loads(INBOUND_FLOW.read_text())
@@ -16,7 +16,7 @@ DOCUMENT = json.loads(INBOUND_FLOW.read_text())
 
 @pytest.fixture(scope="module")
 def switchboard() -> Iterator[Switchboard]:
-    with local_switchboard(pin_cost=2**4) as running:
+    with local_switchboard(pin_cost=2**4, seeded_at=DAWN) as running:
         # The morning is one story (the repeat caller needs the first call), so play it once.
         running.results = [running.play(call) for call, _ in MORNING]  # type: ignore[attr-defined]
         yield running
