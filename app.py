@@ -5,6 +5,7 @@ import importlib
 from chalice.app import BaseEventSourceConfig, Chalice, ConvertToMiddleware, LambdaFunction
 
 from chalicelib.capabilities import CAPABILITIES
+from chalicelib.outbound.handlers import bp as outbound_events
 from chalicelib.platform.observability import logger, metrics, tracer
 from chalicelib.platform.settings import settings
 
@@ -20,6 +21,8 @@ app.register_middleware(ConvertToMiddleware(metrics.log_metrics), "all")
 app.register_middleware(ConvertToMiddleware(tracer.capture_lambda_handler), "all")
 for _capability in CAPABILITIES:
     app.register_blueprint(_capability.blueprint)
+# Contact events for the calls any capability placed, routed to it by the contact's owner.
+app.register_blueprint(outbound_events)
 
 # Chalice points a blueprint's Lambdas at the blueprint's module (aws/chalice#1566), so Lambda
 # would run them without importing this file: no settings check, no Powertools middleware.

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from chalice.app import Blueprint
     from mypy_boto3_connect import ConnectClient
 
+    from chalicelib.outbound.model import ContactEnded
     from chalicelib.platform.clock import Clock
 
 
@@ -31,3 +32,7 @@ class Capability:
     outputs: Mapping[str, frozenset[str]] = field(default_factory=dict)
     # Hook name -> the attributes a transcript shows (the demo, `flows simulate`).
     highlights: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # For a capability that places calls: how its service takes the end of one of its
+    # contacts (the outbound core routes contact events here by the contact's owner, which
+    # is this capability's `name`).
+    settle: Callable[[Any, ContactEnded], object] | None = None

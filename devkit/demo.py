@@ -122,7 +122,7 @@ def _hang_up_unanswered(switchboard: Switchboard, dial: dict[str, Any]) -> None:
             "disconnectReason": "CUSTOMER_CONNECTION_NOT_ESTABLISHED",
         },
     )
-    client.lambda_.invoke("callback_contact_events", event)
+    client.lambda_.invoke("outbound_contact_events", event)
     console.print(
         f"  ☎  {dial['Attributes']['callback_id'][:8]}: no answer "
         f"(attempt {dial['Attributes']['callback_attempt']})"

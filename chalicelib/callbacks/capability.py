@@ -11,7 +11,10 @@ from chalicelib.capability import Capability
 if TYPE_CHECKING:
     from mypy_boto3_connect import ConnectClient
 
+    from chalicelib.outbound.model import ContactEnded
     from chalicelib.platform.clock import Clock
+
+OWNER = "callbacks"  # the owner the outbound core routes our contacts' events to
 
 
 def build_service(
@@ -24,7 +27,7 @@ def build_service(
     from chalicelib.callbacks.service import QueueSettings
     from chalicelib.callbacks.store import ConnectAgents, ConnectDialer, DynamoLedger
     from chalicelib.outbound.connect import ConnectOutbound
-    from chalicelib.outbound.store import DynamoPacer
+    from chalicelib.outbound.store import DynamoPacer, DynamoRoutes
     from chalicelib.platform.clock import SystemClock
     from chalicelib.platform.connect import stage_connect
     from chalicelib.platform.settings import settings
@@ -37,10 +40,10 @@ def build_service(
         for name, queue in rules.queues.items()
     }
     policy = Policy()
-    outbound = ConnectOutbound(client, config.connect_instance_id, DynamoPacer())
+    outbound = ConnectOutbound(client, config.connect_instance_id, DynamoPacer(), DynamoRoutes())
     return CallbackService(
         ledger=DynamoLedger(policy),
-        dialer=ConnectDialer(outbound, config.callback_flow_id, config.queue_ids),
+        dialer=ConnectDialer(outbound, config.callback_flow_id, config.queue_ids, OWNER),
         agents=ConnectAgents(gateway, config.queue_ids, config.hook_budget_seconds),
         contacts=outbound,
         clock=clock or SystemClock(),
@@ -52,8 +55,16 @@ def build_service(
     )
 
 
+def settle(service: CallbackService, ended: ContactEnded) -> None:
+    """The route names the callback and attempt: an outcome that comes before the dispatcher
+    wrote the contact id (or after it died) still finds its callback."""
+    service.record_outcome(
+        ended.contact_id, ended.outcome, callback_id=ended.route.ref, attempt=ended.route.attempt
+    )
+
+
 CAPABILITY = Capability(
-    name="callbacks",
+    name=OWNER,
     blueprint=bp,
     service=CallbackService,
     build=build_service,
@@ -70,4 +81,5 @@ CAPABILITY = Capability(
         "cancel_callback": ("callback_status",),
         "callback_answered": ("callback_status", "queue"),
     },
+    settle=settle,
 )

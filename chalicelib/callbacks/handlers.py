@@ -1,27 +1,21 @@
-"""Callbacks' entry points: IVR hooks, the HTTP API, the dispatcher schedule, contact events.
+"""Callbacks' entry points: IVR hooks, the HTTP API and the dispatcher schedule.
 
 Hooks answer flat string maps through `connect_hook`; the HTTP API answers JSON with errors
-that name the field; the schedule dispatches and reconciles every minute; contact events
-settle the outcome of a dial.
+that name the field; the schedule dispatches and reconciles every minute. Contact events for
+the calls we placed come through the outbound core (`chalicelib/outbound/handlers.py`) to
+`capability.settle`.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from datetime import datetime
 from typing import Any
 
-from chalice.app import (
-    Blueprint,
-    CloudWatchEvent,
-    IAMAuthorizer,
-    Rate,
-    Response,
-)
+from chalice.app import Blueprint, IAMAuthorizer, Rate, Response
 
 from chalicelib import bootstrap
-from chalicelib.callbacks.model import Outcome, Standing, ended_outcome
+from chalicelib.callbacks.model import Outcome, Standing
 from chalicelib.callbacks.service import CallbackError, CallbackService
 from chalicelib.platform.clock import Deadline
 from chalicelib.platform.contact import ContactContext
@@ -34,7 +28,6 @@ bp = Blueprint(__name__)
 MAX_BODY_BYTES = 16 * 1024
 _FIELDS = {"number": str, "queue": str, "slot": str, "journey": str, "priority": int}
 _REQUIRED = ("number", "queue")
-_CONTACT_ID = re.compile(r"^[A-Za-z0-9-]{1,256}$")
 NO_CALLBACK = {"callback_status": "", "callback_id": "", "callback_position": ""}
 
 
@@ -242,7 +235,7 @@ def delete_callback(callback_id: str) -> Response:
     return Response(body=_standing_body(standing), status_code=200)
 
 
-# -- the dispatcher and contact events --------------------------------------------------------
+# -- the dispatcher --------------------------------------------------------------------------
 
 
 @bp.schedule(Rate(1, unit=Rate.MINUTES), name="dispatch_callbacks")
@@ -262,33 +255,6 @@ def dispatch_callbacks(event: Any) -> dict[str, int]:
     }
     logger.info("callback dispatch", extra=summary)
     return summary
-
-
-@bp.on_cw_event(
-    {"source": ["aws.connect"], "detail-type": ["Amazon Connect Contact Event"]},
-    name="callback_contact_events",
-)
-def callback_contact_events(event: CloudWatchEvent) -> None:
-    """A dialled contact ended: connected or not. Events are best effort and unordered;
-    reconciliation covers the ones that never come."""
-    detail = event.detail if isinstance(event.detail, dict) else {}
-    contact_id = detail.get("contactId")
-    if detail.get("eventType") != "DISCONNECTED":
-        return
-    if not isinstance(contact_id, str) or not _CONTACT_ID.match(contact_id):
-        # Not a contact we could have dialled: raising would make EventBridge retry it forever.
-        logger.warning(
-            "contact event ignored: unusable contactId", extra={"event_id": event.event_id}
-        )
-        return
-    agent_info = detail.get("agentInfo")
-    agent: dict[str, Any] = agent_info if isinstance(agent_info, dict) else {}
-    outcome = ended_outcome(
-        agent.get("connectedToAgentTimestamp"),
-        str(detail.get("disconnectReason", "")),
-        str(detail.get("answeringMachineDetectionStatus", "")),
-    )
-    bootstrap.service(CallbackService).record_outcome(contact_id, outcome)
 
 
 # Every key each hook can answer, for the flow validator's $.External checks.

@@ -395,8 +395,15 @@ class DynamoLedger:
 class ConnectDialer:
     """The callbacks' Dialer: a callback attempt as an outbound call."""
 
-    def __init__(self, outbound: ConnectOutbound, flow_id: str, queue_ids: Mapping[str, str]):
+    def __init__(
+        self,
+        outbound: ConnectOutbound,
+        flow_id: str,
+        queue_ids: Mapping[str, str],
+        owner: str,
+    ):
         self.outbound, self.flow_id, self.queue_ids = outbound, flow_id, queue_ids
+        self.owner = owner
 
     def dial(self, callback: Callback) -> str:
         return self.outbound.start(
@@ -410,6 +417,9 @@ class ConnectDialer:
                     "callback_attempt": str(callback.attempt),
                     "journey": callback.journey[:1000],
                 },
+                owner=self.owner,
+                ref=callback.callback_id,
+                attempt=callback.attempt,
             )
         )
 

@@ -1,6 +1,7 @@
 """StartOutboundVoiceContact and DescribeContact, for every outbound capability: one way to
-place a call (paced account-wide, with the attempt's ClientToken), one classification of what
-Connect answers, one reading of what an ended contact means."""
+place a call (paced account-wide, with the attempt's ClientToken, its owner remembered for its
+contact events), one classification of what Connect answers, one reading of what an ended
+contact means."""
 
 from __future__ import annotations
 
@@ -12,9 +13,11 @@ from chalicelib.outbound.model import (
     DialUncertainError,
     OutboundCall,
     Outcome,
+    Route,
     ended_outcome,
 )
 from chalicelib.platform.connect import THROTTLE_CODES, error_code
+from chalicelib.platform.observability import logger
 
 if TYPE_CHECKING:
     from mypy_boto3_connect import ConnectClient
@@ -38,12 +41,39 @@ class Pacer(Protocol):
         ...
 
 
+class Routes(Protocol):
+    def remember(self, contact_id: str, route: Route) -> None:
+        """Keep who placed the contact, for its contact events."""
+        ...
+
+    def owner_of(self, contact_id: str) -> Route | None: ...
+
+
 class ConnectOutbound:
-    def __init__(self, client: ConnectClient, instance_id: str, pacer: Pacer) -> None:
-        self._client, self._instance_id, self._pacer = client, instance_id, pacer
+    def __init__(
+        self, client: ConnectClient, instance_id: str, pacer: Pacer, routes: Routes
+    ) -> None:
+        self._client, self._instance_id = client, instance_id
+        self._pacer, self._routes = pacer, routes
 
     def start(self, call: OutboundCall) -> str:
         """Place the call; the contact id. Dial*Error says what to do when it was not."""
+        contact_id = self._place(call)
+        if call.owner:
+            self._remember(contact_id, call)
+        return contact_id
+
+    def _remember(self, contact_id: str, call: OutboundCall) -> None:
+        try:
+            self._routes.remember(contact_id, call.route())
+        except Exception:  # the call is placed: a lost route only delays its outcome
+            logger.warning(
+                "contact route not written; reconciliation will settle the attempt",
+                extra={"contact_id": contact_id, "owner": call.owner},
+                exc_info=True,
+            )
+
+    def _place(self, call: OutboundCall) -> str:
         from botocore.exceptions import BotoCoreError, ClientError
 
         self._pacer.acquire()
@@ -54,7 +84,7 @@ class ConnectOutbound:
                 InstanceId=self._instance_id,
                 ClientToken=call.token,
                 QueueId=call.queue_id,
-                Attributes=dict(call.attributes),
+                Attributes=call.contact_attributes(),
                 TrafficType=call.traffic_type,  # type: ignore[arg-type]
             )
         except ClientError as error:

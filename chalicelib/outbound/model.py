@@ -6,9 +6,16 @@ Every outbound capability (callbacks today, the dialer next) uses these; none ke
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
+
+# Set on every contact we place: the flow, DescribeContact and the contact record see who
+# placed it. Contact events do not carry attributes, so the same owner is also kept by contact
+# id (a `Route`), which is how an event finds its way back.
+OWNER_ATTRIBUTE = "switchboard_owner"
+_CONTACT_ID = re.compile(r"^[A-Za-z0-9-]{1,256}$")
 
 
 @dataclass(frozen=True)
@@ -22,6 +29,26 @@ class OutboundCall:
     token: str
     attributes: Mapping[str, str] = field(default_factory=dict)
     traffic_type: str = "GENERAL"
+    owner: str = ""  # the capability placing it ("callbacks", "dialer")
+    ref: str = ""  # the owner's id for what is being called (a callback id)
+    attempt: int = 0
+
+    def route(self) -> Route:
+        return Route(self.owner, self.ref, self.attempt)
+
+    def contact_attributes(self) -> dict[str, str]:
+        return (
+            {**self.attributes, OWNER_ATTRIBUTE: self.owner} if self.owner else {**self.attributes}
+        )
+
+
+@dataclass(frozen=True)
+class Route:
+    """Who placed a contact, and for what: where its outcome is delivered."""
+
+    owner: str
+    ref: str
+    attempt: int
 
 
 class DialNotPlacedError(Exception):
@@ -86,6 +113,33 @@ def ended_outcome(
     # CUSTOMER_DISCONNECT, CONTACT_FLOW_DISCONNECT, CUSTOMER_CONNECTION_NOT_ESTABLISHED, ...:
     # the customer was not put through to an agent, so the callback is not done.
     return Outcome.NO_ANSWER
+
+
+@dataclass(frozen=True)
+class ContactEnded:
+    """An outbound contact of ours has ended, as its owner receives it."""
+
+    contact_id: str
+    outcome: Outcome
+    route: Route
+
+
+def ended_contact(detail: Mapping[str, object]) -> tuple[str, Outcome] | None:
+    """The contact id and outcome a DISCONNECTED contact event reports; None for any other
+    event, or one whose contact id could not be one we placed."""
+    contact_id = detail.get("contactId")
+    if detail.get("eventType") != "DISCONNECTED":
+        return None
+    if not isinstance(contact_id, str) or not _CONTACT_ID.match(contact_id):
+        return None
+    agent_info = detail.get("agentInfo")
+    agent: Mapping[str, object] = agent_info if isinstance(agent_info, Mapping) else {}
+    outcome = ended_outcome(
+        agent.get("connectedToAgentTimestamp"),
+        str(detail.get("disconnectReason", "")),
+        str(detail.get("answeringMachineDetectionStatus", "")),
+    )
+    return contact_id, outcome
 
 
 # -- pacing -----------------------------------------------------------------------------------

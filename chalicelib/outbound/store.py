@@ -1,4 +1,5 @@
-"""The account-wide pace of StartOutboundVoiceContact, as a token bucket in DynamoDB.
+"""The outbound core's table: the account-wide pace of StartOutboundVoiceContact, as a token
+bucket, and the owner of each contact we placed, by contact id.
 
 Connect's limit (2 requests a second, burst 5, by default) is per account and Region, shared
 by every Lambda that calls it: the dispatcher's runs, overlapping runs, the dialer next. A
@@ -11,12 +12,18 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
-from pynamodb.attributes import NumberAttribute, UnicodeAttribute, VersionAttribute
+from pynamodb.attributes import (
+    NumberAttribute,
+    TTLAttribute,
+    UnicodeAttribute,
+    VersionAttribute,
+)
 from pynamodb.exceptions import PutError, PynamoDBException
 from pynamodb.models import Model
 
-from chalicelib.outbound.model import DialNotPlacedError, TokenBucket
+from chalicelib.outbound.model import DialNotPlacedError, Route, TokenBucket
 from chalicelib.platform.settings import settings
 from chalicelib.platform.tables import table_meta
 
@@ -81,3 +88,42 @@ class DynamoPacer:
                 return None
             raise DialNotPlacedError(f"pacing unavailable: {error}") from error
         return wait
+
+
+# -- who placed each contact --------------------------------------------------------------------
+
+# Long enough for any outcome to arrive: Connect keeps a ClientToken for 7 days.
+ROUTE_KEPT_FOR = timedelta(days=8)
+
+
+class RouteRecord(Model):
+    Meta = table_meta(settings().outbound_table)
+
+    pk = UnicodeAttribute(hash_key=True)  # "CONTACT#<contact id>"
+    sk = UnicodeAttribute(range_key=True)
+    owner = UnicodeAttribute()
+    ref = UnicodeAttribute()
+    attempt = NumberAttribute()
+    expires_at = TTLAttribute()
+
+
+def _route_key(contact_id: str) -> tuple[str, str]:
+    return f"CONTACT#{contact_id}", "ROUTE"
+
+
+class DynamoRoutes:
+    def remember(self, contact_id: str, route: Route) -> None:
+        RouteRecord(
+            *_route_key(contact_id),
+            owner=route.owner,
+            ref=route.ref,
+            attempt=route.attempt,
+            expires_at=datetime.now(UTC) + ROUTE_KEPT_FOR,
+        ).save()
+
+    def owner_of(self, contact_id: str) -> Route | None:
+        try:
+            record = RouteRecord.get(*_route_key(contact_id))
+        except RouteRecord.DoesNotExist:
+            return None
+        return Route(record.owner, record.ref, int(record.attempt))

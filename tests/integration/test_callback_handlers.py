@@ -358,7 +358,7 @@ def test_contact_events_settle_the_outcome(callbacks, connect) -> None:
             "someNewField": {"ignored": True},
         },
     )
-    callbacks.lambda_.invoke("callback_contact_events", event)
+    callbacks.lambda_.invoke("outbound_contact_events", event)
     assert ledger_service().status(callback_id).callback.status is Status.COMPLETED
 
 
@@ -369,7 +369,7 @@ def contact_ended(client, **detail: Any) -> Any:
         resources=[],
         detail={"eventType": "DISCONNECTED", **detail},
     )
-    return client.lambda_.invoke("callback_contact_events", event)
+    return client.lambda_.invoke("outbound_contact_events", event)
 
 
 def test_a_contact_event_delivered_again_or_late_changes_nothing(callbacks, connect) -> None:
