@@ -18,7 +18,8 @@ from datetime import UTC, datetime, time, timedelta
 from enum import Enum
 from zoneinfo import ZoneInfo
 
-# What an ended contact means is the outbound core's; callbacks speak it too.
+# What an ended contact means, the leases and the attempt's token are the outbound core's.
+from chalicelib.outbound.model import Leases, attempt_token, next_attempt
 from chalicelib.outbound.model import Outcome as Outcome
 from chalicelib.outbound.model import ended_outcome as ended_outcome
 from chalicelib.platform.contact import flag
@@ -61,21 +62,15 @@ class TransitionError(ValueError):
 
 
 @dataclass(frozen=True)
-class Policy:
+class Policy(Leases):
+    """The outbound core's leases, and what is callbacks' own: attempts, backoff, window."""
+
     max_attempts: int = 3
     retry_backoff: tuple[timedelta, ...] = (
         timedelta(minutes=5),
         timedelta(minutes=15),
         timedelta(minutes=30),
     )
-    not_placed_backoff: timedelta = timedelta(seconds=30)
-    # A claim whose contact id is not written within this was lost (the worker died, or
-    # Connect's answer never came): reconciliation replays its ClientToken soon after.
-    placement: timedelta = timedelta(seconds=30)
-    # Connect rings for up to 60 s; the lease covers the ring, the flow and a margin.
-    lease: timedelta = timedelta(minutes=3)
-    # An outcome we could not learn (Connect throttled the look-up) is looked for again.
-    look_again_after: timedelta = timedelta(minutes=1)
     window: timedelta = timedelta(days=1)  # a request expires this long after it was due
     retention: timedelta = timedelta(days=30)  # finished records are purged after this
     calling_hours: tuple[time, time] = (time(8, 0), time(21, 0))
@@ -163,7 +158,7 @@ def claim(callback: Callback, now: datetime, policy: Policy) -> Callback:
     """Take the next attempt: the one write that makes this worker the only dialler."""
     if not callback.is_due(now):
         raise TransitionError(f"callback {callback.callback_id} is not due")
-    attempt = callback.attempt if callback.redial_same_attempt else callback.attempt + 1
+    attempt = next_attempt(callback.attempt, callback.redial_same_attempt)
     if attempt > callback.max_attempts:
         raise TransitionError(f"callback {callback.callback_id} has no attempts left")
     return _move(
@@ -172,7 +167,7 @@ def claim(callback: Callback, now: datetime, policy: Policy) -> Callback:
         now,
         f"attempt {attempt}",
         attempt=attempt,
-        dial_token=f"{callback.callback_id}-{attempt}",
+        dial_token=attempt_token(callback.callback_id, attempt),
         lease_until=now + policy.placement,
         outbound_contact_id="",
         redial_same_attempt=False,

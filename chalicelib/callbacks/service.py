@@ -7,7 +7,7 @@ that was read: two workers can race for a callback, only one wins, and the loser
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -17,6 +17,21 @@ from chalicelib.callbacks.model import Callback, Outcome, Policy, Standing, Stat
 from chalicelib.outbound.model import DialNotPlacedError as DialNotPlacedError
 from chalicelib.outbound.model import DialRejectedError as DialRejectedError
 from chalicelib.outbound.model import DialUncertainError as DialUncertainError
+from chalicelib.outbound.service import (
+    ContactLookup,
+    Ended,
+    LookAgain,
+    Lost,
+    NotPlaced,
+    Placed,
+    Recovered,
+    Refused,
+    Settlement,
+    StillGoing,
+    Unsettled,
+    place,
+    settle,
+)
 from chalicelib.platform.clock import Clock
 from chalicelib.platform.hours import Hours
 from chalicelib.platform.phone import NumberKind, normalise, region_of, time_zones
@@ -88,13 +103,6 @@ class Dialer(Protocol):
 
 class Agents(Protocol):
     def available(self, queues: Sequence[str]) -> Mapping[str, int]: ...
-
-
-class ContactLookup(Protocol):
-    def outcome(self, contact_id: str) -> Outcome | None:
-        """What became of the contact; None while it is still going; KeyError if Connect
-        does not know it; any other error when the look-up itself failed (try later)."""
-        ...
 
 
 @dataclass(frozen=True)
@@ -313,30 +321,21 @@ class CallbackService:
         self._dial(claimed, report)
 
     def _dial(self, claimed: Callback, report: DispatchReport) -> None:
+        placement = place(lambda: self.dialer.dial(claimed))
         now = self.clock.now()
-        try:
-            contact_id = self.dialer.dial(claimed)
-        except DialNotPlacedError as error:
+        if isinstance(placement, Placed):
+            after = model.record_dial(claimed, placement.contact_id, now, self.policy)
+            self._write(claimed, after, report.dialled, report)
+        elif isinstance(placement, NotPlaced):
+            after = model.not_placed(claimed, now, self.policy, placement.reason)
+            self._write(claimed, after, report.deferred, report)
+        elif isinstance(placement, Refused):
             self._write(
-                claimed,
-                model.not_placed(claimed, now, self.policy, str(error)),
-                report.deferred,
-                report,
+                claimed, model.rejected(claimed, now, placement.reason), report.failed, report
             )
-            return
-        except DialRejectedError as error:
-            self._write(claimed, model.rejected(claimed, now, str(error)), report.failed, report)
-            return
-        except DialUncertainError:
+        else:
             # Leave it DIALING: when the lease ends, reconciliation replays the token.
             report.uncertain.append(claimed.callback_id)
-            return
-        self._write(
-            claimed,
-            model.record_dial(claimed, contact_id, now, self.policy),
-            report.dialled,
-            report,
-        )
 
     # -- outcomes ----------------------------------------------------------------------------
 
@@ -388,37 +387,39 @@ class CallbackService:
         return settled
 
     def _settle(self, unknown: Callback, now: datetime) -> Callback:
-        if not unknown.outbound_contact_id:
-            return self._replay(unknown, now)
-        try:
-            outcome = self.contacts.outcome(unknown.outbound_contact_id)
-        except KeyError:
-            return model.reconcile_lost(unknown, now, self.policy)
-        except Exception as error:  # a failed look-up defers; it never strands the callback
-            return model.look_again(unknown, now, self.policy, f"look-up failed: {error!r}")
-        if outcome is None:
-            return model.still_ringing(unknown, now, self.policy)
-        return model.record_outcome(unknown, outcome, now, self.policy)
+        attempt = Unsettled(
+            unknown.outbound_contact_id, unknown.expires_at, self._unlawful(unknown)
+        )
+        settlement = settle(attempt, now, self.contacts, lambda: self.dialer.dial(unknown))
+        return self._settled(unknown, settlement, now)
 
-    def _replay(self, unknown: Callback, now: datetime) -> Callback:
-        """The contact id was never written. Replaying the attempt's ClientToken makes Connect
-        answer the contact it started, without a new call while that contact is still going.
-        A contact that has already ended is started again, so the replay is sent only when a
-        new call would be lawful; until then the callback stays UNKNOWN, where an answer heard
-        by the callback flow still finds it (see `record_outcome`)."""
+    def _unlawful(self, callback: Callback) -> Callable[[datetime], datetime | None]:
         hours = self.policy.calling_hours
-        if now < unknown.expires_at and not model.lawful_at(now, unknown.time_zones, hours):
-            later = model.next_lawful(now, unknown.time_zones, hours)
-            return model.look_again(unknown, now, self.policy, "outside calling hours", later)
-        if now >= unknown.expires_at:
-            return model.look_again(unknown, now, self.policy, "window over")
-        try:
-            contact_id = self.dialer.dial(unknown)
-        except DialRejectedError as error:
-            return model.rejected(unknown, now, str(error))
-        except (DialNotPlacedError, DialUncertainError) as error:
-            return model.look_again(unknown, now, self.policy, f"replay failed: {error}")
-        return model.replayed(unknown, contact_id, now, self.policy)
+
+        def until(moment: datetime) -> datetime | None:
+            if model.lawful_at(moment, callback.time_zones, hours):
+                return None
+            return model.next_lawful(moment, callback.time_zones, hours)
+
+        return until
+
+    def _settled(self, unknown: Callback, settlement: Settlement, now: datetime) -> Callback:
+        """The callback's move for what the outbound core learned about its attempt."""
+        policy = self.policy
+        match settlement:
+            case Ended(outcome):
+                return model.record_outcome(unknown, outcome, now, policy)
+            case StillGoing():
+                return model.still_ringing(unknown, now, policy)
+            case Lost():
+                return model.reconcile_lost(unknown, now, policy)
+            case Recovered(contact_id):
+                return model.replayed(unknown, contact_id, now, policy)
+            case Refused(reason):
+                return model.rejected(unknown, now, reason)
+            case LookAgain(reason, until):
+                return model.look_again(unknown, now, policy, reason, until)
+        raise TypeError(f"unknown settlement {settlement!r}")
 
 
 class IdFactory(Protocol):

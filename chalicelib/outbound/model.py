@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from enum import Enum
 
 # Set on every contact we place: the flow, DescribeContact and the contact record see who
@@ -49,6 +50,31 @@ class Route:
     owner: str
     ref: str
     attempt: int
+
+
+@dataclass(frozen=True)
+class Leases:
+    """How long an attempt is left alone before reconciliation looks at it."""
+
+    # A claim whose contact id is not written within this was lost (the worker died, or
+    # Connect's answer never came): reconciliation replays its ClientToken soon after.
+    placement: timedelta = timedelta(seconds=30)
+    # Connect rings for up to 60 s; the lease covers the ring, the flow and a margin.
+    lease: timedelta = timedelta(minutes=3)
+    # An outcome we could not learn (Connect throttled the look-up) is looked for again.
+    look_again_after: timedelta = timedelta(minutes=1)
+    # Connect refused before dialling (throttled): the same attempt, this much later.
+    not_placed_backoff: timedelta = timedelta(seconds=30)
+
+
+def next_attempt(attempt: int, same_again: bool) -> int:
+    """The attempt a claim takes: the same one when the last claim placed no call."""
+    return attempt if same_again else attempt + 1
+
+
+def attempt_token(ref: str, attempt: int) -> str:
+    """The attempt's ClientToken: one per attempt, so a replay can only name its contact."""
+    return f"{ref}-{attempt}"
 
 
 class DialNotPlacedError(Exception):

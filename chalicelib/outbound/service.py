@@ -1,0 +1,150 @@
+"""What every dialling capability does with an attempt once it has claimed it: place the call,
+and settle an attempt whose lease ended with no outcome. Pure over ports; each capability
+turns the answer into a move of its own state machine (callbacks: `callbacks.service`).
+
+Settling never dials blindly. A known contact is looked up; an attempt whose contact id was
+never written replays the attempt's own ClientToken, which makes Connect answer the contact
+it already started rather than start another while that contact is going. Because a contact
+that has already ended is started again, the replay is sent only when a new call would be
+lawful and the attempt's window is still open.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from chalicelib.outbound.model import (
+    DialNotPlacedError,
+    DialRejectedError,
+    DialUncertainError,
+    Outcome,
+)
+
+
+class ContactLookup(Protocol):
+    def outcome(self, contact_id: str) -> Outcome | None:
+        """What became of the contact; None while it is still going; KeyError if Connect
+        does not know it; any other error when the look-up itself failed (try later)."""
+        ...
+
+
+# -- placing ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Placed:
+    contact_id: str
+
+
+@dataclass(frozen=True)
+class NotPlaced:
+    """Connect refused before dialling (throttled, over a limit): the same attempt again."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class Refused:
+    """Connect will never place this call (destination not allowed, invalid number)."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class Uncertain:
+    """Connect may have placed it: leave the attempt in flight for reconciliation."""
+
+    reason: str
+
+
+Placement = Placed | NotPlaced | Refused | Uncertain
+
+
+def place(dial: Callable[[], str]) -> Placement:
+    """Send the attempt's call (`dial` returns the contact id or raises a Dial*Error)."""
+    try:
+        return Placed(dial())
+    except DialNotPlacedError as error:
+        return NotPlaced(str(error))
+    except DialRejectedError as error:
+        return Refused(str(error))
+    except DialUncertainError as error:
+        return Uncertain(str(error))
+
+
+# -- settling ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Ended:
+    outcome: Outcome
+
+
+@dataclass(frozen=True)
+class StillGoing:
+    """Connect says the contact is in progress: wait another lease, same attempt."""
+
+
+@dataclass(frozen=True)
+class Lost:
+    """Connect does not know the contact: the attempt counts as used."""
+
+
+@dataclass(frozen=True)
+class Recovered:
+    """Replaying the attempt's token named its contact."""
+
+    contact_id: str
+
+
+@dataclass(frozen=True)
+class LookAgain:
+    """Nothing can be learned now: look at the attempt again at `until` (None: soon)."""
+
+    reason: str
+    until: datetime | None = None
+
+
+Settlement = Ended | StillGoing | Lost | Recovered | Refused | LookAgain
+
+
+@dataclass(frozen=True)
+class Unsettled:
+    """An attempt in flight past its lease, as the outbound core needs to see it."""
+
+    contact_id: str  # "" when the contact id was never written
+    window_ends: datetime  # no call for this attempt after this
+    # None when a call would be lawful at the given moment; else the next lawful instant.
+    unlawful_until: Callable[[datetime], datetime | None]
+
+
+def settle(
+    attempt: Unsettled, now: datetime, contacts: ContactLookup, replay: Callable[[], str]
+) -> Settlement:
+    """What became of an attempt whose lease ended; `replay` re-sends its own call."""
+    if not attempt.contact_id:
+        return _replay(attempt, now, replay)
+    try:
+        outcome = contacts.outcome(attempt.contact_id)
+    except KeyError:
+        return Lost()
+    except Exception as error:  # a failed look-up defers; it never strands the attempt
+        return LookAgain(f"look-up failed: {error!r}")
+    return StillGoing() if outcome is None else Ended(outcome)
+
+
+def _replay(attempt: Unsettled, now: datetime, replay: Callable[[], str]) -> Settlement:
+    if now >= attempt.window_ends:
+        return LookAgain("window over")
+    later = attempt.unlawful_until(now)
+    if later is not None:
+        return LookAgain("outside calling hours", later)
+    placement = place(replay)
+    if isinstance(placement, Placed):
+        return Recovered(placement.contact_id)
+    if isinstance(placement, Refused):
+        return placement
+    return LookAgain(f"replay failed: {placement.reason}")
