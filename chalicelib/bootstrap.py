@@ -13,7 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
-from chalicelib.ivr.model import RoutingRules, parse_routing_rules
+from chalicelib.ivr.routing import RoutingRules, parse_routing_rules
 
 ROUTING_RULES_PATH = Path(__file__).parent / "ivr" / "routing_rules.json"
 S = TypeVar("S")

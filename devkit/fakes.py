@@ -13,7 +13,9 @@ from datetime import datetime
 from chalicelib.callbacks import model as callback_model
 from chalicelib.callbacks.model import Callback, Outcome
 from chalicelib.callbacks.service import AllowanceUsedError, Holders, QueueSettings
-from chalicelib.ivr.model import Account, AccountEvent, Customer, JourneyStep, PinGuard, QueueLoad
+from chalicelib.ivr.model import Account, AccountEvent, Customer, JourneyStep
+from chalicelib.ivr.pin import PinGuard
+from chalicelib.ivr.routing import QueueLoad
 from chalicelib.ivr.service import LoadUnavailableError, PreviousJourney
 from chalicelib.platform.clock import Deadline
 from chalicelib.platform.phone import CallerKeyError, CallerKeys

@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from chalicelib.bootstrap import ROUTING_RULES_PATH
-from chalicelib.ivr.model import RoutingRulesError, parse_routing_rules
+from chalicelib.ivr.routing import RoutingRulesError, parse_routing_rules
 
 
 @click.command()

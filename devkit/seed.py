@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from chalicelib.ivr.model import hash_pin
+from chalicelib.ivr.pin import hash_pin
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,8 @@ from __future__ import annotations
 from chalice.app import Blueprint
 
 from chalicelib import bootstrap
-from chalicelib.ivr.model import Account, CallerProfile, CallerType, Decision, RouteDecision
+from chalicelib.ivr.model import Account, CallerProfile, CallerType
+from chalicelib.ivr.routing import Decision, RouteDecision
 from chalicelib.ivr.service import IvrService
 from chalicelib.platform.clock import Deadline
 from chalicelib.platform.contact import ContactContext

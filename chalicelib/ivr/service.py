@@ -15,7 +15,6 @@ from typing import Protocol
 
 from chalicelib.ivr.model import (
     JOURNEY_RETENTION,
-    PIN_PATTERN,
     PREDICTION_WINDOW,
     REPEAT_WINDOW,
     Account,
@@ -24,19 +23,18 @@ from chalicelib.ivr.model import (
     CallerType,
     Customer,
     JourneyStep,
-    PinGuard,
-    PinOutcome,
+    is_repeat_caller,
+    predict_reason,
+    summarise,
+)
+from chalicelib.ivr.pin import PIN_PATTERN, PinGuard, PinOutcome, pin_digest, pin_matches
+from chalicelib.ivr.routing import (
     QueueLoad,
     RouteRequest,
     RoutingRules,
     candidate_queues,
     decide_route,
-    is_repeat_caller,
-    pin_digest,
-    pin_matches,
-    predict_reason,
     resolve_intent,
-    summarise,
 )
 from chalicelib.platform.clock import Clock, Deadline
 from chalicelib.platform.contact import ContactContext, HookError

@@ -28,16 +28,9 @@ from pynamodb.expressions.update import Action
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection
 from pynamodb.models import Model
 
-from chalicelib.ivr.model import (
-    Account,
-    AccountEvent,
-    Customer,
-    JourneyStep,
-    PinGuard,
-    PinOutcome,
-    QueueLoad,
-    Tier,
-)
+from chalicelib.ivr.model import Account, AccountEvent, Customer, JourneyStep, Tier
+from chalicelib.ivr.pin import PinGuard, PinOutcome
+from chalicelib.ivr.routing import QueueLoad
 from chalicelib.ivr.service import LoadUnavailableError, PreviousJourney
 from chalicelib.platform.clock import Deadline
 from chalicelib.platform.connect import ConnectGateway, ConnectUnavailableError

@@ -5,7 +5,8 @@ from __future__ import annotations
 import threading
 from datetime import timedelta
 
-from chalicelib.ivr.model import JourneyStep, PinGuard, PinOutcome
+from chalicelib.ivr.model import JourneyStep
+from chalicelib.ivr.pin import PinGuard, PinOutcome
 from chalicelib.ivr.store import (
     DynamoCustomerDirectory,
     DynamoJourneyLog,

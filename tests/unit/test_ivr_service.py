@@ -11,20 +11,16 @@ from hypothesis import strategies as st
 
 from chalicelib.bootstrap import load_routing_rules
 from chalicelib.ivr.model import (
-    LOCK_WINDOW,
     Account,
     AccountEvent,
     Customer,
     JourneyStep,
-    PinGuard,
-    PinOutcome,
-    QueueLoad,
     Tier,
-    hash_pin,
-    pin_matches,
     predict_reason,
     summarise,
 )
+from chalicelib.ivr.pin import LOCK_WINDOW, PinGuard, PinOutcome, hash_pin, pin_matches
+from chalicelib.ivr.routing import QueueLoad
 from chalicelib.ivr.service import IvrService
 from chalicelib.platform.clock import Deadline, FixedClock
 from chalicelib.platform.contact import ContactContext, HookError

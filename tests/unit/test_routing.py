@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from chalicelib.bootstrap import ROUTING_RULES_PATH, load_routing_rules
-from chalicelib.ivr.model import (
+from chalicelib.ivr.routing import (
     Decision,
     QueueLoad,
     RouteRequest,
