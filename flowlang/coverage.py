@@ -45,10 +45,10 @@ class CoverageTracker:
     def coverage(self, name: str) -> FlowCoverage:
         flow = self.flows[name]
         branches = {
-            (a.identifier, target)
+            (a.identifier, way.target)
             for a in flow.actions.values()
-            for _, _, target in flow.targets(a)
-            if target in flow.actions
+            for way in a.transitions()
+            if way.target in flow.actions
         }
         hit_actions = {i for f, i in self.steps if f == name and i in flow.actions}
         hit_branches = {(s, t) for f, s, t in self.edges if f == name} & branches

@@ -39,14 +39,7 @@ def _flat(value: Any, prefix: str) -> dict[str, str]:
 
 
 def _transitions(action: Action) -> dict[str, str]:
-    edges = {"NextAction": action.next_action} if action.next_action else {}
-    for condition in action.conditions:
-        edges[f"Condition {condition.operator} {'|'.join(condition.operands)}"] = (
-            condition.next_action
-        )
-    for error, target in action.errors.items():
-        edges[f"Error {error}"] = target
-    return edges
+    return {way.name: way.target for way in action.transitions()}
 
 
 def _compare(old: dict[str, str], new: dict[str, str], label: str) -> list[str]:

@@ -64,15 +64,15 @@ def to_mermaid(flow: Flow, path: Sequence[str] = ()) -> str:
     highlighted: list[int] = []
     walked = _path_edges(path)
     for identifier, action in flow.actions.items():
-        for kind, label, target in flow.targets(action):
-            if target not in ids:
+        for way in action.transitions():
+            if way.target not in ids:
                 continue
-            arrow = "-.->" if kind == "error" else "-->"
-            text = f"|{_mermaid_text(label)}|" if label else ""
-            if (identifier, target) in walked:
-                walked.discard((identifier, target))  # one edge per step, the first listed
+            arrow = "-.->" if way.kind == "error" else "-->"
+            text = f"|{_mermaid_text(way.label)}|" if way.label else ""
+            if (identifier, way.target) in walked:
+                walked.discard((identifier, way.target))  # one edge per step, the first listed
                 highlighted.append(len(links))
-            links.append(f"  {ids[identifier]} {arrow}{text} {ids[target]}")
+            links.append(f"  {ids[identifier]} {arrow}{text} {ids[way.target]}")
     lines += links
     for identifier in dict.fromkeys(path):
         if identifier in ids:
@@ -107,16 +107,16 @@ def to_dot(flow: Flow, path: Sequence[str] = ()) -> str:
         fill = ', fillcolor="#ffe8a3"' if identifier in on_path else ""
         lines.append(f'  {ids[identifier]} [label="{label}"{fill}];')
     for identifier, action in flow.actions.items():
-        for kind, label, target in flow.targets(action):
-            if target not in ids:
+        for way in action.transitions():
+            if way.target not in ids:
                 continue
-            style = ["style=dashed", "color=gray40"] if kind == "error" else []
-            if label:
-                style.append(f'label="{_dot_text(label)}"')
-            if (identifier, target) in walked:
-                walked.discard((identifier, target))
+            style = ["style=dashed", "color=gray40"] if way.kind == "error" else []
+            if way.label:
+                style.append(f'label="{_dot_text(way.label)}"')
+            if (identifier, way.target) in walked:
+                walked.discard((identifier, way.target))
                 style += ["color=orange3", "penwidth=3"]
             attributes = f" [{', '.join(style)}]" if style else ""
-            lines.append(f"  {ids[identifier]} -> {ids[target]}{attributes};")
+            lines.append(f"  {ids[identifier]} -> {ids[way.target]}{attributes};")
     lines.append("}")
     return "\n".join(lines) + "\n"

@@ -43,6 +43,18 @@ class Condition:
 
 
 @dataclass(frozen=True)
+class Transition:
+    """One way out of an action, named for each reader: where it is in the document (`field`),
+    what a drawing shows (`label`) and what a diff compares (`name`)."""
+
+    kind: str  # "next" | "condition" | "error"
+    target: str
+    field: str
+    label: str = ""
+    name: str = "NextAction"
+
+
+@dataclass(frozen=True)
 class Action:
     identifier: str
     type: str
@@ -50,6 +62,33 @@ class Action:
     next_action: str = ""
     conditions: tuple[Condition, ...] = ()
     errors: Mapping[str, str] = field(default_factory=dict)
+
+    def transitions(self) -> tuple[Transition, ...]:
+        """Every way out, in document order: NextAction, each condition, each error."""
+        found = [Transition("next", self.next_action, "Transitions.NextAction")]
+        found = found if self.next_action else []
+        for index, c in enumerate(self.conditions):
+            operands = "|".join(c.operands)
+            found.append(
+                Transition(
+                    "condition",
+                    c.next_action,
+                    f"Transitions.Conditions[{index}].NextAction",
+                    f"{_OPERATOR_SIGNS.get(c.operator, c.operator)} {operands}",
+                    f"Condition {c.operator} {operands}",
+                )
+            )
+        for error, target in self.errors.items():
+            found.append(
+                Transition(
+                    "error",
+                    target,
+                    f"Transitions.Errors[{error}].NextAction",
+                    error,
+                    f"Error {error}",
+                )
+            )
+        return tuple(found)
 
     def error_target(self, error_type: str) -> str:
         """Where the named error goes, falling back to the catch-all NoMatchingError."""
@@ -64,20 +103,6 @@ class Flow:
     name: str = ""
     flow_type: str = ""  # CONTACT_FLOW, CUSTOMER_QUEUE, ..., MODULE; "" when the file doesn't say
     settings: Mapping[str, Any] = field(default_factory=dict)  # flow modules only
-
-    def targets(self, action: Action) -> list[tuple[str, str, str]]:
-        """Every transition of an action: (kind, label, target id)."""
-        edges = [("next", "", action.next_action)] if action.next_action else []
-        edges += [
-            (
-                "condition",
-                f"{_OPERATOR_SIGNS.get(c.operator, c.operator)} {'|'.join(c.operands)}",
-                c.next_action,
-            )
-            for c in action.conditions
-        ]
-        edges += [("error", error, target) for error, target in action.errors.items()]
-        return edges
 
     def action(self, identifier: str) -> Action:
         try:

@@ -114,14 +114,9 @@ class _Checker:
         self.add(Severity.WARNING, rule, action, field_, message)
 
 
-def _edges(flow: Flow, action: Action) -> Iterator[tuple[str, str]]:
+def _edges(action: Action) -> Iterator[tuple[str, str]]:
     """(field, target) for every transition of the action."""
-    if action.next_action:
-        yield "Transitions.NextAction", action.next_action
-    for index, condition in enumerate(action.conditions):
-        yield f"Transitions.Conditions[{index}].NextAction", condition.next_action
-    for error, target in action.errors.items():
-        yield f"Transitions.Errors[{error}].NextAction", target
+    return ((way.field, way.target) for way in action.transitions())
 
 
 def _check_size_and_identifiers(c: _Checker) -> None:
@@ -182,7 +177,7 @@ def _check_targets(c: _Checker) -> None:
             f"points to {c.flow.start_action!r}, which is not an action",
         )
     for action in c.flow.actions.values():
-        for field_, target in _edges(c.flow, action):
+        for field_, target in _edges(action):
             if target not in c.flow.actions:
                 c.error(
                     "dangling-transition",
@@ -199,7 +194,7 @@ def _reachable(flow: Flow) -> set[str]:
         if current in seen or current not in flow.actions:
             continue
         seen.add(current)
-        stack.extend(target for _, target in _edges(flow, flow.actions[current]))
+        stack.extend(target for _, target in _edges(flow.actions[current]))
     return seen
 
 
@@ -363,7 +358,7 @@ def _last_lambda_sets(c: _Checker) -> dict[str, set[str]]:
         if action is None:
             continue
         incoming = states[action.identifier]
-        for field_, target in _edges(c.flow, action):
+        for field_, target in _edges(action):
             outgoing = incoming
             if action.type == "InvokeLambdaFunction" and "Errors" not in field_:
                 outgoing = {_lambda_token(c, action)}
@@ -412,7 +407,7 @@ class _Tarjan:
         self.components: list[set[str]] = []
 
     def _children(self, node: str) -> Iterator[str]:
-        return (t for _, t in _edges(self.flow, self.flow.actions[node]) if t in self.flow.actions)
+        return (t for _, t in _edges(self.flow.actions[node]) if t in self.flow.actions)
 
     def _enter(self, node: str, work: list[tuple[str, Iterator[str]]]) -> None:
         self.index[node] = self.low[node] = len(self.index)
@@ -456,11 +451,11 @@ def _check_loops(c: _Checker) -> None:
     for component in _Tarjan(c.flow).run():
         members = [c.flow.actions[i] for i in component]
         looping = len(component) > 1 or any(
-            t == members[0].identifier for _, t in _edges(c.flow, members[0])
+            t == members[0].identifier for _, t in _edges(members[0])
         )
         if not looping:
             continue
-        exits = any(t not in component for a in members for _, t in _edges(c.flow, a))
+        exits = any(t not in component for a in members for _, t in _edges(a))
         ends = any(a.type in cat.TERMINAL | cat.HAND_OFF for a in members)
         if not exits and not ends:
             first = min(members, key=lambda a: a.identifier)

@@ -16,7 +16,6 @@ import json
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
-from typing import Any
 
 from pynamodb.attributes import (
     NumberAttribute,
@@ -36,6 +35,8 @@ from chalicelib.callbacks.model import Callback, Status, Transition
 from chalicelib.callbacks.service import AllowanceUsedError, Holders
 from chalicelib.outbound.connect import ConnectOutbound
 from chalicelib.outbound.model import OutboundCall
+from chalicelib.platform.clock import Deadline
+from chalicelib.platform.connect import ConnectGateway, ConnectUnavailableError
 from chalicelib.platform.settings import settings
 from chalicelib.platform.tables import table_meta
 
@@ -425,18 +426,14 @@ class ConnectDialer:
 
 
 class ConnectAgents:
-    def __init__(self, gateway: Any, queue_ids: Mapping[str, str], budget_seconds: float) -> None:
+    def __init__(
+        self, gateway: ConnectGateway, queue_ids: Mapping[str, str], budget_seconds: float
+    ) -> None:
         self.gateway, self.queue_ids, self.budget = gateway, queue_ids, budget_seconds
 
     def available(self, queues: Sequence[str]) -> Mapping[str, int]:
-        from chalicelib.platform.clock import Deadline
-        from chalicelib.platform.connect import ConnectUnavailableError
-
-        ids = {self.queue_ids[q]: q for q in queues if q in self.queue_ids}
         try:
-            raw = self.gateway.current_queue_metrics(list(ids), Deadline(self.budget))
+            by_name = self.gateway.metrics_by_name(self.queue_ids, queues, Deadline(self.budget))
         except ConnectUnavailableError:
             return {}  # no metrics, no dialling: agent-first never dials without an agent
-        return {
-            ids[i]: int(values.get("AGENTS_AVAILABLE", 0)) for i, values in raw.items() if i in ids
-        }
+        return {queue: int(values.get("AGENTS_AVAILABLE", 0)) for queue, values in by_name.items()}

@@ -290,19 +290,15 @@ class ConnectQueueLoads:
         self._queue_ids = queue_ids
 
     def current(self, queues: Sequence[str], deadline: Deadline) -> Mapping[str, QueueLoad]:
-        ids = {self._queue_ids[q]: q for q in queues if q in self._queue_ids}
-        if not ids:
-            raise LoadUnavailableError("no_queue_ids")
         try:
-            raw = self._gateway.current_queue_metrics(list(ids), deadline)
+            by_name = self._gateway.metrics_by_name(self._queue_ids, queues, deadline)
         except ConnectUnavailableError as error:
             raise LoadUnavailableError(error.reason) from error
         return {
-            ids[queue_id]: QueueLoad(
+            queue: QueueLoad(
                 contacts_in_queue=int(values.get("CONTACTS_IN_QUEUE", 0)),
                 agents_available=int(values.get("AGENTS_AVAILABLE", 0)),
                 agents_staffed=int(values.get("AGENTS_STAFFED", 0)),
             )
-            for queue_id, values in raw.items()
-            if queue_id in ids
+            for queue, values in by_name.items()
         }

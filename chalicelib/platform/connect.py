@@ -43,7 +43,8 @@ ANSWER_RESERVE_SECONDS = 0.25
 
 
 class ConnectUnavailableError(Exception):
-    """Connect did not answer usefully in time; `reason` is timeout, throttled or error."""
+    """Connect did not answer usefully in time; `reason` is timeout, throttled, error or
+    no_queue_ids (nothing to ask for)."""
 
     def __init__(self, reason: str, detail: str = "") -> None:
         super().__init__(f"{reason}: {detail}" if detail else reason)
@@ -82,6 +83,17 @@ class ConnectGateway:
     def __init__(self, client: ConnectClient, instance_id: str) -> None:
         self._client = client
         self._instance_id = instance_id
+
+    def metrics_by_name(
+        self, queue_ids: Mapping[str, str], queues: Sequence[str], deadline: Deadline
+    ) -> dict[str, dict[str, float]]:
+        """Real-time metrics keyed by our queue names, through the stage's name -> id map;
+        ConnectUnavailableError("no_queue_ids") when none of the queues has an id."""
+        names = {queue_ids[q]: q for q in queues if q in queue_ids}
+        if not names:
+            raise ConnectUnavailableError("no_queue_ids", "none of the queues has a Connect id")
+        raw = self.current_queue_metrics(list(names), deadline)
+        return {names[i]: values for i, values in raw.items() if i in names}
 
     def current_queue_metrics(
         self, queue_ids: Sequence[str], deadline: Deadline
