@@ -25,8 +25,8 @@ def build_service(
     from chalicelib.bootstrap import load_routing_rules
     from chalicelib.callbacks.model import Policy
     from chalicelib.callbacks.service import QueueSettings
-    from chalicelib.callbacks.store import ConnectAgents, ConnectDialer, DynamoLedger
-    from chalicelib.outbound.connect import ConnectOutbound
+    from chalicelib.callbacks.store import ConnectDialer, DynamoLedger
+    from chalicelib.outbound.connect import ConnectAgents, ConnectOutbound
     from chalicelib.outbound.store import DynamoPacer, DynamoRoutes
     from chalicelib.platform.clock import SystemClock
     from chalicelib.platform.connect import stage_connect

@@ -35,8 +35,6 @@ from chalicelib.callbacks.model import Callback, Status, Transition
 from chalicelib.callbacks.service import AllowanceUsedError, Holders
 from chalicelib.outbound.connect import ConnectOutbound
 from chalicelib.outbound.model import OutboundCall
-from chalicelib.platform.clock import Deadline
-from chalicelib.platform.connect import ConnectGateway, ConnectUnavailableError
 from chalicelib.platform.settings import settings
 from chalicelib.platform.tables import table_meta
 
@@ -423,17 +421,3 @@ class ConnectDialer:
                 attempt=callback.attempt,
             )
         )
-
-
-class ConnectAgents:
-    def __init__(
-        self, gateway: ConnectGateway, queue_ids: Mapping[str, str], budget_seconds: float
-    ) -> None:
-        self.gateway, self.queue_ids, self.budget = gateway, queue_ids, budget_seconds
-
-    def available(self, queues: Sequence[str]) -> Mapping[str, int]:
-        try:
-            by_name = self.gateway.metrics_by_name(self.queue_ids, queues, Deadline(self.budget))
-        except ConnectUnavailableError:
-            return {}  # no metrics, no dialling: agent-first never dials without an agent
-        return {queue: int(values.get("AGENTS_AVAILABLE", 0)) for queue, values in by_name.items()}

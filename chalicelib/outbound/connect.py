@@ -5,6 +5,7 @@ contact means."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Protocol
 
 from chalicelib.outbound.model import (
@@ -16,7 +17,13 @@ from chalicelib.outbound.model import (
     Route,
     ended_outcome,
 )
-from chalicelib.platform.connect import THROTTLE_CODES, error_code
+from chalicelib.platform.clock import Deadline
+from chalicelib.platform.connect import (
+    THROTTLE_CODES,
+    ConnectGateway,
+    ConnectUnavailableError,
+    error_code,
+)
 from chalicelib.platform.observability import logger
 
 if TYPE_CHECKING:
@@ -118,3 +125,19 @@ class ConnectOutbound:
             str(contact.get("DisconnectReason", "")),
             str(contact.get("AnsweringMachineDetectionStatus", "")),
         )
+
+
+class ConnectAgents:
+    """Free agents per queue, by our queue names: what agent-first dialling waits for."""
+
+    def __init__(
+        self, gateway: ConnectGateway, queue_ids: Mapping[str, str], budget_seconds: float
+    ) -> None:
+        self.gateway, self.queue_ids, self.budget = gateway, queue_ids, budget_seconds
+
+    def available(self, queues: Sequence[str]) -> Mapping[str, int]:
+        try:
+            by_name = self.gateway.metrics_by_name(self.queue_ids, queues, Deadline(self.budget))
+        except ConnectUnavailableError:
+            return {}  # no metrics, no dialling: agent-first never dials without an agent
+        return {queue: int(values.get("AGENTS_AVAILABLE", 0)) for queue, values in by_name.items()}
