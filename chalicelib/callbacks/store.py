@@ -219,6 +219,30 @@ def _cancellation_codes(error: TransactWriteError) -> list[str]:
     return [reason.code if reason else "" for reason in reasons]
 
 
+# PynamoDB sends a transaction's items grouped by kind, in this order, each kind in the order
+# it was added: a cancellation reason's position is not the order our code added the items.
+_SENT_IN_ORDER = ("condition_check", "delete", "save", "update")
+
+
+class _NamedItems:
+    """The names of a transaction's items, so a cancellation says which condition failed."""
+
+    def __init__(self) -> None:
+        self._added: list[tuple[str, str]] = []
+
+    def add(self, kind: str, name: str) -> None:
+        self._added.append((kind, name))
+
+    def failed(self, error: TransactWriteError) -> set[str]:
+        sent = sorted(self._added, key=lambda item: _SENT_IN_ORDER.index(item[0]))
+        codes = _cancellation_codes(error)
+        return {
+            name
+            for (_, name), code in zip(sent, codes, strict=False)
+            if code == _CANCELLED_BY_CONDITION
+        }
+
+
 class DynamoLedger:
     def __init__(self, policy: model.Policy | None = None) -> None:
         self.policy = policy or model.Policy()
@@ -299,6 +323,7 @@ class DynamoLedger:
         self, callback: Callback, supersedes: Callback | None, allowance: model.Allowance
     ) -> tuple[Callback, bool]:
         record = _record(model.replace_version(callback, 0), self.policy)
+        items = _NamedItems()
         try:
             with TransactWrite(connection=self._connection) as transaction:
                 transaction.save(record, condition=CallbackRecord.pk.does_not_exist())
@@ -310,7 +335,9 @@ class DynamoLedger:
                     ),
                     condition=LockRecord.pk.does_not_exist(),
                 )
-                self._contact_lock(transaction, callback, supersedes)
+                items.add("save", "callback")
+                items.add("save", "number_lock")
+                self._contact_lock(transaction, callback, supersedes, items)
                 if supersedes is not None:
                     self._finish(
                         transaction,
@@ -321,22 +348,27 @@ class DynamoLedger:
                             "replaced by a request for another number",
                         ),
                         contact_lock_moves=bool(callback.contact_id),
+                        items=items,
                     )
-                _charge(transaction, allowance)  # last: its code is the last one
+                _charge(transaction, allowance)
+                items.add("update", "allowance")
         except TransactWriteError as error:
-            codes = _cancellation_codes(error)
-            if len(codes) > 1 and codes[1] == _CANCELLED_BY_CONDITION:
+            failed = items.failed(error)
+            if "number_lock" in failed:
                 existing = self.holders(callback.number, callback.queue, "").of_number
                 if existing is not None:
                     return existing, False
-            if codes and codes[-1] == _CANCELLED_BY_CONDITION:
+            if "allowance" in failed:
                 raise AllowanceUsedError(allowance.key) from error
             raise
         return model.replace_version(callback, 1), True
 
     @staticmethod
     def _contact_lock(
-        transaction: TransactWrite, callback: Callback, supersedes: Callback | None
+        transaction: TransactWrite,
+        callback: Callback,
+        supersedes: Callback | None,
+        items: _NamedItems,
     ) -> None:
         if not callback.contact_id:
             return
@@ -349,6 +381,7 @@ class DynamoLedger:
             else LockRecord.pk.does_not_exist()
         )
         transaction.save(lock, condition=condition)
+        items.add("save", "contact_lock")
 
     def _finish(
         self,
@@ -356,18 +389,23 @@ class DynamoLedger:
         before: Callback,
         after: Callback,
         contact_lock_moves: bool = False,
+        items: _NamedItems | None = None,
     ) -> None:
+        items = items or _NamedItems()
         transaction.save(_record(model.replace_version(after, before.version), self.policy))
+        items.add("save", "finished_callback")
         transaction.delete(
             LockRecord(f"NUMBER#{before.number}", before.queue),
             condition=LockRecord.callback_id == before.callback_id,
         )
+        items.add("delete", "finished_number_lock")
         if before.contact_id and not contact_lock_moves:
             transaction.delete(
                 LockRecord(f"CONTACT#{before.contact_id}", "CONTACT"),
                 condition=(LockRecord.callback_id == before.callback_id)
                 | LockRecord.pk.does_not_exist(),
             )
+            items.add("delete", "finished_contact_lock")
 
     def transition(self, before: Callback, after: Callback) -> Callback | None:
         try:

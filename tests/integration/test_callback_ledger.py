@@ -283,3 +283,30 @@ def test_positions_are_exact_while_requests_arrive_concurrently(ledger, atomic_m
     for callback_id, (answered, done_before) in answers.items():
         better_before = sum(rank[i] < rank[callback_id] for i in finished[:done_before])
         assert 1 + better_before <= answered <= rank[callback_id], callback_id
+
+
+def test_a_contact_switching_numbers_into_a_held_number_gets_the_holder_back(ledger) -> None:
+    """The asking contact holds "a" for one number and now asks for another number that a
+    racing request has just taken: the transaction fails on the number lock, which is not
+    where it sits in the request (PynamoDB sends deletes before puts). The holder comes back,
+    as for any request that finds its number held."""
+    first, _ = create(ledger, new("a", contact_id="contact-1"))
+    holder, _ = create(ledger, new("b", number="+12125550199"))
+    found, created = create(
+        ledger, new("c", number="+12125550199", contact_id="contact-1"), supersedes=first
+    )
+    assert (found.callback_id, created) == (holder.callback_id, False)
+    assert ledger.get("a").status is Status.QUEUED  # nothing of the switch was written
+
+
+def test_a_contact_switching_numbers_over_its_allowance_writes_nothing(ledger) -> None:
+    first, _ = create(ledger, new("a", contact_id="contact-1"))
+    create(ledger, new("b", number="+12125550199", queue="general"), limit=1)
+    with pytest.raises(AllowanceUsedError):
+        create(
+            ledger,
+            new("c", number="+12125550199", contact_id="contact-1"),
+            supersedes=first,
+            limit=1,
+        )
+    assert ledger.get("a").status is Status.QUEUED and ledger.get("c") is None
