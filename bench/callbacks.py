@@ -130,6 +130,7 @@ def measure_request() -> dict[str, float]:
             DynamoLedger,
             LockRecord,
             _charge,
+            _NamedWrite,
             _record,
         )
         from chalicelib.platform.clock import FixedClock
@@ -186,7 +187,8 @@ def measure_request() -> dict[str, float]:
                     LockRecord(f"CONTACT#raw-{n}", "CONTACT", callback_id=callback.callback_id),
                     condition=LockRecord.pk.does_not_exist(),
                 )
-                _charge(transaction, model.hourly_allowance(number, NOW, 5))
+                # The same conditional charge; naming the item costs a list append.
+                _charge(_NamedWrite(transaction), model.hourly_allowance(number, NOW, 5))
             raw.append(time.perf_counter() - middle)
             ours.append(middle - started)
         charged = model.hourly_allowance(f"+1212{5550000 + n:07d}", NOW, 5)

@@ -26,6 +26,8 @@ from pynamodb.attributes import (
 )
 from pynamodb.connection import Connection
 from pynamodb.exceptions import PutError, TransactWriteError
+from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.update import Action
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
@@ -128,8 +130,9 @@ class AllowanceRecord(Model):
     purge_at = TTLAttribute(null=True)
 
 
-def _charge(transaction: TransactWrite, allowance: model.Allowance) -> None:
-    transaction.update(
+def _charge(write: _NamedWrite, allowance: model.Allowance) -> None:
+    write.update(
+        "allowance",
         AllowanceRecord(f"RATE#{allowance.key}", "RATE"),
         actions=[
             AllowanceRecord.hits.add(1),
@@ -219,22 +222,35 @@ def _cancellation_codes(error: TransactWriteError) -> list[str]:
     return [reason.code if reason else "" for reason in reasons]
 
 
-# PynamoDB sends a transaction's items grouped by kind, in this order, each kind in the order
-# it was added: a cancellation reason's position is not the order our code added the items.
-_SENT_IN_ORDER = ("condition_check", "delete", "save", "update")
+class _NamedWrite:
+    """A transaction whose items are named as they are added, so that a cancellation says
+    which condition failed. PynamoDB sends the items grouped by kind (deletes, then puts, then
+    updates), each kind in the order added: a reason's position is not the order of our code.
+    """
 
+    _SENT_IN_ORDER = ("delete", "save", "update")
 
-class _NamedItems:
-    """The names of a transaction's items, so a cancellation says which condition failed."""
-
-    def __init__(self) -> None:
+    def __init__(self, transaction: TransactWrite) -> None:
+        self._transaction = transaction
         self._added: list[tuple[str, str]] = []
 
-    def add(self, kind: str, name: str) -> None:
-        self._added.append((kind, name))
+    def save(self, name: str, record: Model, condition: Condition | None = None) -> None:
+        self._transaction.save(record, condition=condition)
+        self._added.append(("save", name))
+
+    def delete(self, name: str, record: Model, condition: Condition | None = None) -> None:
+        self._transaction.delete(record, condition=condition)
+        self._added.append(("delete", name))
+
+    def update(
+        self, name: str, record: Model, actions: list[Action], condition: Condition | None = None
+    ) -> None:
+        self._transaction.update(record, actions=actions, condition=condition)
+        self._added.append(("update", name))
 
     def failed(self, error: TransactWriteError) -> set[str]:
-        sent = sorted(self._added, key=lambda item: _SENT_IN_ORDER.index(item[0]))
+        """The names of the items whose condition cancelled the transaction."""
+        sent = sorted(self._added, key=lambda item: self._SENT_IN_ORDER.index(item[0]))
         codes = _cancellation_codes(error)
         return {
             name
@@ -323,24 +339,23 @@ class DynamoLedger:
         self, callback: Callback, supersedes: Callback | None, allowance: model.Allowance
     ) -> tuple[Callback, bool]:
         record = _record(model.replace_version(callback, 0), self.policy)
-        items = _NamedItems()
         try:
             with TransactWrite(connection=self._connection) as transaction:
-                transaction.save(record, condition=CallbackRecord.pk.does_not_exist())
-                transaction.save(
+                write = _NamedWrite(transaction)
+                write.save("callback", record, CallbackRecord.pk.does_not_exist())
+                write.save(
+                    "number_lock",
                     LockRecord(
                         f"NUMBER#{callback.number}",
                         callback.queue,
                         callback_id=callback.callback_id,
                     ),
-                    condition=LockRecord.pk.does_not_exist(),
+                    LockRecord.pk.does_not_exist(),
                 )
-                items.add("save", "callback")
-                items.add("save", "number_lock")
-                self._contact_lock(transaction, callback, supersedes, items)
+                self._contact_lock(write, callback, supersedes)
                 if supersedes is not None:
                     self._finish(
-                        transaction,
+                        write,
                         supersedes,
                         model.cancel(
                             supersedes,
@@ -348,12 +363,10 @@ class DynamoLedger:
                             "replaced by a request for another number",
                         ),
                         contact_lock_moves=bool(callback.contact_id),
-                        items=items,
                     )
-                _charge(transaction, allowance)
-                items.add("update", "allowance")
+                _charge(write, allowance)
         except TransactWriteError as error:
-            failed = items.failed(error)
+            failed = write.failed(error)
             if "number_lock" in failed:
                 existing = self.holders(callback.number, callback.queue, "").of_number
                 if existing is not None:
@@ -364,12 +377,7 @@ class DynamoLedger:
         return model.replace_version(callback, 1), True
 
     @staticmethod
-    def _contact_lock(
-        transaction: TransactWrite,
-        callback: Callback,
-        supersedes: Callback | None,
-        items: _NamedItems,
-    ) -> None:
+    def _contact_lock(write: _NamedWrite, callback: Callback, supersedes: Callback | None) -> None:
         if not callback.contact_id:
             return
         lock = LockRecord(
@@ -380,38 +388,34 @@ class DynamoLedger:
             if supersedes
             else LockRecord.pk.does_not_exist()
         )
-        transaction.save(lock, condition=condition)
-        items.add("save", "contact_lock")
+        write.save("contact_lock", lock, condition)
 
     def _finish(
         self,
-        transaction: TransactWrite,
+        write: _NamedWrite,
         before: Callback,
         after: Callback,
         contact_lock_moves: bool = False,
-        items: _NamedItems | None = None,
     ) -> None:
-        items = items or _NamedItems()
-        transaction.save(_record(model.replace_version(after, before.version), self.policy))
-        items.add("save", "finished_callback")
-        transaction.delete(
+        finished = _record(model.replace_version(after, before.version), self.policy)
+        write.save("finished_callback", finished)
+        write.delete(
+            "finished_number_lock",
             LockRecord(f"NUMBER#{before.number}", before.queue),
-            condition=LockRecord.callback_id == before.callback_id,
+            LockRecord.callback_id == before.callback_id,
         )
-        items.add("delete", "finished_number_lock")
         if before.contact_id and not contact_lock_moves:
-            transaction.delete(
+            write.delete(
+                "finished_contact_lock",
                 LockRecord(f"CONTACT#{before.contact_id}", "CONTACT"),
-                condition=(LockRecord.callback_id == before.callback_id)
-                | LockRecord.pk.does_not_exist(),
+                (LockRecord.callback_id == before.callback_id) | LockRecord.pk.does_not_exist(),
             )
-            items.add("delete", "finished_contact_lock")
 
     def transition(self, before: Callback, after: Callback) -> Callback | None:
         try:
             if after.final and not before.final:
                 with TransactWrite(connection=self._connection) as transaction:
-                    self._finish(transaction, before, after)
+                    self._finish(_NamedWrite(transaction), before, after)
             else:
                 _record(model.replace_version(after, before.version), self.policy).save()
         except (PutError, TransactWriteError) as error:
