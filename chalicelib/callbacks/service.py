@@ -28,6 +28,7 @@ from chalicelib.outbound.service import (
     Refused,
     Settlement,
     StillGoing,
+    Uncertain,
     Unsettled,
     place,
     settle,
@@ -322,20 +323,19 @@ class CallbackService:
 
     def _dial(self, claimed: Callback, report: DispatchReport) -> None:
         placement = place(lambda: self.dialer.dial(claimed))
-        now = self.clock.now()
-        if isinstance(placement, Placed):
-            after = model.record_dial(claimed, placement.contact_id, now, self.policy)
-            self._write(claimed, after, report.dialled, report)
-        elif isinstance(placement, NotPlaced):
-            after = model.not_placed(claimed, now, self.policy, placement.reason)
-            self._write(claimed, after, report.deferred, report)
-        elif isinstance(placement, Refused):
-            self._write(
-                claimed, model.rejected(claimed, now, placement.reason), report.failed, report
-            )
-        else:
-            # Leave it DIALING: when the lease ends, reconciliation replays the token.
-            report.uncertain.append(claimed.callback_id)
+        now, policy = self.clock.now(), self.policy
+        match placement:
+            case Placed(contact_id):
+                after = model.record_dial(claimed, contact_id, now, policy)
+                self._write(claimed, after, report.dialled, report)
+            case NotPlaced(reason):
+                after = model.not_placed(claimed, now, policy, reason)
+                self._write(claimed, after, report.deferred, report)
+            case Refused(reason):
+                self._write(claimed, model.rejected(claimed, now, reason), report.failed, report)
+            case Uncertain():
+                # Leave it DIALING: when the lease ends, reconciliation replays the token.
+                report.uncertain.append(claimed.callback_id)
 
     # -- outcomes ----------------------------------------------------------------------------
 

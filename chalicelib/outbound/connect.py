@@ -53,8 +53,6 @@ class Routes(Protocol):
         """Keep who placed the contact, for its contact events."""
         ...
 
-    def owner_of(self, contact_id: str) -> Route | None: ...
-
 
 class ConnectOutbound:
     def __init__(

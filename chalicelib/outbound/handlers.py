@@ -9,7 +9,7 @@ events that never come.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from chalice.app import Blueprint, CloudWatchEvent
 
@@ -17,11 +17,15 @@ from chalicelib import bootstrap
 from chalicelib.outbound.model import ContactEnded, Route, ended_contact
 from chalicelib.platform.observability import count, logger
 
+if TYPE_CHECKING:
+    from chalicelib.capability import Capability
+    from chalicelib.outbound.store import DynamoRoutes
+
 bp = Blueprint(__name__)
-_routes: Any = None
+_routes: DynamoRoutes | None = None
 
 
-def routes() -> Any:
+def routes() -> DynamoRoutes:
     """The route book, built on first use (a cold start that sees no event never builds it)."""
     global _routes
     if _routes is None:
@@ -58,7 +62,7 @@ def outbound_contact_events(event: CloudWatchEvent) -> None:
 def deliver(ended: ContactEnded) -> None:
     """Hand an ended contact to its owner's service."""
     capability = _owner(ended.route)
-    if capability is None:
+    if capability is None or capability.settle is None:
         # A deploy that placed calls for a capability this one lacks: alarm, do not retry.
         count("ContactEventsWithoutOwner", 1)
         logger.error(
@@ -69,10 +73,10 @@ def deliver(ended: ContactEnded) -> None:
     capability.settle(bootstrap.service(capability.service), ended)
 
 
-def _owner(route: Route) -> Any:
+def _owner(route: Route) -> Capability | None:
     from chalicelib.capabilities import CAPABILITIES
 
     for capability in CAPABILITIES:
-        if capability.name == route.owner and capability.settle is not None:
+        if capability.name == route.owner:
             return capability
     return None
