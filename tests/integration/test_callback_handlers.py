@@ -45,7 +45,9 @@ def expect_agents(stubber, available: int = 5) -> None:
     )
 
 
-def expect_dial(stubber, callback_id: str, attempt: int = 1, number: str = CALLER) -> None:
+def expect_dial(
+    stubber, callback_id: str, attempt: int = 1, number: str = CALLER, attributes: Any = ANY
+) -> None:
     stubber.add_response(
         "start_outbound_voice_contact",
         {"ContactId": f"out-{callback_id}"},
@@ -55,7 +57,7 @@ def expect_dial(stubber, callback_id: str, attempt: int = 1, number: str = CALLE
             "InstanceId": INSTANCE,
             "ClientToken": f"{callback_id}-{attempt}",
             "QueueId": "dev-billing-queue-id",
-            "Attributes": ANY,
+            "Attributes": attributes,
             "TrafficType": "GENERAL",
         },
     )

@@ -13,12 +13,12 @@ from chalicelib.callbacks.model import Status
 from chalicelib.callbacks.service import CallbackService
 from chalicelib.outbound.model import OWNER_ATTRIBUTE, OutboundCall, Route
 from tests.integration.test_callback_handlers import (
-    CALLER,
     INSTANCE,
     contact_ended,
     dialled,
     dispatch,
     expect_agents,
+    expect_dial,
     requested,
 )
 
@@ -26,24 +26,8 @@ ANSWERED = {"agentInfo": {"connectedToAgentTimestamp": "2026-11-24T15:01:00Z"}}
 
 
 def expect_dial_with_owner(stubber, callback_id: str) -> None:
-    stubber.add_response(
-        "start_outbound_voice_contact",
-        {"ContactId": f"out-{callback_id}"},
-        {
-            "DestinationPhoneNumber": CALLER,
-            "ContactFlowId": "00000000-0000-4000-8000-0000000cbf10",
-            "InstanceId": INSTANCE,
-            "ClientToken": f"{callback_id}-1",
-            "QueueId": "dev-billing-queue-id",
-            "Attributes": {
-                "callback_id": callback_id,
-                "callback_attempt": "1",
-                "journey": "",
-                OWNER_ATTRIBUTE: "callbacks",
-            },
-            "TrafficType": "GENERAL",
-        },
-    )
+    owned = {"callback_id": callback_id, "callback_attempt": "1", "journey": ""}
+    expect_dial(stubber, callback_id, attributes={**owned, OWNER_ATTRIBUTE: "callbacks"})
 
 
 def test_a_placed_contact_carries_its_owner_and_its_route_is_kept(callbacks, connect) -> None:
