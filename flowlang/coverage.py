@@ -47,7 +47,7 @@ class CoverageTracker:
         branches = {
             (a.identifier, way.target)
             for a in flow.actions.values()
-            for way in a.transitions()
+            for way in a.transitions
             if way.target in flow.actions
         }
         hit_actions = {i for f, i in self.steps if f == name and i in flow.actions}

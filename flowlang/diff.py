@@ -39,7 +39,7 @@ def _flat(value: Any, prefix: str) -> dict[str, str]:
 
 
 def _transitions(action: Action) -> dict[str, str]:
-    return {way.name: way.target for way in action.transitions()}
+    return {way.name: way.target for way in action.transitions}
 
 
 def _compare(old: dict[str, str], new: dict[str, str], label: str) -> list[str]:

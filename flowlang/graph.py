@@ -64,7 +64,7 @@ def to_mermaid(flow: Flow, path: Sequence[str] = ()) -> str:
     highlighted: list[int] = []
     walked = _path_edges(path)
     for identifier, action in flow.actions.items():
-        for way in action.transitions():
+        for way in action.transitions:
             if way.target not in ids:
                 continue
             arrow = "-.->" if way.kind == "error" else "-->"
@@ -107,7 +107,7 @@ def to_dot(flow: Flow, path: Sequence[str] = ()) -> str:
         fill = ', fillcolor="#ffe8a3"' if identifier in on_path else ""
         lines.append(f'  {ids[identifier]} [label="{label}"{fill}];')
     for identifier, action in flow.actions.items():
-        for way in action.transitions():
+        for way in action.transitions:
             if way.target not in ids:
                 continue
             style = ["style=dashed", "color=gray40"] if way.kind == "error" else []

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 FLOW_LANGUAGE_VERSION = "2019-10-30"
@@ -63,10 +64,13 @@ class Action:
     conditions: tuple[Condition, ...] = ()
     errors: Mapping[str, str] = field(default_factory=dict)
 
+    @cached_property
     def transitions(self) -> tuple[Transition, ...]:
-        """Every way out, in document order: NextAction, each condition, each error."""
-        found = [Transition("next", self.next_action, "Transitions.NextAction")]
-        found = found if self.next_action else []
+        """Every way out, in document order: NextAction, each condition, each error. Built
+        once per action: the validator walks them several times."""
+        found = []
+        if self.next_action:
+            found.append(Transition("next", self.next_action, "Transitions.NextAction"))
         for index, c in enumerate(self.conditions):
             operands = "|".join(c.operands)
             found.append(
@@ -79,15 +83,8 @@ class Action:
                 )
             )
         for error, target in self.errors.items():
-            found.append(
-                Transition(
-                    "error",
-                    target,
-                    f"Transitions.Errors[{error}].NextAction",
-                    error,
-                    f"Error {error}",
-                )
-            )
+            field_ = f"Transitions.Errors[{error}].NextAction"
+            found.append(Transition("error", target, field_, error, f"Error {error}"))
         return tuple(found)
 
     def error_target(self, error_type: str) -> str:

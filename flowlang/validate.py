@@ -116,7 +116,7 @@ class _Checker:
 
 def _edges(action: Action) -> Iterator[tuple[str, str]]:
     """(field, target) for every transition of the action."""
-    return ((way.field, way.target) for way in action.transitions())
+    return ((way.field, way.target) for way in action.transitions)
 
 
 def _check_size_and_identifiers(c: _Checker) -> None:

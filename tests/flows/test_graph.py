@@ -14,7 +14,7 @@ INBOUND = read_text((ROOT / "flows" / "inbound-main.json").read_text()).flow
 
 def edge_count(flow) -> int:
     return sum(
-        len([t for t in a.transitions() if t.target in flow.actions]) for a in flow.actions.values()
+        len([t for t in a.transitions if t.target in flow.actions]) for a in flow.actions.values()
     )
 
 
