@@ -21,12 +21,13 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
-check: $(STAMP)  # lint, format, types (strict), import rules, template
+check: $(STAMP)  # lint, format, types (strict), import rules, complexity, routing rules, template
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 	$(BIN)/python -m devkit.complexity
+	$(BIN)/python -m devkit.rules > /dev/null
 	$(BIN)/cfn-lint infra/template.yaml
 
 bench: $(STAMP)

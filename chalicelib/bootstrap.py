@@ -13,7 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
-from chalicelib.ivr.routing import RoutingRules, parse_routing_rules
+from chalicelib.ivr.routing import RoutingRules, build_routing_rules, parse_routing_rules
 
 ROUTING_RULES_PATH = Path(__file__).parent / "ivr" / "routing_rules.json"
 S = TypeVar("S")
@@ -23,8 +23,17 @@ _overrides: dict[type[Any], Any] = {}
 
 @lru_cache(maxsize=4)
 def load_routing_rules(path: Path = ROUTING_RULES_PATH) -> RoutingRules:
-    """Read and validate once per cold start; both capabilities share the result."""
-    return parse_routing_rules(json.loads(path.read_text(encoding="utf-8")))
+    """Read and build once per cold start; both capabilities share the result.
+
+    The file's structure is checked before it ships (`switchboard rules check`, `make check`,
+    `make test`), so a cold start only builds it and checks what its names refer to, without
+    paying for the schema (ADR 0008). A file that reached a stage unchecked and cannot be
+    built is checked in full then, so the start fails naming the field, not with a KeyError."""
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    try:
+        return build_routing_rules(raw)
+    except (KeyError, TypeError, AttributeError, IndexError):
+        return parse_routing_rules(raw)
 
 
 def service(kind: type[S]) -> S:

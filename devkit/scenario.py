@@ -18,28 +18,59 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import Discriminator, Tag, field_validator
 
 from chalicelib.platform.hours import Hours, parse_hours
+from chalicelib.platform.schema import Document, HoursDocument, SchemaError, check, describe
 from flowlang.loader import read_text
 from flowlang.model import Flow, FlowError
 from flowlang.simulator import Scenario
 
-_KEYS = {
-    "at",
-    "caller",
-    "attributes",
-    "flows",
-    "hours",
-    "queues",
-    "lex",
-    "lambdas",
-    "third_party_answers",
-    "inputs",
-}
+
+def _calendar_or_flag(value: Any) -> str:
+    return "<always>" if isinstance(value, bool) else "<calendar>"
+
+
+# `true`/`false` (always open or closed) or a calendar; the tags keep pydantic's error
+# locations reading as the file does (`hours.support.timezone`).
+HoursSpec = Annotated[
+    Annotated[bool, Tag("<always>")] | Annotated[HoursDocument, Tag("<calendar>")],
+    Discriminator(_calendar_or_flag),
+]
+
+
+class QueueScenario(Document):
+    metrics: dict[str, float] = {}
+    at_capacity: bool = False
+
+
+class ScenarioDocument(Document):
+    at: str | None = None
+    caller: str | None = None
+    attributes: dict[str, str | int | float | bool] = {}
+    inputs: list[str] = []
+    flows: dict[str, str] = {}
+    hours: dict[str, HoursSpec] = {}
+    queues: dict[str, QueueScenario] = {}
+    lex: dict[str, str] = {}
+    lambdas: dict[str, dict[str, Any]] = {}
+    third_party_answers: bool = True
+
+    @field_validator("at")
+    @classmethod
+    def _an_instant(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                datetime.fromisoformat(value)
+            except ValueError:
+                raise ValueError(f"{value!r} is not an ISO 8601 time") from None
+        return value
 
 
 @dataclass(frozen=True)
@@ -54,10 +85,10 @@ class ScenarioFile:
         return replace(scenario, **self.extras, now=self.at or scenario.now)
 
 
-def _hours(raw: Any, source: Path) -> dict[str, bool | Hours]:
+def _hours(raw: Mapping[str, Any], source: Path) -> dict[str, bool | Hours]:
     calendars: dict[str, bool | Hours] = {}
     problems: list[str] = []
-    for name, spec in (raw or {}).items():
+    for name, spec in raw.items():
         if isinstance(spec, bool):
             calendars[name] = spec
         elif (parsed := parse_hours(name, spec, problems)) is not None:
@@ -67,9 +98,9 @@ def _hours(raw: Any, source: Path) -> dict[str, bool | Hours]:
     return calendars
 
 
-def _flows(raw: Any, source: Path) -> dict[str, Flow]:
+def _flows(raw: Mapping[str, str], source: Path) -> dict[str, Flow]:
     flows: dict[str, Flow] = {}
-    for name, relative in (raw or {}).items():
+    for name, relative in raw.items():
         path = (source.parent / relative).resolve()
         if not path.exists():
             raise FlowError(f"{source}: flow {name!r} points to {relative!r}, which does not exist")
@@ -79,27 +110,28 @@ def _flows(raw: Any, source: Path) -> dict[str, Flow]:
 
 
 def load_scenario(path: Path) -> ScenarioFile:
+    """The scenario at `path`: its structure checked against `ScenarioDocument` (every
+    problem at once, each naming its key), then its flows, calendars and time read."""
     raw = json.loads(path.read_text(encoding="utf-8"))
-    if not isinstance(raw, dict):
-        raise FlowError(f"{path}: a scenario must be a JSON object")
-    unknown = sorted(set(raw) - _KEYS)
-    if unknown:
-        raise FlowError(f"{path}: unknown keys {', '.join(unknown)}")
-    queues = raw.get("queues") or {}
+    try:
+        check(ScenarioDocument, raw)
+    except SchemaError as error:
+        raise FlowError(f"{path}: " + "; ".join(describe(error.problems))) from None
+    queues = raw.get("queues", {})
     extras = {
-        "flows": _flows(raw.get("flows"), path),
-        "hours_open": _hours(raw.get("hours"), path),
+        "flows": _flows(raw.get("flows", {}), path),
+        "hours_open": _hours(raw.get("hours", {}), path),
         "queue_metrics": {q: dict(spec.get("metrics", {})) for q, spec in queues.items()},
         "queues_at_capacity": frozenset(q for q, spec in queues.items() if spec.get("at_capacity")),
-        "lex_intents": {k.lower(): v for k, v in (raw.get("lex") or {}).items()},
-        "lambda_responses": dict(raw.get("lambdas") or {}),
-        "third_party_answers": bool(raw.get("third_party_answers", True)),
+        "lex_intents": {k.lower(): v for k, v in raw.get("lex", {}).items()},
+        "lambda_responses": dict(raw.get("lambdas", {})),
+        "third_party_answers": raw.get("third_party_answers", True),
     }
     at = datetime.fromisoformat(raw["at"]).astimezone(UTC) if raw.get("at") else None
     return ScenarioFile(
         at,
         raw.get("caller"),
-        {str(k): str(v) for k, v in (raw.get("attributes") or {}).items()},
-        tuple(raw.get("inputs") or ()),
+        {str(k): str(v) for k, v in raw.get("attributes", {}).items()},
+        tuple(raw.get("inputs", ())),
         extras,
     )

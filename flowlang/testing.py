@@ -54,55 +54,66 @@ class TestCase:
         return value if isinstance(value, dict) else {}
 
 
-def _observation(raw: Any, where: str) -> Observation:
-    if not isinstance(raw, dict) or not isinstance(raw.get("Event"), dict):
-        raise FlowError(f"{where}: each observation needs an Identifier and an Event")
+def _observation(raw: Mapping[str, Any]) -> Observation:
     usage = raw.get("Usage") or {}
     following = (raw.get("Transitions") or {}).get("NextObservations")
     return Observation(
-        identifier=str(raw.get("Identifier", "")),
+        identifier=raw.get("Identifier", ""),
         event=raw["Event"],
-        actions=tuple(raw.get("Actions") or ()),
-        times=int(usage.get("Times", 1)) if usage.get("Type") == "EXACTLY" else 1,
+        actions=tuple(raw.get("Actions", ())),
+        times=usage.get("Times", 1) if usage.get("Type") == "EXACTLY" else 1,
         next_observations=tuple(following) if following is not None else None,
     )
 
 
-def _test_content(raw: dict[str, Any], source: str) -> dict[str, Any]:
-    content = raw.get("Content", raw)
-    if isinstance(content, str):
-        content = json.loads(content)
-    if content.get("Version") not in VERSIONS:
-        raise FlowError(f"{source}: testing-language Version must be 2025-06-21")
-    return dict(content)
+def _json_object(value: Any, where: str) -> Any:
+    """Connect carries `Content` and `InitializationData` as JSON text; files may inline them."""
+    if not isinstance(value, str):
+        return value
+    try:
+        return json.loads(value)
+    except ValueError as error:
+        raise FlowError(f"{where} is not valid JSON: {error}") from None
 
 
-def _initial_attributes(raw: dict[str, Any]) -> dict[str, str]:
-    initial = raw.get("InitializationData") or "{}"
-    data = json.loads(initial) if isinstance(initial, str) else dict(initial)
-    return {str(k): str(v) for k, v in data.get("Attributes", data).items()}
+def _initial_attributes(data: Any, source: str) -> dict[str, str]:
+    attributes = data.get("Attributes", data) if isinstance(data, dict) else None
+    if not isinstance(attributes, dict):
+        raise FlowError(f"{source}: InitializationData must hold an object of attributes")
+    return {str(k): str(v) for k, v in attributes.items()}
+
+
+def _checked(schema: type[Any], raw: Any, source: str, within: str = "") -> None:
+    from chalicelib.platform.schema import SchemaError, check, describe
+
+    try:
+        check(schema, raw)
+    except SchemaError as error:
+        lines = describe(error.problems)
+        raise FlowError(f"{source}: " + "; ".join(f"{within}{line}" for line in lines)) from None
 
 
 def load_test_case(raw: Any, source: str = "<test>") -> TestCase:
-    """A CreateTestCase-shaped document: Name, EntryPoint, InitializationData, Content."""
+    """A CreateTestCase-shaped document (Name, EntryPoint, InitializationData, Content) or
+    its bare content, its structure checked (every problem at once, each naming its key)."""
+    from flowlang.testing_schema import TestCaseDocument, TestContent
+
     if not isinstance(raw, dict):
         raise FlowError(f"{source}: a test case must be a JSON object")
-    content = _test_content(raw, source)
+    within = "Content." if "Content" in raw else ""
+    if within:
+        _checked(TestCaseDocument, raw, source)
+    content = _json_object(raw.get("Content", raw), f"{source}: Content")
+    _checked(TestContent, content, source, within)
     entry = (raw.get("EntryPoint") or {}).get("VoiceCallEntryPointParameters") or {}
-    attributes = _initial_attributes(raw)
-    observations = tuple(
-        _observation(o, f"{source} Observations[{n}]")
-        for n, o in enumerate(content.get("Observations") or [])
-    )
-    if not observations:
-        raise FlowError(f"{source}: a test case needs at least one observation")
+    initial = _json_object(raw.get("InitializationData", "{}"), f"{source}: InitializationData")
     return TestCase(
-        name=str(raw.get("Name") or source),
-        flow=str(entry.get("FlowId", "")),
-        caller=str(entry.get("SourcePhoneNumber", "")),
-        attributes=attributes,
-        observations=observations,
-        metadata=content.get("Metadata") or {},
+        name=raw.get("Name") or source,
+        flow=entry.get("FlowId", ""),
+        caller=entry.get("SourcePhoneNumber", ""),
+        attributes=_initial_attributes(initial, source),
+        observations=tuple(_observation(o) for o in content["Observations"]),
+        metadata=content.get("Metadata", {}),
         source=source,
     )
 

@@ -26,8 +26,6 @@ from chalicelib.platform.settings import settings
 
 bp = Blueprint(__name__)
 MAX_BODY_BYTES = 16 * 1024
-_FIELDS = {"number": str, "queue": str, "slot": str, "journey": str, "priority": int}
-_REQUIRED = ("number", "queue")
 NO_CALLBACK = {"callback_status": "", "callback_id": "", "callback_position": ""}
 
 
@@ -181,33 +179,28 @@ def _json_object(raw: str | bytes | None) -> dict[str, Any]:
     return body
 
 
-def _validated(raw: str | bytes | None) -> dict[str, Any]:
-    body = _json_object(raw)
-    for name in sorted(set(body) - set(_FIELDS)):
-        raise CallbackError("unknown_field", name, f"{name} is not a field of a callback")
-    for name, kind in _FIELDS.items():
-        value = body.get(name)
-        if value is None and name in _REQUIRED:
-            raise CallbackError("missing_field", name, f"{name} is required")
-        if value is not None and (not isinstance(value, kind) or isinstance(value, bool)):
-            raise CallbackError("wrong_type", name, f"{name} must be a {kind.__name__}")
-    # An optional field sent as null means "not given": its default applies.
-    return {name: value for name, value in body.items() if value is not None}
+def _invalid(problems: list[dict[str, str]]) -> Response:
+    """400 naming the first problem (as every refusal does) and listing them all."""
+    return Response(body={**problems[0], "problems": problems}, status_code=400)
 
 
 @bp.route(
     "/callbacks", methods=["POST"], authorizer=IAMAuthorizer(), content_types=["application/json"]
 )
 def create_callback() -> Response:
+    from chalicelib.callbacks.schema import read_callback_request  # pydantic: off the hook path
+
     try:
-        body = _validated(bp.current_request.raw_body)
+        request = read_callback_request(_json_object(bp.current_request.raw_body))
+        if isinstance(request, list):
+            return _invalid(request)
         standing = bootstrap.service(CallbackService).request(
-            body["number"],
-            body["queue"],
+            request.number,
+            request.queue,
             source="web",
-            journey=body.get("journey", ""),
-            slot=_slot(body.get("slot", "")),
-            priority=body.get("priority", 5),
+            journey=request.journey,
+            slot=_slot(request.slot),
+            priority=request.priority,
         )
     except CallbackError as error:
         return _refusal(error)

@@ -32,7 +32,6 @@ class RoutingRulesError(ValueError):
 # Routing rules
 
 
-_CONDITION_KEYS = {"intent", "tier", "language", "predicted_reason", "elderly", "repeat_caller"}
 _FLAG_KEYS = {"elderly", "repeat_caller"}
 
 
@@ -85,62 +84,55 @@ class RouteRequest:
     repeat_caller: bool = False
 
 
-def _parse_queue(
-    name: str, raw: Any, hours: Mapping[str, Hours], problems: list[str]
-) -> QueueConfig:
-    where = f"queue {name!r}"
-    raw = raw if isinstance(raw, dict) else {}
-    config = QueueConfig(
+def _build_queue(name: str, raw: Mapping[str, Any]) -> QueueConfig:
+    return QueueConfig(
         name=name,
-        hours=str(raw.get("hours", "")),
-        backup=str(raw.get("backup", "")),
+        hours=raw["hours"],
+        backup=raw.get("backup", ""),
         max_in_queue=raw.get("max_in_queue", 20),
         average_handle_seconds=raw.get("average_handle_seconds", 300),
     )
-    if config.hours not in hours:
-        problems.append(f"{where}: hours {config.hours!r} are not defined")
-    for key in ("max_in_queue", "average_handle_seconds"):
-        value = getattr(config, key)
-        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            problems.append(f"{where}: {key} must be a positive integer")
-    return config
 
 
-def _parse_condition(rule: str, key: str, value: Any, problems: list[str]) -> frozenset[str] | bool:
-    if key not in _CONDITION_KEYS:
-        problems.append(f"rule {rule!r}: unknown condition {key!r}")
-        return frozenset()
+def _build_condition(key: str, value: Any) -> frozenset[str] | bool:
     if key in _FLAG_KEYS:
-        if not isinstance(value, bool):
-            problems.append(f"rule {rule!r}: condition {key!r} must be true or false")
         return bool(value)
-    values = [value] if isinstance(value, str) else value
-    if not isinstance(values, list) or not values or not all(isinstance(v, str) for v in values):
-        problems.append(f"rule {rule!r}: condition {key!r} must be a string or list of strings")
-        return frozenset()
-    return frozenset(values)
+    return frozenset([value] if isinstance(value, str) else value)
 
 
-def _parse_rule(index: int, raw: Any, queues: Mapping[str, Any], problems: list[str]) -> Rule:
-    raw = raw if isinstance(raw, dict) else {}
-    name = str(raw.get("name") or f"#{index + 1}")
-    queue = str(raw.get("queue", ""))
-    priority = raw.get("priority", 5)
-    if queue not in queues:
-        problems.append(f"rule {name!r}: queue {queue!r} is not defined")
-    if not isinstance(priority, int) or isinstance(priority, bool) or not 1 <= priority <= 10:
-        problems.append(f"rule {name!r}: priority must be an integer from 1 to 10")
-        priority = 5
-    when_raw = raw.get("when", {})
-    if not isinstance(when_raw, dict):
-        problems.append(f"rule {name!r}: 'when' must be an object")
-        when_raw = {}
-    when = {k: _parse_condition(name, k, v, problems) for k, v in when_raw.items()}
-    return Rule(name=name, queue=queue, priority=priority, when=when)
+def _build_rule(index: int, raw: Mapping[str, Any]) -> Rule:
+    return Rule(
+        name=raw.get("name") or f"#{index + 1}",
+        queue=raw["queue"],
+        priority=raw.get("priority", 5),
+        when={
+            key: _build_condition(key, value)
+            for key, value in raw.get("when", {}).items()
+            if value is not None
+        },
+    )
 
 
 def _check_references(rules: RoutingRules, problems: list[str]) -> None:
     _check_queue_references(rules, problems)
+    _check_rule_references(rules, problems)
+
+
+def _check_queue_references(rules: RoutingRules, problems: list[str]) -> None:
+    for queue in rules.queues.values():
+        if queue.hours not in rules.hours:
+            problems.append(f"queue {queue.name!r}: hours {queue.hours!r} are not defined")
+        if queue.backup and queue.backup not in rules.queues:
+            problems.append(f"queue {queue.name!r}: backup {queue.backup!r} is not defined")
+    for label, name in (("default_queue", rules.default_queue), ("night_queue", rules.night_queue)):
+        if name and name not in rules.queues:
+            problems.append(f"{label} {name!r} is not defined")
+
+
+def _check_rule_references(rules: RoutingRules, problems: list[str]) -> None:
+    for rule in rules.rules:
+        if rule.queue not in rules.queues:
+            problems.append(f"rule {rule.name!r}: queue {rule.queue!r} is not defined")
     names = [rule.name for rule in rules.rules]
     for duplicate in sorted({n for n in names if names.count(n) > 1}):
         problems.append(f"rule {duplicate!r}: defined more than once")
@@ -149,45 +141,41 @@ def _check_references(rules: RoutingRules, problems: list[str]) -> None:
             problems.append(f"menu {digit!r}: must map one key to an intent like 'payment'")
 
 
-def _check_queue_references(rules: RoutingRules, problems: list[str]) -> None:
-    for queue in rules.queues.values():
-        if queue.backup and queue.backup not in rules.queues:
-            problems.append(f"queue {queue.name!r}: backup {queue.backup!r} is not defined")
-    for label, name in (("default_queue", rules.default_queue), ("night_queue", rules.night_queue)):
-        if name and name not in rules.queues:
-            problems.append(f"{label} {name!r} is not defined")
-
-
-def parse_routing_rules(raw: Any) -> RoutingRules:
-    """Build the rules from their JSON form, reporting every problem at once."""
-    if not isinstance(raw, dict):
-        raise RoutingRulesError(["routing rules must be a JSON object"])
+def build_routing_rules(raw: Mapping[str, Any]) -> RoutingRules:
+    """The rules from a document whose structure `parse_routing_rules` has checked; what the
+    names refer to (and the hours' time zones, windows and dates) is checked here, every
+    problem at once. A structure it cannot build raises KeyError, TypeError or AttributeError."""
     problems: list[str] = []
     hours = {
         name: parsed
         for name, spec in raw.get("hours", {}).items()
         if (parsed := parse_hours(name, spec, problems))
     }
-    queue_specs = raw.get("queues", {})
-    queues = {name: _parse_queue(name, spec, hours, problems) for name, spec in queue_specs.items()}
     rules = RoutingRules(
-        queues=queues,
+        queues={name: _build_queue(name, spec) for name, spec in raw.get("queues", {}).items()},
         hours=hours,
-        rules=tuple(
-            _parse_rule(i, r, queues, problems) for i, r in enumerate(raw.get("rules", []))
-        ),
-        menu={str(k): str(v) for k, v in raw.get("menu", {}).items()},
-        default_queue=str(raw.get("default_queue", "")),
-        night_queue=str(raw.get("night_queue", "")),
-        closed_message=str(raw.get("closed_message", "We are closed. Please call again later.")),
-        callback_offer_above_seconds=int(raw.get("callback_offer_above_seconds", 300)),
+        rules=tuple(_build_rule(index, rule) for index, rule in enumerate(raw.get("rules", []))),
+        menu=dict(raw.get("menu", {})),
+        default_queue=raw["default_queue"],
+        night_queue=raw.get("night_queue", ""),
+        closed_message=raw.get("closed_message", "We are closed. Please call again later."),
+        callback_offer_above_seconds=raw.get("callback_offer_above_seconds", 300),
     )
-    if not rules.default_queue:
-        problems.append("default_queue is required")
     _check_references(rules, problems)
     if problems:
         raise RoutingRulesError(problems)
     return rules
+
+
+def parse_routing_rules(raw: Any) -> RoutingRules:
+    """Check the rules' structure against their schema, then build them: every problem at
+    once, each naming its rule, queue or hours. Imports pydantic (tools, tests, deploy);
+    the hooks build the checked file with `build_routing_rules`."""
+    from chalicelib.ivr.schema import structure_problems
+
+    if problems := structure_problems(raw):
+        raise RoutingRulesError(problems)
+    return build_routing_rules(raw)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -54,30 +54,24 @@ def parse_window(text: object, where: str, problems: list[str]) -> Window | None
     return Window(start, end)
 
 
-def parse_hours(name: str, raw: Any, problems: list[str]) -> Hours | None:
+def parse_hours(name: str, raw: Mapping[str, Any], problems: list[str]) -> Hours | None:
+    """Hours from a document whose structure its schema has checked (`HoursDocument`): the
+    time zone, the windows and the dates are read here, each bad one named."""
     where = f"hours {name!r}"
-    if not isinstance(raw, dict):
-        problems.append(f"{where}: must be an object")
-        return None
-    timezone = raw.get("timezone")
+    timezone = raw["timezone"]
     try:
-        ZoneInfo(str(timezone))
+        ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
         problems.append(f"{where}: unknown timezone {timezone!r}")
         return None
-    weekly_raw = raw.get("weekly", {})
-    unknown_days = set(weekly_raw) - set(_WEEKDAYS) if isinstance(weekly_raw, dict) else {"?"}
-    if unknown_days:
-        problems.append(f"{where}: weekly days must be among {', '.join(_WEEKDAYS)}")
-        return None
     weekly = {
         day: tuple(w for w in (parse_window(t, f"{where} {day}", problems) for t in spans) if w)
-        for day, spans in weekly_raw.items()
+        for day, spans in raw.get("weekly", {}).items()
     }
     holidays: set[date] = set()
     for text in raw.get("holidays", []):
         try:
-            holidays.add(date.fromisoformat(str(text)))
+            holidays.add(date.fromisoformat(text))
         except ValueError:
             problems.append(f"{where}: holiday {text!r} is not YYYY-MM-DD")
-    return Hours(name, str(timezone), weekly, frozenset(holidays))
+    return Hours(name, timezone, weekly, frozenset(holidays))

@@ -124,3 +124,24 @@ def test_a_flow_the_simulator_cannot_finish_stops_with_a_clear_message(tmp_path)
     result = CliRunner().invoke(main, ["flows", "simulate", str(OUTBOUND), "--json"])
     assert result.exit_code == 1
     assert "simulation stopped" in result.output and "Initialize Call" in result.output
+
+
+def test_every_structural_problem_of_a_scenario_is_named_at_once(tmp_path) -> None:
+    scenario = {
+        "at": "yesterday",
+        "hours": {"main": "open", "support": {"timezone": 1}},
+        "queues": {"billing": {"metrics": {"CONTACTS_IN_QUEUE": "3"}, "busy": True}},
+        "third_party_answers": "yes",
+        "colour": "blue",
+    }
+    with pytest.raises(FlowError) as error:
+        load_scenario(write(tmp_path, scenario))
+    assert str(error.value).split(": ", 1)[1].split("; ") == [
+        "at 'yesterday' is not an ISO 8601 time",
+        "hours.main must be an object",
+        "hours.support.timezone must be a string",
+        "queues.billing.metrics.CONTACTS_IN_QUEUE must be a number",
+        "queues.billing: unknown keys busy",
+        "third_party_answers must be true or false",
+        "unknown keys colour",
+    ]

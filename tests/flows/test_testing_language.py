@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -404,3 +405,48 @@ def test_every_shipped_flow_has_test_cases_that_pass_with_enough_coverage() -> N
     assert ok, "\n".join(lines)
     shipped = {p.stem for p in (ROOT / "flows").glob("*.json")}
     assert {c.flow for c in coverage} >= shipped
+
+
+def test_a_misspelt_key_is_refused_not_run_as_a_test_that_does_nothing() -> None:
+    document = {
+        "Name": "typo",
+        "EntryPoint": {"VoiceCallEntryPointParameters": {"FlowId": "main", "Source": "+1"}},
+        "Content": {
+            "Version": "2025-06-21",
+            "Observations": [
+                {"Identifier": "start", "Event": {"Type": "TestInitiated"}, "Acions": []},
+                {"Event": {"Type": "TestCompleted"}, "Usage": {"Type": "EXACTLY", "Times": 0}},
+            ],
+        },
+    }
+    with pytest.raises(FlowError) as error:
+        load_test_case(document, "typo.json")
+    assert str(error.value) == (
+        "typo.json: EntryPoint.VoiceCallEntryPointParameters: unknown keys Source"
+    )
+    document["EntryPoint"] = {"VoiceCallEntryPointParameters": {"FlowId": "main"}}
+    with pytest.raises(FlowError) as error:
+        load_test_case(document, "typo.json")
+    assert str(error.value) == (
+        "typo.json: Content.Observations[0]: unknown keys Acions; "
+        "Content.Observations[1].Usage.Times must be at least 1"
+    )
+
+
+@pytest.mark.parametrize(
+    ("document", "message"),
+    [
+        ({"Content": "{not json"}, "typo.json: Content is not valid JSON"),
+        ({"Content": 7}, "Content must be a JSON object or a string holding one"),
+        (
+            {
+                "Content": {"Version": "2025-06-21", "Observations": [{"Event": {"Type": "X"}}]},
+                "InitializationData": "[1]",
+            },
+            "InitializationData must hold an object of attributes",
+        ),
+    ],
+)
+def test_content_and_initial_data_may_be_json_text_and_bad_text_is_named(document, message):
+    with pytest.raises(FlowError, match=re.escape(message)):
+        load_test_case(document, "typo.json")

@@ -179,6 +179,20 @@ def test_http_validation_names_the_field(callbacks, body, status, error, field) 
     )
 
 
+def test_http_lists_every_problem_of_a_body_and_names_an_unknown_key_first(callbacks) -> None:
+    response = post(callbacks, {"queue": 7, "priority": "high", "colour": "red"})
+    assert response.status_code == 400
+    body = json.loads(response.body)
+    assert (body["error"], body["field"]) == ("unknown_field", "colour")
+    assert [(p["error"], p["field"]) for p in body["problems"]] == [
+        ("unknown_field", "colour"),
+        ("missing_field", "number"),
+        ("wrong_type", "queue"),
+        ("wrong_type", "priority"),
+    ]
+    assert body["problems"][3]["message"] == "priority must be a whole number"
+
+
 def test_http_optional_fields_sent_as_null_take_their_defaults(callbacks) -> None:
     body = {"number": CALLER, "queue": "billing", "priority": None, "journey": None, "slot": None}
     created = post(callbacks, body)

@@ -1,0 +1,69 @@
+"""What a Connect hook pays for on a cold start: no schema library.
+
+pydantic costs about 100 ms to import (ADR 0008). The hooks build the routing rules without
+it; only the HTTP API and the tools check documents against a schema. Run in a fresh
+interpreter; moto itself uses pydantic, so the probe records every `import` statement that
+names it from the moment `app` is imported, rather than looking at `sys.modules`.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from devkit.local_aws import ROOT
+
+PROBE = """
+import builtins, json, sys
+from devkit.local_aws import local_aws
+from devkit.events import contact_event
+
+asked = []
+plain_import = builtins.__import__
+
+def recording_import(name, globals=None, locals=None, fromlist=(), level=0):
+    if name.split(".")[0] in ("pydantic", "pydantic_core"):
+        asked.append((globals or {}).get("__name__", "?"))
+    return plain_import(name, globals, locals, fromlist, level)
+
+class Context:
+    function_name = "switchboard-dev-hook"
+    memory_limit_in_mb = 512
+    invoked_function_arn = "arn:aws:lambda:us-east-1:111122223333:function:switchboard-dev-hook"
+    aws_request_id = "hook-path"
+
+def schema_modules():
+    return sorted({importer for importer in asked if not importer.startswith("pydantic")})
+
+with local_aws("dev"):
+    builtins.__import__ = recording_import
+    import app
+    from chalice.test import Client
+
+    answered = {}
+    for function in app.app.pure_lambda_functions:
+        event = contact_event("+14155550101", Digits="1", Pin="1234", Attempt="1")
+        answered[function.name] = function.func(event, Context())
+    after_hooks = schema_modules()
+    with Client(app.app) as client:
+        client.http.post(
+            "/callbacks",
+            body=json.dumps({"number": "+14155550101", "queue": "billing", "colour": "red"}),
+            headers={"Content-Type": "application/json"},
+        )
+    after_http = schema_modules()
+print(json.dumps({"hooks": sorted(answered), "after_hooks": after_hooks, "after_http": after_http}))
+"""
+
+
+def test_no_hook_imports_the_schema_library_and_the_http_api_does() -> None:
+    run = subprocess.run(
+        [sys.executable, "-c", PROBE], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    seen = json.loads(run.stdout.strip().splitlines()[-1])
+    assert {"identify_caller", "route_call", "request_callback"} <= set(seen["hooks"])
+    assert seen["after_hooks"] == []
+    # The probe does see it: the HTTP API imports the schema when a body arrives.
+    assert seen["after_http"] == ["chalicelib.platform.schema"]
