@@ -12,12 +12,14 @@ table holds; and every callback that is not final is in one of the two.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
+from typing import Any
 
 from pynamodb.attributes import (
+    ListAttribute,
+    MapAttribute,
     NumberAttribute,
     TTLAttribute,
     UnicodeAttribute,
@@ -38,7 +40,7 @@ from chalicelib.callbacks.service import AllowanceUsedError, Holders
 from chalicelib.outbound.connect import ConnectOutbound
 from chalicelib.outbound.model import OutboundCall
 from chalicelib.platform.settings import settings
-from chalicelib.platform.tables import table_meta
+from chalicelib.platform.tables import ReadsJSONText, TextListAttribute, table_meta
 
 _CONDITION_FAILED = "ConditionalCheckFailedException"
 _CANCELLED_BY_CONDITION = "ConditionalCheckFailed"  # the code inside a cancelled transaction
@@ -49,6 +51,30 @@ _IN_FLIGHT = "IN_FLIGHT"
 def stamp(moment: datetime) -> str:
     """A sortable UTC timestamp, always the same width."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+class TransitionEntry(MapAttribute[str, Any]):
+    status = UnicodeAttribute()
+    at = UTCDateTimeAttribute()
+    reason = UnicodeAttribute(default="")
+
+
+class HistoryAttribute(ReadsJSONText, ListAttribute[TransitionEntry]):
+    """A callback's moves, oldest first. Before 2026-12 they were JSON text of
+    `[status, stamp, reason]` triples."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(of=TransitionEntry, **kwargs)
+
+    def from_json_text(self, decoded: Any) -> Any:
+        return [
+            TransitionEntry(status=status, at=_from_stamp(at), reason=reason)
+            for status, at, reason in decoded
+        ]
+
+
+def _from_stamp(text: str) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
 
 
 class DueIndex(GlobalSecondaryIndex["CallbackRecord"]):
@@ -91,7 +117,7 @@ class CallbackRecord(Model):
     requested_at = UTCDateTimeAttribute()
     due_at = UTCDateTimeAttribute()
     expires_at = UTCDateTimeAttribute()
-    time_zones = UnicodeAttribute()  # JSON list
+    time_zones = TextListAttribute()
     attempt = NumberAttribute(default=0)
     max_attempts = NumberAttribute(default=3)
     contact_id = UnicodeAttribute(default="")
@@ -100,7 +126,7 @@ class CallbackRecord(Model):
     dial_token = UnicodeAttribute(default="")
     lease_until = UTCDateTimeAttribute(null=True)
     redial_same_attempt = NumberAttribute(default=0)
-    history = UnicodeAttribute(default="[]")  # JSON
+    history = HistoryAttribute(default=list)
     due_partition = UnicodeAttribute(null=True)
     due_sort = UnicodeAttribute(null=True)
     lease_partition = UnicodeAttribute(null=True)
@@ -154,7 +180,7 @@ def _record(callback: Callback, policy: model.Policy) -> CallbackRecord:
         requested_at=callback.requested_at,
         due_at=callback.due_at,
         expires_at=callback.expires_at,
-        time_zones=json.dumps(list(callback.time_zones)),
+        time_zones=list(callback.time_zones),
         attempt=callback.attempt,
         max_attempts=callback.max_attempts,
         contact_id=callback.contact_id,
@@ -163,7 +189,10 @@ def _record(callback: Callback, policy: model.Policy) -> CallbackRecord:
         dial_token=callback.dial_token,
         lease_until=callback.lease_until,
         redial_same_attempt=int(callback.redial_same_attempt),
-        history=json.dumps([[t.status.value, stamp(t.at), t.reason] for t in callback.history]),
+        history=[
+            TransitionEntry(status=t.status.value, at=t.at, reason=t.reason)
+            for t in callback.history
+        ],
         outbound_contact_id=callback.outbound_contact_id or None,
     )
     if callback.status in model.WAITING:
@@ -188,10 +217,7 @@ def _serving_order(callback: Callback) -> str:
 
 def _domain(record: CallbackRecord) -> Callback:
     history = tuple(
-        Transition(
-            Status(s), datetime.strptime(at, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC), reason
-        )
-        for s, at, reason in json.loads(record.history)
+        Transition(Status(entry.status), entry.at, entry.reason) for entry in record.history
     )
     return Callback(
         callback_id=record.callback_id,
@@ -200,7 +226,7 @@ def _domain(record: CallbackRecord) -> Callback:
         requested_at=record.requested_at,
         due_at=record.due_at,
         expires_at=record.expires_at,
-        time_zones=tuple(json.loads(record.time_zones)),
+        time_zones=tuple(record.time_zones),
         priority=int(record.priority),
         status=Status(record.status),
         attempt=int(record.attempt),

@@ -7,7 +7,6 @@ failure becomes `LoadUnavailableError` with a reason the flow can read.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
@@ -35,7 +34,7 @@ from chalicelib.ivr.service import LoadUnavailableError, PreviousJourney
 from chalicelib.platform.clock import Deadline
 from chalicelib.platform.connect import ConnectGateway, ConnectUnavailableError
 from chalicelib.platform.settings import settings
-from chalicelib.platform.tables import table_meta
+from chalicelib.platform.tables import InstantListAttribute, TextMapAttribute, table_meta
 
 _CONDITION_FAILED = "ConditionalCheckFailedException"
 _MAX_RACE_RETRIES = 3
@@ -150,17 +149,17 @@ class PinGuardRecord(Model):
     Meta = table_meta(settings().pin_guards_table)
 
     customer_id = UnicodeAttribute(hash_key=True)
-    failures = UnicodeAttribute(default="[]")  # ISO instants of recent failures, as JSON
+    failures = InstantListAttribute(default=list)  # recent failures
     locked_until = UTCDateTimeAttribute(null=True)
-    counted = UnicodeAttribute(default="{}")  # attempt key -> outcome, as JSON
+    counted = TextMapAttribute(default=dict)  # attempt key -> outcome
     verified_contact = UnicodeAttribute(default="")
     verified_at = UTCDateTimeAttribute(null=True)
     version = VersionAttribute()
 
     def to_domain(self) -> PinGuard:
-        counted = {key: PinOutcome(value) for key, value in json.loads(self.counted).items()}
+        counted = {key: PinOutcome(value) for key, value in self.counted.as_dict().items()}
         return PinGuard(
-            failures=tuple(datetime.fromisoformat(f) for f in json.loads(self.failures)),
+            failures=tuple(self.failures),
             locked_until=self.locked_until,
             counted=counted,
             verified_contact=self.verified_contact,
@@ -168,9 +167,9 @@ class PinGuardRecord(Model):
         )
 
     def take(self, guard: PinGuard) -> None:
-        self.failures = json.dumps([f.isoformat() for f in guard.failures])
+        self.failures = list(guard.failures)
         self.locked_until = guard.locked_until
-        self.counted = json.dumps({key: value.value for key, value in guard.counted.items()})
+        self.counted = {key: value.value for key, value in guard.counted.items()}
         self.verified_contact = guard.verified_contact
         self.verified_at = guard.verified_at
 

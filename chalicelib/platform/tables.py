@@ -1,8 +1,20 @@
-"""What every PynamoDB table of ours shares: the stage's region and timeouts that fit a hook."""
+"""What every PynamoDB table of ours shares: the stage's region, timeouts that fit a hook,
+and list and map attributes that still read what earlier releases stored as JSON text."""
 
 from __future__ import annotations
 
+import json
+from datetime import datetime
 from typing import Any
+
+from pynamodb.attributes import (
+    Attribute,
+    ListAttribute,
+    MapAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+)
+from pynamodb.constants import STRING
 
 from chalicelib.platform.settings import settings
 
@@ -22,3 +34,47 @@ def table_meta(table_name: str) -> Any:
             "max_retry_attempts": 1,
         },
     )
+
+
+class ReadsJSONText(Attribute[Any]):
+    """For a list or map attribute that releases before 2026-12 stored as JSON text in a
+    string attribute: such an item still reads (the text is decoded and given to
+    `from_json_text`), and is written in the attribute's own type the next time it is saved,
+    so a live stage needs no migration run. Mix in before the PynamoDB attribute class."""
+
+    def get_value(self, value: dict[str, Any]) -> Any:
+        if STRING in value and self.attr_type != STRING:
+            return self.serialize(self.from_json_text(json.loads(value[STRING])))
+        return super().get_value(value)
+
+    def from_json_text(self, decoded: Any) -> Any:
+        return decoded
+
+
+# PynamoDB types `of` as the element's Python type, while it takes the element's attribute
+# class; for lists of scalars the two differ, hence `ListAttribute[Any]`.
+class TextListAttribute(ReadsJSONText, ListAttribute[Any]):
+    """Strings."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(of=UnicodeAttribute, **kwargs)
+
+
+class InstantListAttribute(ReadsJSONText, ListAttribute[Any]):
+    """Instants, each stored as PynamoDB's UTC time string."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(of=UTCDateTimeAttribute, **kwargs)
+
+    def from_json_text(self, decoded: Any) -> Any:
+        return [datetime.fromisoformat(text) for text in decoded]
+
+
+class TextMapAttribute(ReadsJSONText, MapAttribute[str, str]):
+    """A map of text to text with keys of our choosing, as PynamoDB's raw `MapAttribute`
+    (which PynamoDB recognises only by its exact class, hence `is_raw`); read it with
+    `as_dict()`."""
+
+    @classmethod
+    def is_raw(cls) -> bool:
+        return True
