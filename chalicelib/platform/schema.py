@@ -10,6 +10,7 @@ holds every hook to that).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
@@ -113,9 +114,6 @@ _MESSAGES = {
 }
 
 
-# A union's branches appear in pydantic's error locations, and a bad key of a mapping gets a
-# `[key]` after it; both (union tags are written `<like-this>`, `Tag("<calendar>")`) are left
-# out so the location reads as the document does.
 def _problem(detail: Mapping[str, Any]) -> SchemaProblem:
     kind_name = str(detail["type"])
     if kind_name == "value_error":  # raised by a validator of ours, already in our words
@@ -129,14 +127,18 @@ def _problem(detail: Mapping[str, Any]) -> SchemaProblem:
             template = "needs at least one item"
         context = {**detail.get("ctx", {}), "input": detail.get("input")}
         message = template.format(**context) if template else _lower_first(str(detail["msg"]))
-    location = tuple(
-        p for p in detail["loc"] if not (isinstance(p, str) and p.startswith(("<", "[")))
-    )
+    location = tuple(part for part in detail["loc"] if not _is_marker(part))
     return SchemaProblem(location, kind, message)
 
 
+# A union's branches appear in pydantic's error locations, and a bad key of a mapping gets a
+# `[key]` after it; both (union tags are written `<like-this>`, `Tag("<calendar>")`) are left
+# out so the location reads as the document does.
+_TAG = re.compile(r"<[a-z-]+>")
+
+
 def _is_marker(part: int | str) -> bool:
-    return isinstance(part, str) and part.startswith(("<", "["))
+    return isinstance(part, str) and (part == "[key]" or bool(_TAG.fullmatch(part)))
 
 
 def _lower_first(text: str) -> str:
