@@ -3,7 +3,13 @@
 switchboard flows validate [PATHS]...   check flows before Connect does
 switchboard flows graph FLOW            draw a flow (Mermaid or DOT)
 switchboard flows simulate FLOW         play one call through a flow, offline
+switchboard flows test [PATHS]...       run testing-language cases offline
+switchboard flows deploy --stage S      create or update every flow in Connect
 switchboard rules check [PATH]          check the routing rules
+
+Exit status: 0 all well; 1 the flows have errors (or a test failed); 2 a file or folder could
+not be read as flows (not JSON, legacy, neither flow nor wrapper, nothing found), said as
+`error: <file>: <why>` on standard error by every command alike.
 switchboard caller-key rotate --stage S  a new caller-key secret (old ones stay readable)
 switchboard caller-key retire --stage S  drop the old secrets once the repeat window passed
 """
@@ -15,7 +21,7 @@ import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
@@ -23,6 +29,12 @@ from devkit.local_aws import ROOT
 
 FLOWS_DIR = ROOT / "flows"
 DEFAULT_CALLER = "+14155550101"
+UNREADABLE = 2  # exit status when a file or folder cannot be read as flows
+
+
+def _unreadable(error: Exception) -> NoReturn:
+    click.echo(f"error: {error}", err=True)
+    sys.exit(UNREADABLE)
 
 
 @click.group()
@@ -36,10 +48,13 @@ def flows() -> None:
 
 
 def _flow_files(paths: tuple[Path, ...]) -> list[Path]:
-    files: list[Path] = []
-    for path in paths or (FLOWS_DIR,):
-        files += sorted(p for p in path.glob("*.json")) if path.is_dir() else [path]
-    return files
+    from flowlang.loader import flow_files
+    from flowlang.model import FlowError
+
+    try:
+        return flow_files(list(paths) or [FLOWS_DIR])
+    except FlowError as error:
+        _unreadable(error)
 
 
 @flows.command()
@@ -56,37 +71,53 @@ def _flow_files(paths: tuple[Path, ...]) -> list[Path]:
     "--stage", default="dev", show_default=True, help="Stage whose Lambda timeouts apply."
 )
 def validate(paths: tuple[Path, ...], output: str, flow_type: str, stage: str) -> None:
-    """Check flows (files or folders; default: flows/). Exit status 1 on any error."""
+    """Check flows (files or folders, searched recursively; default: flows/).
+
+    Exit status 1 on any error in a flow, 2 if a file could not be read as a flow (the others
+    are still checked) or nothing was found to check."""
     from devkit.catalogue import hook_catalogue
+    from flowlang.loader import read_file
     from flowlang.model import FlowError
     from flowlang.validate import Finding, Severity, validate
 
     started = time.perf_counter()
     hooks = hook_catalogue(stage)
     findings: list[Finding] = []
+    unreadable: list[FlowError] = []
     files = _flow_files(paths)
     for path in files:
         try:
-            findings += validate(_read(path, flow_type), hooks)
+            findings += validate(read_file(path, flow_type), hooks)
         except FlowError as error:
-            findings.append(Finding(Severity.ERROR, "load", str(path), "", "", "", str(error)))
+            unreadable.append(error)
+            findings.append(
+                Finding(Severity.ERROR, "unreadable", str(path), "", "", "", str(error))
+            )
     errors = sum(f.severity is Severity.ERROR for f in findings)
     if output == "json":
         click.echo(json.dumps([f.as_dict() for f in findings], indent=2))
     else:
         for finding in findings:
-            click.echo(str(finding))
+            if finding.rule != "unreadable":
+                click.echo(str(finding))
         click.echo(
             f"{len(files)} files, {errors} errors, {len(findings) - errors} warnings "
             f"({(time.perf_counter() - started) * 1000:.0f} ms)"
         )
-    sys.exit(1 if errors else 0)
+    for problem in unreadable:
+        click.echo(f"error: {problem}", err=True)
+    sys.exit(UNREADABLE if unreadable else 1 if errors else 0)
 
 
 def _read(path: Path, flow_type: str = "") -> Any:
-    from flowlang.loader import read_text
+    """The flow in PATH, or exit 2 saying why it cannot be read."""
+    from flowlang.loader import read_file
+    from flowlang.model import FlowError
 
-    return read_text(path.read_text(encoding="utf-8"), str(path), flow_type)
+    try:
+        return read_file(path, flow_type)
+    except FlowError as error:
+        _unreadable(error)
 
 
 def _inputs(dtmf: str) -> tuple[str, ...]:
@@ -118,8 +149,13 @@ def _play(
 ) -> Any:
     from devkit.harness import ScriptedCall, local_switchboard
     from devkit.scenario import ScenarioFile, load_scenario
+    from flowlang.model import FlowError
 
-    world = load_scenario(scenario) if scenario else ScenarioFile()
+    _read(flow)  # a file no command can read stops here, as it does everywhere
+    try:
+        world = load_scenario(scenario) if scenario else ScenarioFile()
+    except FlowError as error:
+        _unreadable(error)
     number = caller if caller is not None else world.caller
     call = ScriptedCall(
         flow.name,
@@ -269,12 +305,17 @@ def test_flows(paths: tuple[Path, ...], flows_dir: Path, output: str) -> None:
     """Run Connect testing-language cases (default: flows/tests/) offline, with coverage.
 
     Exit status 1 if a case fails or a flow's coverage is under the thresholds in
-    pyproject.toml ([tool.switchboard.flow-tests]).
+    pyproject.toml ([tool.switchboard.flow-tests]); 2 if a case or flow cannot be read or
+    there is no case to run.
     """
     from devkit.flowtests import as_json, load_tests, run_tests, summary, thresholds
+    from flowlang.model import FlowError
 
-    tests = load_tests(list(paths) or [FLOWS_DIR / "tests"])
-    reports, coverage = run_tests(tests, flows_dir)
+    try:
+        tests = load_tests(list(paths) or [FLOWS_DIR / "tests"])
+        reports, coverage = run_tests(tests, flows_dir)
+    except FlowError as error:  # a test case or flow that cannot be read, or no test at all
+        _unreadable(error)
     lines, ok = summary(reports, coverage, thresholds())
     click.echo(
         json.dumps(as_json(reports, coverage), indent=2) if output == "json" else "\n".join(lines)
@@ -303,6 +344,7 @@ def _deployer(stage: str, flows_dir: Path) -> Any:
 def deploy(stage: str, flows_dir: Path, dry_run: bool) -> None:
     """Resolve placeholders for STAGE and create or update every flow by name."""
     from devkit.deploy import DeployError
+    from flowlang.model import FlowError
 
     deployer = _deployer(stage, flows_dir)
     try:
@@ -310,6 +352,8 @@ def deploy(stage: str, flows_dir: Path, dry_run: bool) -> None:
     except DeployError as error:
         click.echo("\n".join(["deploy refused:", *error.problems]), err=True)
         sys.exit(1)
+    except FlowError as error:  # read before anything is asked of Connect
+        _unreadable(error)
     click.echo("\n".join(plan.lines()))
 
 

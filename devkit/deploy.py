@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from devkit.local_aws import CHALICE_CONFIG, ROOT
 from flowlang.diff import diff_flows
-from flowlang.loader import FlowDocument, read_document, read_text
+from flowlang.loader import FlowDocument, flow_files, read_document, read_file
 from flowlang.model import load_flow
 from flowlang.placeholders import (
     Resources,
@@ -102,9 +102,7 @@ def instance_resources(client: Any, instance_id: str, lambdas: Mapping[str, str]
 
 
 def _local_flows(flows_dir: Path) -> list[FlowDocument]:
-    return [
-        read_text(p.read_text(encoding="utf-8"), p.stem) for p in sorted(flows_dir.glob("*.json"))
-    ]
+    return [replace(read_file(path), source=path.stem) for path in flow_files([flows_dir])]
 
 
 def _order(documents: list[FlowDocument]) -> list[FlowDocument]:

@@ -14,7 +14,7 @@ from typing import Any
 from devkit.harness import QueueLoadScript, ScriptedCall, Switchboard, local_switchboard
 from devkit.local_aws import ROOT
 from flowlang.coverage import CoverageTracker, FlowCoverage
-from flowlang.loader import read_text
+from flowlang.loader import NoFlowsError, flow_files, read_file
 from flowlang.model import Flow, FlowError
 from flowlang.placeholders import placeholder_name
 from flowlang.testing import TestCase, TestReport, TestRunner, load_test_case
@@ -37,10 +37,8 @@ def thresholds(pyproject: Path = ROOT / "pyproject.toml") -> Thresholds:
 def load_flows(folder: Path) -> dict[str, Flow]:
     """Every flow in the folder, by file stem and by its own name."""
     flows: dict[str, Flow] = {}
-    for path in sorted(folder.glob("*.json")):
-        flow = read_text(path.read_text(encoding="utf-8"), str(path)).flow
-        flow = replace(flow, name=path.stem)
-        flows[path.stem] = flow
+    for path in flow_files([folder]):
+        flows[path.stem] = replace(read_file(path).flow, name=path.stem)
     return flows
 
 
@@ -48,8 +46,17 @@ def load_tests(paths: list[Path]) -> list[TestCase]:
     tests = []
     for path in paths:
         files = sorted(path.rglob("*.json")) if path.is_dir() else [path]
-        tests += [load_test_case(json.loads(f.read_text(encoding="utf-8")), str(f)) for f in files]
+        tests += [load_test_case(_json(f), str(f)) for f in files]
+    if not tests:
+        raise NoFlowsError(f"{', '.join(map(str, paths))}: no test cases here (*.json)")
     return tests
+
+
+def _json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_bytes().decode("utf-8-sig"))
+    except (UnicodeDecodeError, ValueError) as error:
+        raise FlowError(f"{path}: not valid JSON: {error}") from None
 
 
 def _entry(test: TestCase, flows: Mapping[str, Flow]) -> Flow:

@@ -6,7 +6,6 @@ The demo, the flow tests and the benchmarks all stand on this.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -50,10 +49,10 @@ class Switchboard:
     def __init__(
         self, flow_path: Path, clock: FixedClock, connect: ConnectSimulator, client: Any
     ) -> None:
-        from flowlang.model import load_flow
+        from flowlang.loader import read_file
         from flowlang.simulator import Scenario
 
-        self.flow = load_flow(json.loads(flow_path.read_text()), flow_path.stem)
+        self.flow = replace(read_file(flow_path).flow, name=flow_path.stem)
         self.clock = clock
         self.connect = connect
         self.client = client

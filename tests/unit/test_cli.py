@@ -71,7 +71,11 @@ def test_unreadable_file_is_an_error_not_a_crash(tmp_path) -> None:
     bad = tmp_path / "bad.json"
     bad.write_text("{nope")
     result = run("flows", "validate", str(bad))
-    assert result.exit_code == 1 and "[load]" in result.output
+    # Issue 9 made an unreadable file exit 2 (was 1 with a "[load]" finding), as every
+    # command now does: tests/unit/test_cli_files.py.
+    assert (
+        result.exit_code == 2 and "error: " in result.stderr and "not valid JSON" in result.stderr
+    )
 
 
 def test_graph_prints_mermaid_and_dot() -> None:
