@@ -71,28 +71,30 @@ def _flow_files(paths: tuple[Path, ...]) -> list[Path]:
     "--stage", default="dev", show_default=True, help="Stage whose Lambda timeouts apply."
 )
 def validate(paths: tuple[Path, ...], output: str, flow_type: str, stage: str) -> None:
-    """Check flows (files or folders, searched recursively; default: flows/).
+    """Check flows (files or folders, searched recursively; default: flows/), together: what
+    a flow reads from $.External after a Transfer to flow is checked against its callers.
 
     Exit status 1 on any error in a flow, 2 if a file could not be read as a flow (the others
     are still checked) or nothing was found to check."""
     from devkit.catalogue import hook_catalogue
-    from flowlang.loader import read_file
+    from flowlang.loader import FlowDocument, read_file
     from flowlang.model import FlowError
-    from flowlang.validate import Finding, Severity, validate
+    from flowlang.validate import Finding, Severity, validate_set
 
     started = time.perf_counter()
-    hooks = hook_catalogue(stage)
+    documents: list[FlowDocument] = []
     findings: list[Finding] = []
     unreadable: list[FlowError] = []
     files = _flow_files(paths)
     for path in files:
         try:
-            findings += validate(read_file(path, flow_type), hooks)
+            documents.append(read_file(path, flow_type))
         except FlowError as error:
             unreadable.append(error)
             findings.append(
                 Finding(Severity.ERROR, "unreadable", str(path), "", "", "", str(error))
             )
+    findings += validate_set(documents, hook_catalogue(stage))
     errors = sum(f.severity is Severity.ERROR for f in findings)
     if output == "json":
         click.echo(json.dumps([f.as_dict() for f in findings], indent=2))

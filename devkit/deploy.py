@@ -25,7 +25,7 @@ from flowlang.placeholders import (
     resolve,
     unresolve,
 )
-from flowlang.validate import HookCatalogue, Severity, validate
+from flowlang.validate import HookCatalogue, Severity, validate_set
 
 _LISTS = {  # kind -> (API, result key, extra arguments)
     "queue": ("list_queues", "QueueSummaryList", {"QueueTypes": ["STANDARD"]}),
@@ -127,9 +127,7 @@ def _order(documents: list[FlowDocument]) -> list[FlowDocument]:
 
 
 def _check(documents: list[FlowDocument], hooks: HookCatalogue) -> None:
-    problems = [
-        str(f) for d in documents for f in validate(d, hooks) if f.severity is Severity.ERROR
-    ]
+    problems = [str(f) for f in validate_set(documents, hooks) if f.severity is Severity.ERROR]
     if problems:
         raise DeployError(["validation errors:", *problems])
 

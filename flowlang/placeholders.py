@@ -36,6 +36,20 @@ def first_placeholder_name(value: str, *kinds: str) -> str | None:
     return None
 
 
+# Another tool's template for a resource name, as in `${F:acme_main:F}` or `${FLOW:x:FLOW}`.
+_FOREIGN_NAME = re.compile(r"\$\{[A-Z]+:([^:}]+):[A-Z]+\}")
+
+
+def flow_reference_names(reference: str) -> list[str]:
+    """Every name a flow or module reference may stand for, most literal first: the value,
+    the id at the end of an ARN, our placeholder's name, another tool's templated name."""
+    names = [reference, reference.rsplit("/", 1)[-1], reference.rsplit(":", 1)[-1]]
+    ours = first_placeholder_name(reference, "flow", "module")
+    theirs = _FOREIGN_NAME.search(reference)
+    names += [name for name in (ours, theirs and theirs.group(1)) if name]
+    return names
+
+
 @dataclass(frozen=True)
 class Resources:
     """What a stage has, by kind and name: {"queue": {"general": "arn:..."}, ...}."""

@@ -23,7 +23,7 @@ from typing import Any, Protocol
 from chalicelib.platform.digits import parse_digits
 from chalicelib.platform.hours import Hours
 from flowlang.model import Action, Flow, FlowError
-from flowlang.placeholders import first_placeholder_name, placeholder_name
+from flowlang.placeholders import first_placeholder_name, flow_reference_names, placeholder_name
 
 MAX_STEPS = 500
 MAX_ATTRIBUTE_BYTES = 32 * 1024
@@ -641,17 +641,10 @@ def _set_flow_attributes(sim: Simulator, action: Action, contact: _Contact) -> s
     return action.next_action
 
 
-_FOREIGN_FLOW = re.compile(r"\$\{[A-Z]+:([^:}]+):[A-Z]+\}")
-
-
 def _resolve_flow(action: Action, contact: _Contact, parameter: str) -> Flow:
     reference = contact.resolve(action.parameters.get(parameter, ""))
     flows = contact.scenario.flows
-    candidates = [reference, reference.rsplit("/", 1)[-1], reference.rsplit(":", 1)[-1]]
-    ours = first_placeholder_name(reference, "flow", "module")
-    theirs = _FOREIGN_FLOW.search(reference)  # ${FLOW:name:FLOW}, templated by another tool
-    candidates += [name for name in (ours, theirs and theirs.group(1)) if name]
-    for candidate in candidates:
+    for candidate in flow_reference_names(reference):
         if candidate in flows:
             return flows[candidate]
     raise FlowError(

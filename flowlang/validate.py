@@ -17,15 +17,18 @@ from typing import Any
 from flowlang import catalogue as cat
 from flowlang.loader import FlowDocument
 from flowlang.model import Action, Flow
-from flowlang.placeholders import PLACEHOLDER_SHAPE, placeholder_name
+from flowlang.placeholders import PLACEHOLDER_SHAPE, flow_reference_names, placeholder_name
 
 _EXTERNAL = re.compile(r"\$\.External\.([A-Za-z0-9_-]+)")
 _ARN = re.compile(r"^arn:aws[a-z-]*:[a-z0-9-]+:")
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
 # Templating done by other tools before upload: ${...}, {{...}} that are not ours.
 _FOREIGN_TEMPLATE = re.compile(r"\$\{[^}]+\}|\{\{[^}]+\}\}")
-_NO_LAMBDA = ""  # $.External before any Lambda ran on this path
+_CALLER = ""  # $.External as the flow was entered: the caller's last Lambda, if any
 _SOME_LAMBDA = "?"  # a Lambda (or module) whose outputs we don't know
+# Actions that start another flow and the parameter that names it; the flow it starts sees
+# $.External as it was at that action (it persists until the next Lambda runs).
+_ENTERS = {"TransferToFlow": "ContactFlowId", "InvokeFlowModule": "FlowModuleId"}
 _ASSUMED_DYNAMIC_BYTES = 1024
 
 
@@ -349,9 +352,10 @@ def _lambda_token(c: _Checker, action: Action) -> str:
     return name if name is not None and name in c.hooks.hooks else _SOME_LAMBDA
 
 
-def _last_lambda_sets(c: _Checker) -> dict[str, set[str]]:
-    """For each action, which Lambda's answer $.External may hold when it runs."""
-    states: dict[str, set[str]] = {c.flow.start_action: {_NO_LAMBDA}}
+def _last_lambda_sets(c: _Checker, entry: set[str]) -> dict[str, set[str]]:
+    """For each action, which Lambda's answer $.External may hold when it runs, starting
+    from `entry` (what it holds when the flow is entered)."""
+    states: dict[str, set[str]] = {c.flow.start_action: set(entry)}
     work = [c.flow.start_action]
     while work:
         action = c.flow.actions.get(work.pop())
@@ -371,28 +375,70 @@ def _last_lambda_sets(c: _Checker) -> dict[str, set[str]]:
     return states
 
 
-def _check_external_reads(c: _Checker) -> None:
-    states = _last_lambda_sets(c)
+def _check_external_reads(c: _Checker, states: Mapping[str, set[str]]) -> None:
     for identifier, action in c.flow.actions.items():
         reads = {m for text in _strings(action.parameters) for m in _EXTERNAL.findall(text)}
         for key in sorted(reads):
             for token in sorted(states.get(identifier, set())):
-                outputs = c.hooks.hooks[token].outputs if token in c.hooks.hooks else None
-                if token == _NO_LAMBDA:
-                    c.error(
-                        "external-unset",
-                        action,
-                        "Parameters",
-                        f"reads $.External.{key} on a path where no Lambda has run",
-                    )
-                elif outputs is not None and key not in outputs:
-                    c.error(
-                        "external-unset",
-                        action,
-                        "Parameters",
-                        f"reads $.External.{key}, which {token} (the last Lambda on a "
-                        "path here) never answers",
-                    )
+                _check_external_read(c, action, key, token)
+
+
+def _check_external_read(c: _Checker, action: Action, key: str, token: str) -> None:
+    outputs = c.hooks.hooks[token].outputs if token in c.hooks.hooks else None
+    if token == _CALLER:
+        c.warning(
+            "external-from-caller",
+            action,
+            "Parameters",
+            f"reads $.External.{key} before any Lambda in this flow: it holds what the last "
+            "Lambda answered in the flow that transferred here (assumed: validate this flow "
+            "together with the flows that transfer to it to check)",
+        )
+    elif outputs is not None and key not in outputs:
+        c.error(
+            "external-unset",
+            action,
+            "Parameters",
+            f"reads $.External.{key}, which {token} (the last Lambda on a path here) never answers",
+        )
+
+
+def _names(c: _Checker) -> set[str]:
+    """Every name another flow's reference may use for this one."""
+    wrapper = c.document.wrapper
+    ids = [str(wrapper.get(key, "")) for key in ("Id", "Arn", "ContactFlowId")]
+    return {c.flow.name, c.document.source, *ids, *(i.rsplit("/", 1)[-1] for i in ids)} - {""}
+
+
+def _entered(c: _Checker, action: Action, flows: Mapping[str, _Checker]) -> _Checker | None:
+    reference = str(action.parameters.get(_ENTERS[action.type], ""))
+    metadata = c.flow.metadata.get("ActionMetadata", {}).get(action.identifier, {})
+    shown = metadata.get("parameters", {}).get(_ENTERS[action.type], {})
+    names = flow_reference_names(reference)
+    if isinstance(shown, dict) and shown.get("displayName"):
+        names.append(str(shown["displayName"]))
+    return next((flows[name] for name in names if name in flows), None)
+
+
+def _entry_states(checkers: list[_Checker]) -> dict[int, dict[str, set[str]]]:
+    """$.External at every action of every flow, following transfers and module calls
+    between the flows given: a flow entered from one of them starts with what its callers
+    held there; a flow none of them enters starts with its unknown caller's."""
+    flows = {name: c for c in checkers for name in _names(c)}
+    entries: dict[int, set[str]] = {id(c): set() for c in checkers}
+    states: dict[int, dict[str, set[str]]] = {}
+    changed = True
+    while changed:
+        changed = False
+        for c in checkers:
+            states[id(c)] = _last_lambda_sets(c, entries[id(c)] or {_CALLER})
+            for action in c.flow.actions.values():
+                target = _entered(c, action, flows) if action.type in _ENTERS else None
+                held = states[id(c)].get(action.identifier, set())
+                if target is not None and not held <= entries[id(target)]:
+                    entries[id(target)] |= held
+                    changed = True
+    return states
 
 
 class _Tarjan:
@@ -469,14 +515,25 @@ def _check_loops(c: _Checker) -> None:
 
 
 def validate(document: FlowDocument, hooks: HookCatalogue | None = None) -> list[Finding]:
-    checker = _Checker(document, hooks or HookCatalogue())
-    _check_size_and_identifiers(checker)
-    _check_types(checker)
-    _check_targets(checker)
-    _check_reachability(checker, _reachable(document.flow))
-    _check_error_routes(checker)
-    _check_references(checker)
-    _check_attribute_size(checker)
-    _check_external_reads(checker)
-    _check_loops(checker)
-    return checker.findings
+    """One flow, its callers unknown."""
+    return validate_set([document], hooks)
+
+
+def validate_set(
+    documents: list[FlowDocument], hooks: HookCatalogue | None = None
+) -> list[Finding]:
+    """Flows checked together: what one flow reads from $.External after a transfer from
+    another is checked against what the other's Lambdas answer."""
+    checkers = [_Checker(document, hooks or HookCatalogue()) for document in documents]
+    states = _entry_states(checkers)
+    for checker in checkers:
+        _check_size_and_identifiers(checker)
+        _check_types(checker)
+        _check_targets(checker)
+        _check_reachability(checker, _reachable(checker.flow))
+        _check_error_routes(checker)
+        _check_references(checker)
+        _check_attribute_size(checker)
+        _check_external_reads(checker, states[id(checker)])
+        _check_loops(checker)
+    return [finding for checker in checkers for finding in checker.findings]
