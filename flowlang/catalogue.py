@@ -124,6 +124,22 @@ REFERENCE_PARAMETERS = frozenset(
         "AliasArn",
     }
 )
+# Parameters that are never right empty, wherever they appear (an empty
+# `FromEmailAddress.EmailAddress` in an action we do not otherwise check included).
+NEVER_EMPTY = REFERENCE_PARAMETERS | frozenset(
+    {"InvocationTimeLimitSeconds", "EmailAddress", "ComparisonValue", "MetricType"}
+)
+# CheckMetricData's metrics (flow-control-actions-checkmetricdata); the agent counts allow
+# only the condition NumberGreaterThan 0.
+CHECK_METRICS = frozenset(
+    {
+        "NumberOfAgentsAvailable",
+        "NumberOfAgentsStaffed",
+        "NumberOfAgentsOnline",
+        "OldestContactInQueueAgeSeconds",
+        "NumberOfContactsInQueue",
+    }
+)
 MAX_ACTIONS = 250
 MAX_IDENTIFIER = 50
 FORBIDDEN_IDENTIFIER_CHARACTERS = frozenset("%:()\\/=$,;[]{}")

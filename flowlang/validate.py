@@ -153,11 +153,12 @@ def _check_types(c: _Checker) -> None:
     flow_type = c.flow.flow_type
     for action in c.flow.actions.values():
         if action.type not in cat.ACTION_TYPES:
-            c.error(
+            c.warning(
                 "unknown-action-type",
                 action,
                 "Type",
-                f"{action.type!r} is not an Amazon Connect flow action type",
+                f"{action.type!r} is not in the flow-language reference we check against: "
+                "not checked (its parameters and branches are taken as they are)",
             )
             continue
         allowed = cat.ALLOWED_IN.get(action.type)
@@ -217,12 +218,13 @@ def _check_error_routes(c: _Checker) -> None:
                 "Transitions.Errors",
                 "Compare needs a NoMatchingCondition branch for values no condition matches",
             )
-        elif action.type == "GetParticipantInput" and "InputTimeLimitExceeded" not in action.errors:
-            c.error(
+        elif _silence_unrouted(action):
+            c.warning(
                 "input-timeout",
                 action,
                 "Transitions.Errors",
-                "Get customer input needs an InputTimeLimitExceeded branch (silent callers)",
+                "no InputTimeLimitExceeded branch: a silent caller takes "
+                + ("NoMatchingError" if "NoMatchingError" in action.errors else "no route"),
             )
         elif kinds and not action.errors and action.next_action:
             c.warning(
@@ -231,6 +233,17 @@ def _check_error_routes(c: _Checker) -> None:
                 "Transitions.Errors",
                 f"can fail ({', '.join(kinds)}) but routes no error: route every error",
             )
+
+
+def _silence_unrouted(action: Action) -> bool:
+    """Get customer input with no timeout branch. With `StoreInput` a timeout is not an
+    error: Connect goes down the success branch with the stored value `Timeout`."""
+    stores = str(action.parameters.get("StoreInput", "")).lower() == "true"
+    return (
+        action.type == "GetParticipantInput"
+        and not stores
+        and "InputTimeLimitExceeded" not in action.errors
+    )
 
 
 def _integer(value: Any) -> int | None:
@@ -246,6 +259,8 @@ def _check_lambda(c: _Checker, action: Action) -> None:
     field_ = "Parameters.InvocationTimeLimitSeconds"
     if "InvocationTimeLimitSeconds" not in params:
         c.error("lambda-timeout", action, field_, "is missing (Connect needs 1 to 8 seconds)")
+    elif _is_empty(params["InvocationTimeLimitSeconds"]):
+        pass  # said by empty-parameter
     elif limit is None or limit < 1:
         c.error("lambda-timeout", action, field_, "must be a whole number of seconds, 1 to 8")
     elif limit > cat.MAX_LAMBDA_SECONDS:
@@ -275,9 +290,15 @@ def _check_lambda(c: _Checker, action: Action) -> None:
         )
 
 
+def _is_empty(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
 def _reference_problem(value: Any) -> str:
-    if not isinstance(value, str) or not value.strip():
-        return "is empty"
+    if _is_empty(value):
+        return ""  # said by empty-parameter
+    if not isinstance(value, str):
+        return "is not a string"
     for shape in PLACEHOLDER_SHAPE.finditer(value):
         kind, name = shape.groups()
         if placeholder_name(shape.group(0)) is None:
@@ -309,6 +330,58 @@ def _check_references(c: _Checker) -> None:
             problem = _reference_problem(value)
             if problem:
                 c.error("unresolved-reference", action, field_, problem)
+
+
+def _empty_parameters(value: Any, path: str = "Parameters") -> Iterator[str]:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key in cat.NEVER_EMPTY and _is_empty(item):
+                yield f"{path}.{key}"
+            else:
+                yield from _empty_parameters(item, f"{path}.{key}")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _empty_parameters(item, f"{path}[{index}]")
+
+
+def _check_empty_parameters(c: _Checker) -> None:
+    for action in c.flow.actions.values():
+        for field_ in _empty_parameters(action.parameters):
+            key = field_.rsplit(".", 1)[-1]
+            said = "the function ARN is empty" if key == "LambdaFunctionARN" else "is empty"
+            # An empty reference is an unresolved one; any other never-empty value is empty.
+            rule = "unresolved-reference" if key in cat.REFERENCE_PARAMETERS else "empty-parameter"
+            c.error(rule, action, field_, said)
+
+
+def _check_metric_types(c: _Checker) -> None:
+    for action in c.flow.actions.values():
+        if action.type != "CheckMetricData":
+            continue
+        metric = str(action.parameters.get("MetricType", ""))
+        field_ = "Parameters.MetricType"
+        if metric and metric not in cat.CHECK_METRICS:
+            c.error(
+                "metric-type",
+                action,
+                field_,
+                f"{metric!r} is not a CheckMetricData metric (one of "
+                f"{', '.join(sorted(cat.CHECK_METRICS))}; dynamic values are not supported)",
+            )
+        elif metric.startswith("NumberOfAgents"):
+            _check_agent_count_conditions(c, action, metric)
+
+
+def _check_agent_count_conditions(c: _Checker, action: Action, metric: str) -> None:
+    for condition in action.conditions:
+        if (condition.operator, condition.operands) != ("NumberGreaterThan", ("0",)):
+            c.error(
+                "metric-type",
+                action,
+                "Transitions.Conditions",
+                f"{metric} allows only the condition NumberGreaterThan 0, not "
+                f"{condition.operator} {', '.join(condition.operands)}",
+            )
 
 
 def _attribute_bytes(value: Any) -> int:
@@ -533,6 +606,8 @@ def validate_set(
         _check_reachability(checker, _reachable(checker.flow))
         _check_error_routes(checker)
         _check_references(checker)
+        _check_empty_parameters(checker)
+        _check_metric_types(checker)
         _check_attribute_size(checker)
         _check_external_reads(checker, states[id(checker)])
         _check_loops(checker)

@@ -455,3 +455,89 @@ def test_the_cli_validates_the_files_it_is_given_as_one_set(tmp_path) -> None:
     assert "2 files, 0 errors, 0 warnings" in together.output  # identify_caller answers tier
     alone = CliRunner().invoke(main, ["flows", "validate", str(tmp_path / "callee.json")])
     assert "1 files, 0 errors, 1 warnings" in alone.output
+
+
+# -- rules tuned on real exports (issue 9) --------------------------------------------------
+
+
+def get_input(store: str | None, errors: tuple[tuple[str, str], ...]) -> dict[str, Any]:
+    params: dict[str, Any] = {"Text": "Enter your account number", "InputTimeLimitSeconds": "5"}
+    if store is not None:
+        params["StoreInput"] = store
+        params["InputValidation"] = {"CustomValidation": {"MaximumLength": "8"}}
+    return act("x", "GetParticipantInput", params, "end", errors=errors)
+
+
+def test_stored_input_has_no_timeout_branch_to_route() -> None:
+    """With StoreInput a timeout goes down the success branch holding `Timeout`."""
+    assert findings(get_input("True", (("NoMatchingError", "end"),)), END) == []
+
+
+def test_a_missing_timeout_branch_without_stored_input_is_a_warning_not_an_error() -> None:
+    found = findings(get_input(None, (("NoMatchingError", "end"),)), END)
+    assert [(f.rule, f.severity) for f in found] == [("input-timeout", Severity.WARNING)]
+    assert "a silent caller takes NoMatchingError" in found[0].message
+    routed = (("InputTimeLimitExceeded", "end"), ("NoMatchingError", "end"))
+    assert findings(get_input(None, routed), END) == []
+
+
+@pytest.mark.parametrize(
+    "action_type", ["CreateContact", "StartOutboundEmailContact", "AuthenticateParticipant"]
+)
+def test_an_action_type_we_do_not_know_is_a_warning_never_an_error(action_type) -> None:
+    found = findings(act("x", action_type, {"Whatever": "value"}, "end"), END)
+    assert [(f.rule, f.severity) for f in found] == [("unknown-action-type", Severity.WARNING)]
+    assert "not checked" in found[0].message
+
+
+def test_empty_values_that_are_never_right_empty_are_errors_wherever_they_sit() -> None:
+    email = act(
+        "x",
+        "StartOutboundEmailContact",
+        {
+            "FromEmailAddress": {"EmailAddress": "", "DisplayName": "Support"},
+            "DestinationEmailAddress": {"EmailAddress": "$.CustomerEndpoint.Address"},
+        },
+        "end",
+    )
+    found = findings(email, END)
+    empty = [(f.field, f.message) for f in found if f.rule == "empty-parameter"]
+    assert empty == [("Parameters.FromEmailAddress.EmailAddress", "is empty")]
+    filled = act(
+        "x", "StartOutboundEmailContact", {"FromEmailAddress": {"EmailAddress": "a@b.c"}}, "end"
+    )
+    assert "empty-parameter" not in rules(findings(filled, END))
+
+
+def test_an_empty_lambda_arn_and_timeout_say_they_are_empty() -> None:
+    found = findings(lam("x", arn="", limit=""), END)
+    said = {(f.rule, f.field, f.message) for f in found}
+    assert said == {
+        ("unresolved-reference", "Parameters.LambdaFunctionARN", "the function ARN is empty"),
+        ("empty-parameter", "Parameters.InvocationTimeLimitSeconds", "is empty"),
+    }
+
+
+def check_metric(metric: str, *conditions: tuple[str, ...]) -> dict[str, Any]:
+    return act(
+        "x",
+        "CheckMetricData",
+        {"MetricType": metric, "QueueId": "$.Queue.ARN"},
+        "end",
+        conditions=conditions,
+        errors=(("NoMatchingError", "end"), ("NoMatchingCondition", "end")),
+    )
+
+
+def test_check_metric_data_knows_connects_metric_names_and_their_conditions() -> None:
+    staffed = check_metric("NumberOfAgentsStaffed", ("NumberGreaterThan", "0", "end"))
+    assert findings(staffed, END) == []
+    in_queue = check_metric("NumberOfContactsInQueue", ("NumberLessThan", "10", "end"))
+    assert findings(in_queue, END) == []
+    invented = findings(check_metric("AgentsStaffed", ("NumberGreaterThan", "0", "end")), END)
+    assert [f.rule for f in invented] == ["metric-type"]
+    assert "NumberOfAgentsStaffed" in invented[0].message  # says what the names are
+    compared = findings(check_metric("NumberOfAgentsOnline", ("Equals", "3", "end")), END)
+    assert [f.message for f in compared] == [
+        "NumberOfAgentsOnline allows only the condition NumberGreaterThan 0, not Equals 3"
+    ]
