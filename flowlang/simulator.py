@@ -303,6 +303,11 @@ class Simulator:
     def function_for(self, action: Action, contact: _Contact) -> tuple[str, LambdaFunction]:
         reference = action.parameters.get("LambdaFunctionARN", "")
         arn = contact.resolve(reference)
+        if not arn.strip():
+            raise FlowError(
+                f"action {action.identifier!r}: the function ARN is empty"
+                + (f" ({reference!r} resolved to nothing)" if reference else "")
+            )
         name = placeholder_name(arn, "lambda") or arn.rsplit(":function:", 1)[-1]
         function = self.lambdas.get(name)
         if function is not None:

@@ -159,6 +159,13 @@ def test_unknown_lambda_is_a_flow_error() -> None:
         run(flow(lambda_block(), SAY_OK, SAY_ERROR, END), {})
 
 
+@pytest.mark.parametrize("arn", ["", "$.Attributes.missing"])
+def test_an_empty_lambda_arn_says_so_rather_than_naming_a_function(arn) -> None:
+    with pytest.raises(FlowError, match="the function ARN is empty") as error:
+        run(flow(lambda_block(LambdaFunctionARN=arn), SAY_OK, SAY_ERROR, END), {})
+    assert "no Lambda function" not in str(error.value)
+
+
 def menu(**params: Any) -> dict[str, Any]:
     return act(
         "menu",
