@@ -246,6 +246,12 @@ def simulate(
                     "priority": result.priority,
                     "prompts": result.prompts(),
                     "attributes": result.attributes,
+                    # Branches taken because the scenario or a mock said so, not the flow.
+                    "decided_by_scenario": [
+                        {"action": e.action_id, "why": e.text}
+                        for e in result.events
+                        if e.kind == "scenario"
+                    ],
                 },
                 indent=2,
             )

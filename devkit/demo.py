@@ -31,6 +31,7 @@ _STYLE = {
     "end": ("■ ", "bold"),
     "flow": ("↳ ", "blue"),
     "wait": ("… ", "dim"),
+    "scenario": ("⚑ ", "bold yellow"),  # a branch the scenario or a test decided
 }
 
 
@@ -41,22 +42,32 @@ def _highlights() -> dict[str, tuple[str, ...]]:
     return {hook: keys for c in CAPABILITIES for hook, keys in c.highlights.items()}
 
 
+_SAID = {
+    "queue": "working queue: {}",
+    "callback": "callback booked in {} (Connect's queued callback)",
+    "scenario": "decided by the scenario: {}",
+}
+
+
+def _describe_input(event: Event) -> str:
+    text = event.text
+    if text == "timeout":
+        return "(silence)"
+    if event.detail.get("spoken"):
+        return f"caller says “{text}”"
+    if event.detail.get("stored"):
+        return f"caller keys in {'•' * len(text.rstrip('#'))} #"
+    return f"caller presses {text}"
+
+
 def _describe(event: Event) -> str:
     kind, text = event.kind, event.text
     if kind == "input":
-        if text == "timeout":
-            return "(silence)"
-        if event.detail.get("spoken"):
-            return f"caller says “{text}”"
-        if event.detail.get("stored"):
-            return f"caller keys in {'•' * len(text.rstrip('#'))} #"
-        return f"caller presses {text}"
+        return _describe_input(event)
     if kind == "prompt":
         return spoken(text)
-    if kind == "queue":
-        return f"working queue: {text}"
-    if kind == "callback":
-        return f"callback booked in {text} (Connect's queued callback)"
+    if kind in _SAID:
+        return _SAID[kind].format(text)
     if kind != "lambda":
         return text
     shown = {k: v for k, v in event.detail.items() if k in _highlights().get(text, ()) and v}

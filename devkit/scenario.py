@@ -8,7 +8,12 @@
   "hours": {"main": true,
             "support": {"timezone": "Europe/London", "weekly": {"mon": ["09:00-17:00"]},
                         "holidays": ["2026-12-25"]}},
-  "queues": {"billing": {"metrics": {"CONTACTS_IN_QUEUE": 3}, "at_capacity": false}},
+  "queues": {"billing": {"id": "arn:...:queue/4f1c...",          # names the queue in flows
+                         "metrics": {"NumberOfContactsInQueue": 3}, "at_capacity": false}},
+  "queue": "billing",                           # the queue a queue/hold/whisper flow's
+                                                # contact is already waiting in
+  "agent_answers_after_seconds": 95,            # a queue flow's prompts end when an agent
+                                                # answers; its interrupts come every N s
   "lex": {"i want to buy": "Sales"},             # utterance -> intent
   "lambdas": {"update-status": {"status": "ok"}}, # answers of Lambdas we do not own
   "third_party_answers": true
@@ -24,7 +29,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import Discriminator, Tag, field_validator
+from pydantic import Discriminator, Field, Tag, field_validator
 
 from chalicelib.platform.hours import Hours, parse_hours
 from chalicelib.platform.schema import Document, HoursDocument, SchemaError, check, describe
@@ -46,6 +51,7 @@ HoursSpec = Annotated[
 
 
 class QueueScenario(Document):
+    id: str = ""  # the queue's id or ARN in the flows, so that $.Queue.Name is this name
     metrics: dict[str, float] = {}
     at_capacity: bool = False
 
@@ -61,6 +67,8 @@ class ScenarioDocument(Document):
     lex: dict[str, str] = {}
     lambdas: dict[str, dict[str, Any]] = {}
     third_party_answers: bool = True
+    agent_answers_after_seconds: Annotated[float, Field(ge=0)] | None = None
+    queue: str = ""
 
     @field_validator("at")
     @classmethod
@@ -82,7 +90,9 @@ class ScenarioFile:
     extras: dict[str, Any] = field(default_factory=dict)  # Scenario fields
 
     def apply(self, scenario: Scenario) -> Scenario:
-        return replace(scenario, **self.extras, now=self.at or scenario.now)
+        named = {**scenario.queue_ids, **self.extras.get("queue_ids", {})}
+        extras = {**self.extras, "queue_ids": named}
+        return replace(scenario, **extras, now=self.at or scenario.now)
 
 
 def _hours(raw: Mapping[str, Any], source: Path) -> dict[str, bool | Hours]:
@@ -109,6 +119,10 @@ def _flows(raw: Mapping[str, str], source: Path) -> dict[str, Flow]:
     return flows
 
 
+def _last(reference: str) -> str:
+    return reference.rsplit("/", 1)[-1]
+
+
 def load_scenario(path: Path) -> ScenarioFile:
     """The scenario at `path`: its structure checked against `ScenarioDocument` (every
     problem at once, each naming its key), then its flows, calendars and time read."""
@@ -126,6 +140,9 @@ def load_scenario(path: Path) -> ScenarioFile:
         "lex_intents": {k.lower(): v for k, v in raw.get("lex", {}).items()},
         "lambda_responses": dict(raw.get("lambdas", {})),
         "third_party_answers": raw.get("third_party_answers", True),
+        "agent_answers_after_seconds": raw.get("agent_answers_after_seconds"),
+        "queue": raw.get("queue", ""),
+        "queue_ids": {q: _last(spec["id"]) for q, spec in queues.items() if spec.get("id")},
     }
     at = datetime.fromisoformat(raw["at"]).astimezone(UTC) if raw.get("at") else None
     return ScenarioFile(

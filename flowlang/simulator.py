@@ -6,7 +6,10 @@ Compare conditions and JSONPath references, invokes Lambda hooks with Connect's 
 caller's InitiationMethod: API for a contact StartOutboundVoiceContact placed; honouring
 `InvocationTimeLimitSeconds`, Connect's retries and the Error branch), and
 records the path. An action type it does not support stops the run with an error naming the
-type and the action, never silently.
+type and the action, never silently; so does anything only the scenario can decide (a queue's
+metrics, hours it does not describe, when an agent answers a looping queue flow):
+`UndecidedError` names the action and the scenario key. A branch taken because the scenario
+or a test's mock said so is marked with a "scenario" event.
 """
 
 from __future__ import annotations
@@ -43,8 +46,22 @@ class UnsupportedActionError(FlowError):
         self.action = action
 
 
+class UndecidedError(FlowError):
+    """Something the flow's path depends on that only the scenario can say: the run stops
+    naming the action and the scenario key, rather than take an error branch the real flow
+    would not take."""
+
+    def __init__(self, action: Action, key: str, why: str) -> None:
+        super().__init__(
+            f"action {action.identifier!r} ({action.type}): {why}; say it in the scenario as {key}"
+        )
+        self.action = action
+        self.key = key
+
+
 class Outcome(Enum):
     QUEUED = "queued"
+    ANSWERED = "answered"  # an agent took the call while a queue flow played
     DISCONNECTED = "disconnected"
     ENDED = "ended"
     CALLBACK = "callback"
@@ -52,7 +69,9 @@ class Outcome(Enum):
 
 @dataclass(frozen=True)
 class Event:
-    kind: str  # prompt, input, lambda, attributes, queue, callback, error, end
+    # prompt, input, lambda, attributes, queue, callback, error, end; "scenario" marks a
+    # branch taken because the scenario (or a test's mock) said so, not the flow's own logic.
+    kind: str
     action_id: str
     text: str
     detail: Mapping[str, str] = field(default_factory=dict)
@@ -91,6 +110,10 @@ class Scenario:
     lex_intents: Mapping[str, str] = field(default_factory=dict)  # utterance -> intent
     lambda_responses: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     third_party_answers: bool = True
+    # While a customer queue flow plays: after how many seconds an agent takes the call.
+    agent_answers_after_seconds: float | None = None
+    # The queue the contact is already in when the flow starts (a queue, hold or whisper flow).
+    queue: str = ""
 
 
 @dataclass
@@ -125,6 +148,7 @@ class _Contact:
     lex: dict[str, Any] = field(default_factory=dict)
     metrics: dict[str, Any] = field(default_factory=dict)
     loops: dict[tuple[str, str], int] = field(default_factory=dict)
+    waited_seconds: float = 0.0  # time spent in queue prompts, for interrupts
     modules: list[tuple[Flow, str]] = field(default_factory=list)  # (caller flow, return to)
     director: Director = field(default_factory=lambda: ScriptedCaller(()))
 
@@ -151,6 +175,9 @@ class _Contact:
         for part in parts:
             value = value.get(part, "") if isinstance(value, dict) else ""
         return value if isinstance(value, str) else ""
+
+    def decided_by_scenario(self, action: Action, why: str) -> None:
+        self.result.events.append(Event("scenario", action.identifier, why))
 
     def resolve(self, value: Any) -> str:
         """A parameter value: a whole JSONPath reference, or text with references inside."""
@@ -234,6 +261,7 @@ class Simulator:
             director=director or ScriptedCaller(caller.inputs),
         )
         contact.result.attributes.update(caller.attributes)
+        contact.target_queue = self.scenario.queue
         try:
             contact.observe("TestInitiated", None)
             self._walk(contact)
@@ -360,11 +388,11 @@ def _get_input(sim: Simulator, action: Action, contact: _Contact) -> str:
     _message(sim, action, contact)
     stored = str(action.parameters.get("StoreInput", "False")).lower() == "true"
     pressed = _take_input(action, contact, stored)
+    if stored:  # a timeout too: Connect stores the value `Timeout` and goes on
+        contact.stored_input = "Timeout" if pressed == "timeout" else pressed.rstrip("#")
+        return action.next_action
     if pressed == "timeout":
         return action.error_target("InputTimeLimitExceeded")
-    if stored:
-        contact.stored_input = pressed.rstrip("#")
-        return action.next_action
     for condition in action.conditions:
         if condition.operator == "Equals" and pressed in condition.operands:
             return condition.next_action
@@ -422,6 +450,10 @@ def _set_attributes(sim: Simulator, action: Action, contact: _Contact) -> str:
     return action.next_action
 
 
+def _last(reference: str) -> str:
+    return reference.rsplit("/", 1)[-1]
+
+
 def _queue_name(contact: _Contact, queue: str) -> str:
     name = placeholder_name(queue, "queue")
     if name:
@@ -433,10 +465,13 @@ def _queue_name(contact: _Contact, queue: str) -> str:
 
 def _set_queue(sim: Simulator, action: Action, contact: _Contact) -> str:
     queue = contact.resolve(action.parameters.get("QueueId", ""))
-    if not queue:
+    agent = contact.resolve(action.parameters.get("AgentId", ""))
+    if not queue and not agent:
         contact.result.events.append(Event("error", action.identifier, "no queue to set"))
         return action.error_target("NoMatchingError")
-    contact.target_queue = _queue_name(contact, queue)
+    # An agent's own queue when the block names an agent (a personal callback, a VIP's
+    # assigned agent).
+    contact.target_queue = _queue_name(contact, queue) if queue else f"agent {_last(agent)}"
     contact.result.events.append(Event("queue", action.identifier, contact.target_queue))
     return action.next_action
 
@@ -444,12 +479,14 @@ def _set_queue(sim: Simulator, action: Action, contact: _Contact) -> str:
 def _transfer_to_queue(sim: Simulator, action: Action, contact: _Contact) -> str:
     mock = contact.director.override(action, contact.resolve)
     if mock is not None and mock.kind == "error":
+        contact.decided_by_scenario(action, f"a test mocked the error {mock.value}")
         return action.error_target(str(mock.value))
     if mock is not None and mock.kind == "substitute":
         contact.target_queue = _queue_name(contact, str(mock.value))
     if not contact.target_queue:
         return action.error_target("NoMatchingError")
     if contact.target_queue in contact.scenario.queues_at_capacity:
+        contact.decided_by_scenario(action, f"{contact.target_queue} is at capacity")
         return action.error_target("QueueAtCapacity")
     contact.result.outcome = Outcome.QUEUED
     contact.result.queue = contact.target_queue
@@ -476,16 +513,23 @@ def _continue(sim: Simulator, action: Action, contact: _Contact) -> str:
 
 def _hours_verdict(action: Action, contact: _Contact) -> bool | None:
     mock = contact.director.override(action, contact.resolve)
-    hours = contact.resolve(action.parameters.get("HoursOfOperationId", ""))
     if mock is not None and mock.kind == "result":
         return str(mock.value) == "InHours"
     if mock is not None and mock.kind == "error":
+        contact.decided_by_scenario(action, "a test mocked an error")
         return None
-    if mock is not None:
-        hours = str(mock.value)
+    hours = contact.resolve(action.parameters.get("HoursOfOperationId", ""))
+    return _calendar_verdict(action, contact, str(mock.value) if mock is not None else hours)
+
+
+def _calendar_verdict(action: Action, contact: _Contact, hours: str) -> bool:
     calendars = contact.scenario.hours_open
-    candidates = [hours, hours.rsplit("/", 1)[-1], first_placeholder_name(hours, "hours") or ""]
-    found = next((calendars[c] for c in candidates if c in calendars), None)
+    name = first_placeholder_name(hours, "hours") or _last(hours) or "<the queue's hours>"
+    found = next((calendars[c] for c in (hours, _last(hours), name) if c in calendars), None)
+    if found is None:
+        raise UndecidedError(
+            action, f"hours.{name}", f"hours of operation {hours or 'of the queue'!r} are unknown"
+        )
     if isinstance(found, Hours):
         return found.is_open(contact.scenario.now or datetime.now(UTC))
     return found
@@ -556,44 +600,66 @@ def _wait(sim: Simulator, action: Action, contact: _Contact) -> str:
     return _branch(action, "WaitCompleted", "NoMatchingError")
 
 
+# CheckMetricData's metric names and the GetCurrentMetricData names a scenario may also use.
 _METRIC_NAMES = {
     "NumberOfAgentsAvailable": "AGENTS_AVAILABLE",
-    "AgentsAvailable": "AGENTS_AVAILABLE",
-    "AgentsOnline": "AGENTS_ONLINE",
-    "AgentsStaffed": "AGENTS_STAFFED",
+    "NumberOfAgentsStaffed": "AGENTS_STAFFED",
+    "NumberOfAgentsOnline": "AGENTS_ONLINE",
     "NumberOfContactsInQueue": "CONTACTS_IN_QUEUE",
-    "ContactsInQueue": "CONTACTS_IN_QUEUE",
     "OldestContactInQueueAgeSeconds": "OLDEST_CONTACT_AGE",
 }
 
 
-def _queue_metrics(action: Action, contact: _Contact) -> Mapping[str, float] | None:
-    queue = contact.resolve(action.parameters.get("QueueId", "")) or contact.target_queue
-    return contact.scenario.queue_metrics.get(_queue_name(contact, queue)) if queue else None
+def _queue_metrics(action: Action, contact: _Contact) -> tuple[str, Mapping[str, float]] | None:
+    """The queue's metrics; None when no queue is set, which fails in Connect too."""
+    reference = contact.resolve(action.parameters.get("QueueId", "")) or contact.target_queue
+    if not reference:
+        if contact.flow.flow_type in _IN_QUEUE_FLOW_TYPES:
+            raise UndecidedError(action, "queue", "which queue the contact is waiting in")
+        return None
+    queue = _queue_name(contact, reference)
+    metrics = contact.scenario.queue_metrics.get(queue)
+    if metrics is None:
+        raise UndecidedError(action, f"queues.{queue}.metrics", f"no metrics for queue {queue!r}")
+    return queue, metrics
 
 
 def _check_metric(sim: Simulator, action: Action, contact: _Contact) -> str:
-    metrics = _queue_metrics(action, contact)
-    metric = _METRIC_NAMES.get(str(action.parameters.get("MetricType", "")), "")
-    if metrics is None or metric not in metrics:
+    found = _queue_metrics(action, contact)
+    if found is None:
         return action.error_target("NoMatchingError")
-    return _branch(action, f"{metrics[metric]:g}")
+    queue, metrics = found
+    metric = str(action.parameters.get("MetricType", ""))
+    value = metrics.get(metric, metrics.get(_METRIC_NAMES.get(metric, "")))
+    if value is None:
+        raise UndecidedError(
+            action, f"queues.{queue}.metrics.{metric}", f"the scenario gives no {metric}"
+        )
+    return _branch(action, f"{value:g}")
 
 
 def _get_metrics(sim: Simulator, action: Action, contact: _Contact) -> str:
-    metrics = _queue_metrics(action, contact)
-    if metrics is None:
+    found = _queue_metrics(action, contact)
+    if found is None:
         return action.error_target("NoMatchingError")
+    metrics = found[1]
+
+    def metric(name: str) -> str:
+        return f"{metrics.get(name, metrics.get(_API_NAMES[name], 0)):g}"
+
     contact.metrics = {
         "Queue": {
-            "Size": f"{metrics.get('CONTACTS_IN_QUEUE', 0):g}",
-            "OldestContactAge": f"{metrics.get('OLDEST_CONTACT_AGE', 0):g}",
-            "AgentsAvailable": f"{metrics.get('AGENTS_AVAILABLE', 0):g}",
-            "AgentsOnline": f"{metrics.get('AGENTS_ONLINE', 0):g}",
-            "AgentsStaffed": f"{metrics.get('AGENTS_STAFFED', 0):g}",
+            "Size": metric("CONTACTS_IN_QUEUE"),
+            "OldestContactAge": metric("OLDEST_CONTACT_AGE"),
+            "AgentsAvailable": metric("AGENTS_AVAILABLE"),
+            "AgentsOnline": metric("AGENTS_ONLINE"),
+            "AgentsStaffed": metric("AGENTS_STAFFED"),
         }
     }
     return action.next_action
+
+
+_API_NAMES = {api: flow_name for flow_name, api in _METRIC_NAMES.items()}
 
 
 def _lex(sim: Simulator, action: Action, contact: _Contact) -> str:
@@ -601,6 +667,7 @@ def _lex(sim: Simulator, action: Action, contact: _Contact) -> str:
     said = _take_input(action, contact, stored=False, spoken=True)
     mock = contact.director.override(action, contact.resolve)
     if mock is not None and mock.kind == "error":
+        contact.decided_by_scenario(action, "a test mocked an error")
         return action.error_target("NoMatchingError")
     if said == "timeout":
         return action.error_target("InputTimeLimitExceeded")
@@ -620,7 +687,10 @@ def _lex(sim: Simulator, action: Action, contact: _Contact) -> str:
 
 def _third_party(sim: Simulator, action: Action, contact: _Contact) -> str:
     number = contact.resolve(action.parameters.get("ThirdPartyPhoneNumber", ""))
-    if not _E164.match(number) or not contact.scenario.third_party_answers:
+    if not _E164.match(number):
+        return action.error_target("CallFailed")
+    if not contact.scenario.third_party_answers:
+        contact.decided_by_scenario(action, "the third party does not answer")
         return action.error_target("CallFailed")
     contact.result.events.append(Event("end", action.identifier, "transferred to third party"))
     contact.result.outcome = Outcome.ENDED
@@ -628,6 +698,9 @@ def _third_party(sim: Simulator, action: Action, contact: _Contact) -> str:
 
 
 def _play_iteratively(sim: Simulator, action: Action, contact: _Contact) -> str:
+    """The messages a queue or hold flow loops until an agent takes the call, or, with
+    `InterruptFrequencySeconds`, until the interval passes (the `MessagesInterrupted`
+    branch: the flow does something and comes back)."""
     for message in action.parameters.get("Messages") or []:
         text = (
             message.get("Text")
@@ -635,8 +708,45 @@ def _play_iteratively(sim: Simulator, action: Action, contact: _Contact) -> str:
             or f"[audio prompt {message.get('PromptId', '')}]"
         )
         contact.result.events.append(Event("prompt", action.identifier, contact.resolve(text)))
-    # In a queue or hold flow the messages repeat until something interrupts them.
-    return action.next_action
+    interval = _number(contact.resolve(action.parameters.get("InterruptFrequencySeconds", "")))
+    interrupted = next(
+        (c.next_action for c in action.conditions if "MessagesInterrupted" in c.operands), ""
+    )
+    if contact.flow.flow_type not in _LOOPING_FLOW_TYPES and not interrupted:
+        return action.next_action  # played once, outside a queue or hold flow
+    if interval and interrupted and not _answered_within(contact, interval):
+        contact.waited_seconds += interval
+        contact.result.events.append(
+            Event("wait", action.identifier, f"interrupted after {contact.waited_seconds:g} s")
+        )
+        return interrupted
+    return _agent_answers(action, contact)
+
+
+def _answered_within(contact: _Contact, seconds: float) -> bool:
+    """Whether an agent answers before the next interrupt; with no time given, the run
+    cannot go on (`_agent_answers` says so)."""
+    answers_at = contact.scenario.agent_answers_after_seconds
+    return answers_at is None or answers_at <= contact.waited_seconds + seconds
+
+
+def _agent_answers(action: Action, contact: _Contact) -> str:
+    answers_at = contact.scenario.agent_answers_after_seconds
+    if answers_at is None:
+        raise UndecidedError(
+            action,
+            "agent_answers_after_seconds",
+            "the messages loop until an agent answers, and the scenario does not say when",
+        )
+    contact.result.outcome = Outcome.ANSWERED
+    contact.decided_by_scenario(action, f"an agent answers after {answers_at:g} s")
+    contact.result.events.append(Event("end", action.identifier, "answered by an agent"))
+    return ""
+
+
+_LOOPING_FLOW_TYPES = frozenset({"CUSTOMER_QUEUE", "CUSTOMER_HOLD", "AGENT_HOLD"})
+# Flows that run for a contact already in a queue.
+_IN_QUEUE_FLOW_TYPES = _LOOPING_FLOW_TYPES | {"CUSTOMER_WHISPER", "AGENT_WHISPER"}
 
 
 def _set_flow_attributes(sim: Simulator, action: Action, contact: _Contact) -> str:
@@ -681,7 +791,7 @@ def _end_module(sim: Simulator, action: Action, contact: _Contact) -> str:
 
 def _mocked_lambda(action: Action, contact: _Contact, mock: Mock) -> str:
     if mock.kind == "error":
-        contact.result.events.append(Event("error", action.identifier, f"mocked {mock.value}"))
+        contact.decided_by_scenario(action, f"a test mocked the error {mock.value}")
         return action.error_target("NoMatchingError")
     answer = {str(k): str(v) for k, v in dict(mock.value or {}).items()}
     contact.result.events.append(Event("lambda", action.identifier, "mocked", answer))

@@ -359,7 +359,10 @@ def test_metrics_come_from_the_scenario() -> None:
     quiet = Scenario(queue_metrics={"billing": {"CONTACTS_IN_QUEUE": 1}})
     assert run(check, scenario=busy).prompts() == ["other"]
     assert run(check, scenario=quiet).prompts() == ["one"]
-    assert run(check).prompts() == ["silent"]  # no metrics for the queue: the error branch
+    # Issue 9: no metrics for the queue used to take the error branch as if Connect had
+    # failed; the run now stops naming the scenario key.
+    with pytest.raises(FlowError, match=r"say it in the scenario as queues\.billing\.metrics"):
+        run(check)
     get = flow(
         act("queue", "UpdateContactTargetQueue", {"QueueId": "{{queue:billing}}"}, "get"),
         act("get", "GetMetricData", {}, "say", errors=[("NoMatchingError", "silent")]),
