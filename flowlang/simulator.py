@@ -149,6 +149,7 @@ class _Contact:
     metrics: dict[str, Any] = field(default_factory=dict)
     loops: dict[tuple[str, str], int] = field(default_factory=dict)
     waited_seconds: float = 0.0  # time spent in queue prompts, for interrupts
+    interrupted_loop: str = ""  # the loop prompts that End flow / Resume returns to
     modules: list[tuple[Flow, str]] = field(default_factory=list)  # (caller flow, return to)
     director: Director = field(default_factory=lambda: ScriptedCaller(()))
 
@@ -502,6 +503,9 @@ def _disconnect(sim: Simulator, action: Action, contact: _Contact) -> str:
 
 
 def _end_flow(sim: Simulator, action: Action, contact: _Contact) -> str:
+    if contact.interrupted_loop in contact.flow.actions:
+        # End flow / Resume after an interrupt returns the caller to the loop prompts.
+        return contact.interrupted_loop
     contact.result.outcome = contact.result.outcome or Outcome.ENDED
     contact.result.events.append(Event("end", action.identifier, "flow ended"))
     return ""
@@ -715,6 +719,7 @@ def _play_iteratively(sim: Simulator, action: Action, contact: _Contact) -> str:
     if contact.flow.flow_type not in _LOOPING_FLOW_TYPES and not interrupted:
         return action.next_action  # played once, outside a queue or hold flow
     if interval and interrupted and not _answered_within(contact, interval):
+        contact.interrupted_loop = action.identifier
         contact.waited_seconds += interval
         contact.result.events.append(
             Event("wait", action.identifier, f"interrupted after {contact.waited_seconds:g} s")

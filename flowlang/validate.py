@@ -490,6 +490,9 @@ def _entered(c: _Checker, action: Action, flows: Mapping[str, _Checker]) -> _Che
     names = flow_reference_names(reference)
     if isinstance(shown, dict) and shown.get("displayName"):
         names.append(str(shown["displayName"]))
+    console = metadata.get("ContactFlow") or metadata.get("contactFlow") or {}
+    if isinstance(console, dict) and console.get("text"):  # the console's display name
+        names.append(str(console["text"]))
     return next((flows[name] for name in names if name in flows), None)
 
 
