@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from devkit.calls import DAWN, MORNING
-from devkit.harness import INBOUND_FLOW, Switchboard, local_switchboard
+from devkit.harness import INBOUND_FLOW, ScriptedCall, Switchboard, local_switchboard
 
 DOCUMENT = json.loads(INBOUND_FLOW.read_text())
 
@@ -55,6 +55,19 @@ def test_wrong_pin_three_times_locks_and_hands_over(switchboard) -> None:
     answers = [e.detail["pin_result"] for e in result.hook_calls() if e.text == "verify_pin"]
     assert answers == ["wrong", "wrong", "locked"]
     assert "account-lookup" not in result.path
+
+
+def test_silence_at_the_pin_prompt_is_an_agent_not_a_wrong_pin(switchboard) -> None:
+    """With Store customer input, Connect sends silence down the success branch as the value
+    `Timeout` (issue 9). The flow must not hand that to verify_pin: three silences would
+    lock the customer's PIN for 15 minutes."""
+    call = ScriptedCall(
+        "Silent at the PIN prompt", "+14155550104", MORNING[6][0].at, ("3", "timeout")
+    )
+    result = switchboard.play(call)
+    assert [e.text for e in result.hook_calls()].count("verify_pin") == 0
+    assert "pin-entered" in result.path and "choice-account" in result.path
+    assert (result.outcome.value, result.queue) == ("queued", "billing")
 
 
 def test_silent_caller_is_asked_if_still_there_then_gets_a_human(switchboard) -> None:
