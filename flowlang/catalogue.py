@@ -1,7 +1,11 @@
 """What the flow language allows: action types, their error branches, and where they may run.
 
-Facts from the Amazon Connect flow-language reference (APIReference/flow-language-actions)
-and real exports; see ../shared/reference/connect-contract.md §1. Pure data.
+Facts from the Amazon Connect flow-language reference (APIReference/flow-language-actions and
+its four lists: contact, flow-control, interaction and participant actions, checked again for
+issue 9) and real exports; see ../shared/reference/connect-contract.md §1. Action types that
+real exports use but the reference does not list yet (CreateContact,
+StartOutboundEmailContact, AuthenticateParticipant) are left out on purpose: the validator
+warns that it does not check them. Pure data.
 """
 
 from __future__ import annotations
@@ -143,8 +147,20 @@ CHECK_METRICS = frozenset(
 MAX_ACTIONS = 250
 MAX_IDENTIFIER = 50
 FORBIDDEN_IDENTIFIER_CHARACTERS = frozenset("%:()\\/=$,;[]{}")
+# As the reference lists them (flow-language-actions, Identifier).
 RESERVED_IDENTIFIERS = frozenset(
-    {"__proto__", "constructor", "toString", "prototype", "hasOwnProperty", "valueOf"}
+    {
+        "__proto__",
+        "constructor",
+        "__defineGetter__",
+        "__defineSetter__",
+        "toString",
+        "hasOwnProperty",
+        "isPrototypeOf",
+        "propertyIsEnumerable",
+        "toLocaleString",
+        "valueOf",
+    }
 )
 MAX_LAMBDA_SECONDS = 8
 MAX_ATTRIBUTE_BYTES = 32 * 1024

@@ -217,6 +217,8 @@ CASES = [
     ("identifier", (say("x" * 51), END), (say("x" * 50), END)),
     ("identifier", (say("a:b"), END), (say("a b-c_d#1"), END)),
     ("identifier", (say("__proto__"), END), (say("proto"), END)),
+    # The reference's own list (issue 9 checked it): "prototype" is not reserved.
+    ("identifier", (say("propertyIsEnumerable"), END), (say("prototype"), END)),
     (
         "endless-loop",
         (say("a", "b"), say("b", "a"), END),
