@@ -6,6 +6,7 @@ switchboard flows simulate FLOW         play one call through a flow, offline
 switchboard flows test [PATHS]...       run testing-language cases offline
 switchboard flows deploy --stage S      create or update every flow in Connect
 switchboard rules check [PATH]          check the routing rules
+switchboard compliance check --number N --at T --campaign C   may we call, and why not
 
 Exit status: 0 all well; 1 the flows have errors (or a test failed); 2 a file or folder could
 not be read as flows (not JSON, legacy, neither flow nor wrapper, nothing found), said as
@@ -402,6 +403,57 @@ def diff(old: Path, new: Path) -> None:
 
     changes = diff_flows(_read(old).flow, _read(new).flow)
     click.echo("\n".join(str(c) for c in changes) if changes else "no changes")
+
+
+@main.group()
+def compliance() -> None:
+    """Outbound calling rules: windows, do-not-call lists, consent, frequency caps."""
+
+
+@compliance.command("check")
+@click.option("--number", required=True, help="The number to call, E.164 (+13055550100).")
+@click.option(
+    "--at",
+    "at",
+    required=True,
+    type=click.DateTime(["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M%z"]),
+    help="When the call would be placed (UTC unless an offset is given).",
+)
+@click.option("--campaign", required=True, help="A campaign in campaigns/ (its file name).")
+@click.option(
+    "--state",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="What we know of the person (JSON: lists, consent, past calls; docs/dialer.md). "
+    "Without it: nothing, so marketing is refused for want of a DNC registry copy.",
+)
+@click.option("--zone", default="", help="A time zone the contact record states.")
+@click.option("--subdivision", default="", help="A state the contact record states (FL).")
+@click.option(
+    "--campaigns-dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=ROOT / "campaigns",
+    show_default=True,
+)
+def check_compliance(
+    number: str,
+    at: datetime,
+    campaign: str,
+    state: Path | None,
+    zone: str,
+    subdivision: str,
+    campaigns_dir: Path,
+) -> None:
+    """A JSON verdict: {"allowed": bool, "reasons": [...], "local_times": {...}}. Exit 0
+    whether the call is allowed or not; 2 if the campaign or state cannot be read."""
+    from devkit.compliance import UnreadableError, load_campaign, load_state, verdict
+
+    try:
+        answer = verdict(
+            number, at, load_campaign(campaign, campaigns_dir), load_state(state), zone, subdivision
+        )
+    except UnreadableError as error:
+        _unreadable(error)
+    click.echo(json.dumps(answer, indent=2))
 
 
 @main.group()

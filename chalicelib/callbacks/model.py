@@ -16,12 +16,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, time, timedelta
 from enum import Enum
-from zoneinfo import ZoneInfo
 
 # What an ended contact means, the leases and the attempt's token are the outbound core's.
 from chalicelib.outbound.model import Leases, attempt_token, next_attempt
 from chalicelib.outbound.model import Outcome as Outcome
 from chalicelib.outbound.model import ended_outcome as ended_outcome
+from chalicelib.outbound.model import lawful_at as lawful_at
+from chalicelib.outbound.model import next_lawful as next_lawful
 from chalicelib.platform.contact import flag
 
 
@@ -308,27 +309,6 @@ def expire(callback: Callback, now: datetime) -> Callback:
     if now < callback.expires_at:
         raise TransitionError(f"callback {callback.callback_id} has not expired")
     return _move(callback, Status.EXPIRED, now, "not reached within its window")
-
-
-# -- calling hours ----------------------------------------------------------------------------
-
-
-def lawful_at(moment: datetime, time_zones: Sequence[str], hours: tuple[time, time]) -> bool:
-    """Inside calling hours in every time zone the number may be in (the strictest wins)."""
-    start, end = hours
-    return bool(time_zones) and all(
-        start <= moment.astimezone(ZoneInfo(zone)).time() < end for zone in time_zones
-    )
-
-
-def next_lawful(moment: datetime, time_zones: Sequence[str], hours: tuple[time, time]) -> datetime:
-    """The first instant, on a 5-minute grid, when calling is lawful in every zone."""
-    candidate = moment.replace(second=0, microsecond=0)
-    for _ in range(2 * 24 * 12):  # two days of 5-minute steps always holds a lawful moment
-        if lawful_at(candidate, time_zones, hours):
-            return candidate
-        candidate += timedelta(minutes=5)
-    raise ValueError(f"no lawful calling time in {', '.join(time_zones)}")
 
 
 # -- requests per number ---------------------------------------------------------------------

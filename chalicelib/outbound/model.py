@@ -7,10 +7,11 @@ Every outbound capability (callbacks today, the dialer next) uses these; none ke
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from enum import Enum
+from zoneinfo import ZoneInfo
 
 # Set on every contact we place: the flow, DescribeContact and the contact record see who
 # placed it. Contact events do not carry attributes, so the same owner is also kept by contact
@@ -187,3 +188,24 @@ class TokenBucket:
         tokens = min(float(burst), self.tokens + elapsed * rate) - 1
         wait = 0.0 if tokens >= 0 else -tokens / rate
         return TokenBucket(tokens, max(now, self.at)), wait
+
+
+# -- calling hours: every capability that calls people checks them here -----------------------
+
+
+def lawful_at(moment: datetime, time_zones: Sequence[str], hours: tuple[time, time]) -> bool:
+    """Inside calling hours in every time zone the number may be in (the strictest wins)."""
+    start, end = hours
+    return bool(time_zones) and all(
+        start <= moment.astimezone(ZoneInfo(zone)).time() < end for zone in time_zones
+    )
+
+
+def next_lawful(moment: datetime, time_zones: Sequence[str], hours: tuple[time, time]) -> datetime:
+    """The first instant, on a 5-minute grid, when calling is lawful in every zone."""
+    candidate = moment.replace(second=0, microsecond=0)
+    for _ in range(2 * 24 * 12):  # two days of 5-minute steps always holds a lawful moment
+        if lawful_at(candidate, time_zones, hours):
+            return candidate
+        candidate += timedelta(minutes=5)
+    raise ValueError(f"no lawful calling time in {', '.join(time_zones)}")

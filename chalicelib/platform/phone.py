@@ -127,3 +127,12 @@ def time_zones(e164: str) -> tuple[str, ...]:
     except phonenumbers.NumberParseException:
         return ()
     return tuple(z for z in zones if z != "Etc/Unknown")
+
+
+def area_code(e164: str) -> str:
+    """The area code of a North American (+1) number ("305"); "" for any other number."""
+    try:
+        number = phonenumbers.parse(e164)
+    except phonenumbers.NumberParseException:
+        return ""
+    return str(number.national_number)[:3] if number.country_code == 1 else ""
