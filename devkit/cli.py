@@ -6,6 +6,7 @@ switchboard flows simulate FLOW         play one call through a flow, offline
 switchboard flows test [PATHS]...       run testing-language cases offline
 switchboard flows deploy --stage S      create or update every flow in Connect
 switchboard rules check [PATH]          check the routing rules
+switchboard campaigns ingest LIST --campaign C       add a contact list, row by row
 switchboard compliance check --number N --at T --campaign C   may we call, and why not
 
 Exit status: 0 all well; 1 the flows have errors (or a test failed); 2 a file or folder could
@@ -33,7 +34,7 @@ DEFAULT_CALLER = "+14155550101"
 UNREADABLE = 2  # exit status when a file or folder cannot be read as flows
 
 
-def _unreadable(error: Exception) -> NoReturn:
+def _unreadable(error: Exception | str) -> NoReturn:
     click.echo(f"error: {error}", err=True)
     sys.exit(UNREADABLE)
 
@@ -403,6 +404,111 @@ def diff(old: Path, new: Path) -> None:
 
     changes = diff_flows(_read(old).flow, _read(new).flow)
     click.echo("\n".join(str(c) for c in changes) if changes else "no changes")
+
+
+@main.group()
+def campaigns() -> None:
+    """Outbound campaigns (campaigns/*.json) and their contact lists."""
+
+
+@campaigns.command("ingest")
+@click.argument("contact_list", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--campaign", required=True, help="A campaign in campaigns/ (its file name).")
+@click.option(
+    "--format",
+    "kind",
+    type=click.Choice(["auto", "csv", "jsonl"]),
+    default="auto",
+    show_default=True,
+    help="auto: .jsonl/.ndjson is JSON Lines, anything else CSV (`,`, `;` or tab).",
+)
+@click.option("--region", default="US", show_default=True, help="For numbers without +.")
+@click.option("--stage", default="dev", show_default=True, help="Whose dialer table to add to.")
+@click.option("--check", is_flag=True, help="Read and report only; add nothing.")
+@click.option(
+    "--campaigns-dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=ROOT / "campaigns",
+)
+def ingest_list(
+    contact_list: Path,
+    campaign: str,
+    kind: str,
+    region: str,
+    stage: str,
+    check: bool,
+    campaigns_dir: Path,
+) -> None:
+    """Add a contact list's good rows to a campaign, streamed; report each bad row.
+
+    Exit status: 0 every row was good; 1 some rows were rejected (the good ones were added);
+    2 the list or the campaign cannot be read (nothing was added).
+    """
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from chalicelib.dialer.contacts import ListError, read_contacts
+    from chalicelib.dialer.service import ingest
+    from devkit.compliance import UnreadableError, list_kind, load_campaign
+
+    try:
+        name = load_campaign(campaign, campaigns_dir).name
+    except UnreadableError as error:
+        _unreadable(error)
+    book = _contact_book(stage, check)
+    with (
+        contact_list.open(encoding="utf-8-sig", newline="", errors="replace") as stream,
+        Progress(
+            SpinnerColumn(),
+            TextColumn("{task.completed:,} rows"),
+            TimeElapsedColumn(),
+            transient=True,
+            console=_stderr(),
+        ) as progress,  # fmt: skip
+    ):
+        rows = progress.add_task("ingest")
+        try:
+            reads = read_contacts(stream, list_kind(contact_list, kind), region)
+            report = ingest(
+                reads, book, name, datetime.now(UTC), lambda n: progress.advance(rows, n)
+            )
+        except ListError as error:
+            _unreadable(f"{contact_list}: {error}")
+    for problem in report.problems:
+        click.echo(f"{contact_list}: {problem}")
+    if report.rejected > len(report.problems):
+        click.echo(f"... and {report.rejected - len(report.problems):,} more rejected rows")
+    by_reason = ", ".join(
+        f"{reason} {count:,}" for reason, count in report.problem_counts.most_common()
+    )
+    click.echo(
+        f"{report.rows:,} rows: {report.added:,} added to {name}"
+        f"{' (checked only, nothing written)' if check else ''}, "
+        f"{report.already_in_campaign:,} already in it, {report.rejected:,} rejected"
+        + (f" ({by_reason})" if by_reason else "")
+    )
+    sys.exit(1 if report.rejected else 0)
+
+
+def _contact_book(stage: str, check: bool) -> Any:
+    if check:
+        from devkit.fakes import InMemoryContactBook
+
+        return InMemoryContactBook()
+    import os
+
+    from devkit.local_aws import stage_environment
+
+    for variable, value in stage_environment(stage).items():
+        os.environ.setdefault(variable, value)
+    from chalicelib.dialer.store import DynamoContactBook
+
+    return DynamoContactBook()
+
+
+def _stderr() -> Any:
+    from rich.console import Console
+
+    return Console(stderr=True)
 
 
 @main.group()

@@ -68,3 +68,12 @@ def verdict(
         "campaign": campaign.name,
         "at": moment.isoformat(),
     }
+
+
+# -- ingest -------------------------------------------------------------------------------------
+
+
+def list_kind(path: Path, declared: str) -> str:
+    if declared != "auto":
+        return declared
+    return "jsonl" if path.suffix.lower() in (".jsonl", ".ndjson") else "csv"

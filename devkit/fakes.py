@@ -13,6 +13,7 @@ from datetime import datetime
 from chalicelib.callbacks import model as callback_model
 from chalicelib.callbacks.model import Callback, Outcome
 from chalicelib.callbacks.service import AllowanceUsedError, Holders, QueueSettings
+from chalicelib.dialer.contacts import Contact
 from chalicelib.ivr.model import Account, AccountEvent, Customer, JourneyStep
 from chalicelib.ivr.pin import PinGuard
 from chalicelib.ivr.routing import QueueLoad
@@ -318,3 +319,18 @@ def callback_queues() -> dict[str, QueueSettings]:
         name: QueueSettings(rules.hours[q.hours], q.average_handle_seconds)
         for name, q in rules.queues.items()
     }
+
+
+class InMemoryContactBook:
+    """The dialer's contact book as a dict: (campaign, number) -> the contact."""
+
+    def __init__(self) -> None:
+        self.contacts: dict[tuple[str, str], Contact] = {}
+
+    def add(self, campaign: str, contacts: Sequence[Contact], at: datetime) -> Sequence[bool]:
+        added = []
+        for contact in contacts:
+            key = (campaign, contact.number)
+            added.append(key not in self.contacts)
+            self.contacts.setdefault(key, contact)
+        return added

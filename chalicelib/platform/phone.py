@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 import phonenumbers
+from phonenumbers.phonenumberutil import _number_type_helper
 
 # What carriers put in the ANI when the caller withholds their number.
 _WITHHELD_MARKERS = {"anonymous", "restricted", "private", "unavailable", "unknown", "withheld"}
@@ -136,3 +137,92 @@ def area_code(e164: str) -> str:
     except phonenumbers.NumberParseException:
         return ""
     return str(number.national_number)[:3] if number.country_code == 1 else ""
+
+
+@dataclass(frozen=True)
+class DiallingNumber:
+    """A number we may place a call to, and the zones its owner may be in (empty: unknown)."""
+
+    e164: str
+    time_zones: tuple[str, ...]
+
+
+_CANONICAL = re.compile(r"\+([1-9]\d{0,2})([1-9]\d{3,16})")
+
+
+def parse_for_dialling(raw: str, default_region: str = "US") -> DiallingNumber | None:
+    """The number if `phonenumbers` says it is a valid one, else None. Lists bring a million
+    of these: text already in E.164 skips the general parser (`_canonical`), and the type
+    check that validity needs is done once and reused for the time zones (its country is
+    left to `region_of`, at dial time: finding it among +1's 25 countries costs as much as
+    the rest)."""
+    number = _canonical(raw) or _parsed(raw, default_region)
+    if number is None:
+        return None
+    kind = _number_type(number)
+    if kind == phonenumbers.PhoneNumberType.UNKNOWN:
+        return None
+    from phonenumbers import timezone
+
+    if phonenumbers.is_number_type_geographical(kind, number.country_code or 0):
+        zones = timezone.time_zones_for_geographical_number(number)
+    else:
+        zones = timezone.time_zones_for_number(number)  # the country's zones
+    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return DiallingNumber(e164, tuple(z for z in zones if z != "Etc/Unknown"))
+
+
+def _number_type(number: phonenumbers.PhoneNumber) -> int:
+    """`phonenumbers.number_type`, with the country of a +1 number found once per area code:
+    in the North American plan an area code belongs to one country, and finding it among
+    the plan's 25 costs as much as the type check itself. Pinned phonenumbers version;
+    tests/unit/test_phone_dialling.py compares it with `number_type` on every region's
+    example numbers."""
+    if number.country_code != 1:
+        return int(phonenumbers.number_type(number))
+    region = _nanp_region(str(number.national_number)[:3], number)
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region(region) if region else None
+    if metadata is None:
+        return int(phonenumbers.PhoneNumberType.UNKNOWN)
+    national = phonenumbers.national_significant_number(number)
+    return int(_number_type_helper(national, metadata))
+
+
+_NANP_REGIONS: dict[str, str] = {}
+
+
+def _nanp_region(area: str, number: phonenumbers.PhoneNumber) -> str:
+    """Only a country found is kept: an invalid number finds none, and says nothing about
+    the valid numbers of its area code."""
+    if area in _NANP_REGIONS:
+        return _NANP_REGIONS[area]
+    region = phonenumbers.region_code_for_number(number) or ""
+    if region:
+        _NANP_REGIONS[area] = region
+    return region
+
+
+def _canonical(raw: str) -> phonenumbers.PhoneNumber | None:
+    """What `phonenumbers.parse` gives for text already in E.164 (no leading zero after the
+    country code), without its general parser; anything else returns None."""
+    match = _CANONICAL.fullmatch(raw.strip())
+    if match is None:
+        return None
+    digits = match[1] + match[2]
+    for size in (1, 2, 3):
+        code = int(digits[:size])
+        if code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE:
+            national = digits[size:]
+            if national.startswith("0") or not 2 <= len(national) <= 17:
+                return None
+            return phonenumbers.PhoneNumber(country_code=code, national_number=int(national))
+    return None
+
+
+def _parsed(raw: str, default_region: str) -> phonenumbers.PhoneNumber | None:
+    if len(raw) > _MAX_RAW_LENGTH:
+        return None
+    try:
+        return phonenumbers.parse(raw, default_region)
+    except phonenumbers.NumberParseException:
+        return None

@@ -20,6 +20,7 @@ TABLE_VARIABLES = {
     "journeys_table": "JOURNEYS_TABLE",
     "callbacks_table": "CALLBACKS_TABLE",
     "outbound_table": "OUTBOUND_TABLE",
+    "dialer_table": "DIALER_TABLE",
 }
 
 
@@ -39,6 +40,7 @@ class Settings:
     journeys_table: str
     callbacks_table: str
     outbound_table: str
+    dialer_table: str
     hook_budget_seconds: float
     default_country: str
     queue_ids: Mapping[str, str] = field(default_factory=dict)
