@@ -156,7 +156,8 @@ def parse_for_dialling(raw: str, default_region: str = "US") -> DiallingNumber |
     check that validity needs is done once and reused for the time zones (its country is
     left to `region_of`, at dial time: finding it among +1's 25 countries costs as much as
     the rest)."""
-    number = _canonical(raw) or _parsed(raw, default_region)
+    canonical = _canonical(raw)
+    number = canonical or _parsed(raw, default_region)
     if number is None:
         return None
     kind = _number_type(number)
@@ -168,7 +169,10 @@ def parse_for_dialling(raw: str, default_region: str = "US") -> DiallingNumber |
         zones = timezone.time_zones_for_geographical_number(number)
     else:
         zones = timezone.time_zones_for_number(number)  # the country's zones
-    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    if canonical is not None:
+        e164 = raw.strip()  # already what format_number would write
+    else:
+        e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     return DiallingNumber(e164, tuple(z for z in zones if z != "Etc/Unknown"))
 
 
