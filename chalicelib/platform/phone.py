@@ -178,32 +178,38 @@ def parse_for_dialling(raw: str, default_region: str = "US") -> DiallingNumber |
 
 def _number_type(number: phonenumbers.PhoneNumber) -> int:
     """`phonenumbers.number_type`, with the country of a +1 number found once per area code:
-    in the North American plan an area code belongs to one country, and finding it among
-    the plan's 25 costs as much as the type check itself. Pinned phonenumbers version;
-    tests/unit/test_phone_dialling.py compares it with `number_type` on every region's
-    example numbers."""
+    finding it among the plan's 25 countries costs as much as the type check itself. Only a
+    geographic area code (fixed or mobile numbers) belongs to one country; a toll-free one
+    (800, 888, ...) does not, so only a geographic answer is trusted from the cache and
+    anything else is asked of `number_type`. Pinned phonenumbers version;
+    tests/unit/test_phone_dialling.py compares the result with `number_type`."""
     if number.country_code != 1:
         return int(phonenumbers.number_type(number))
-    region = _nanp_region(str(number.national_number)[:3], number)
-    metadata = phonenumbers.PhoneMetadata.metadata_for_region(region) if region else None
-    if metadata is None:
-        return int(phonenumbers.PhoneNumberType.UNKNOWN)
-    national = phonenumbers.national_significant_number(number)
-    return int(_number_type_helper(national, metadata))
+    area = str(number.national_number)[:3]
+    region = _NANP_REGIONS.get(area)
+    if region is not None:
+        metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
+        national = phonenumbers.national_significant_number(number)
+        if metadata is not None:
+            kind = int(_number_type_helper(national, metadata))
+            if kind in _GEOGRAPHIC:
+                return kind
+    kind = int(phonenumbers.number_type(number))
+    found = phonenumbers.region_code_for_number(number) if kind in _GEOGRAPHIC else None
+    if found:
+        _NANP_REGIONS[area] = found
+    return kind
 
 
-_NANP_REGIONS: dict[str, str] = {}
-
-
-def _nanp_region(area: str, number: phonenumbers.PhoneNumber) -> str:
-    """Only a country found is kept: an invalid number finds none, and says nothing about
-    the valid numbers of its area code."""
-    if area in _NANP_REGIONS:
-        return _NANP_REGIONS[area]
-    region = phonenumbers.region_code_for_number(number) or ""
-    if region:
-        _NANP_REGIONS[area] = region
-    return region
+_GEOGRAPHIC = frozenset(
+    int(kind)
+    for kind in (
+        phonenumbers.PhoneNumberType.FIXED_LINE,
+        phonenumbers.PhoneNumberType.MOBILE,
+        phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+    )
+)
+_NANP_REGIONS: dict[str, str] = {}  # geographic area code -> its one country
 
 
 def _canonical(raw: str) -> phonenumbers.PhoneNumber | None:
