@@ -28,14 +28,14 @@ def ours(raw: str, region: str = "US") -> tuple[str, tuple[str, ...]] | None:
 
 
 EXAMPLES = [
-    phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.E164)
+    phonenumbers.format_number(sample, phonenumbers.PhoneNumberFormat.E164)
     for region in sorted(phonenumbers.SUPPORTED_REGIONS)
     for kind in (
         phonenumbers.PhoneNumberType.FIXED_LINE,
         phonenumbers.PhoneNumberType.MOBILE,
         phonenumbers.PhoneNumberType.TOLL_FREE,
     )
-    if (example := phonenumbers.example_number_for_type(region, kind)) is not None
+    if (sample := phonenumbers.example_number_for_type(region, kind)) is not None
 ]
 
 
