@@ -8,6 +8,7 @@ switchboard flows deploy --stage S      create or update every flow in Connect
 switchboard rules check [PATH]          check the routing rules
 switchboard campaigns ingest LIST --campaign C       add a contact list, row by row
 switchboard compliance check --number N --at T --campaign C   may we call, and why not
+switchboard dialer simulate --mode M --agents N ...  a day of dialling, simulated
 
 Exit status: 0 all well; 1 the flows have errors (or a test failed); 2 a file or folder could
 not be read as flows (not JSON, legacy, neither flow nor wrapper, nothing found), said as
@@ -509,6 +510,59 @@ def _stderr() -> Any:
     from rich.console import Console
 
     return Console(stderr=True)
+
+
+@main.group()
+def dialer() -> None:
+    """Outbound pacing: how many calls to place for the agents on the floor."""
+
+
+@dialer.command("simulate")
+@click.option("--mode", type=click.Choice(["progressive", "predictive", "oracle"]), required=True)
+@click.option("--agents", type=click.IntRange(1, 1000), default=20, show_default=True)
+@click.option(
+    "--answer-rate", type=click.FloatRange(0.01, 1.0), default=0.25, show_default=True,
+    help="Share of dials a live person answers.",
+)  # fmt: skip
+@click.option("--aht", type=click.FloatRange(10, 3600), default=180, show_default=True,
+              help="Mean talk time, seconds (lognormal).")  # fmt: skip
+@click.option("--hours", type=click.FloatRange(0.1, 24), default=8, show_default=True)
+@click.option("--seed", type=int, default=1, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+def simulate_dialling(
+    mode: str, agents: int, answer_rate: float, aht: float, hours: float, seed: int, as_json: bool
+) -> None:
+    """A day of dialling in a discrete-event simulation (devkit/dialer_sim.py has the model):
+    occupancy, abandonment rate, contacts per agent-hour."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from devkit.dialer_sim import Day, simulate
+
+    day = Day(agents=agents, answer_rate=answer_rate, aht_seconds=aht, hours=hours, seed=seed)
+    result = simulate(day, mode)
+    figures = {
+        "mode": mode,
+        "dials": result.dials,
+        "answered": result.answered,
+        "connected": result.connected,
+        "abandoned": result.abandoned,
+        "occupancy": round(result.occupancy, 4),
+        "abandonment_rate": round(result.abandonment, 4),
+        "contacts_per_agent_hour": round(result.contacts_per_agent_hour, 2),
+    }
+    if as_json:
+        click.echo(json.dumps(figures, indent=2))
+        return
+    table = Table(title=f"{mode}: {agents} agents, {hours:g} h, answer rate {answer_rate:.0%}")
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    table.add_row("talk-time occupancy", f"{result.occupancy:.1%}")
+    table.add_row("abandonment (of answered)", f"{result.abandonment:.2%}")
+    table.add_row("contacts per agent-hour", f"{result.contacts_per_agent_hour:.1f}")
+    table.add_row("dials / answered / connected", f"{result.dials:,} / {result.answered:,} / "
+                  f"{result.connected:,}")  # fmt: skip
+    Console().print(table)
 
 
 @main.group()
