@@ -14,8 +14,8 @@ from bench import (
     flow_toolkit,
     hook_latency,
     ingest,
-    package_size,
     pacing,
+    package_size,
 )
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
