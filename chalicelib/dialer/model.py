@@ -3,11 +3,13 @@ get, as the compliance engine sees it. Pure."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import Enum
 
 from chalicelib.dialer.compliance import CallingWindow, Dial, Purpose
+from chalicelib.outbound.model import Outcome
 from chalicelib.platform import phone
 
 
@@ -61,3 +63,99 @@ def dial_for(callee: Callee, campaign: CampaignRules, at: datetime) -> Dial:
         consent_required=campaign.consent_required,
         campaign_window=campaign.window,
     )
+
+
+# -- what became of an attempt, and what comes next ---------------------------------------------
+
+
+class Disposition(Enum):
+    CONNECTED = "connected"
+    BUSY = "busy"
+    NO_ANSWER = "no_answer"
+    VOICEMAIL = "voicemail"
+    SIT_TONE = "sit_tone"
+    INVALID_NUMBER = "invalid_number"
+    DECLINED = "declined"
+    WRONG_PARTY = "wrong_party"
+    ABANDONED = "abandoned"  # a live answer no agent took within 2 s
+    FAILED = "failed"  # the network or Connect could not place it
+
+
+# The outbound core's outcome of a dial -> the campaign's word for it.
+_BY_OUTCOME = {
+    Outcome.CONNECTED: Disposition.CONNECTED,
+    Outcome.DECLINED: Disposition.DECLINED,
+    Outcome.NO_ANSWER: Disposition.NO_ANSWER,
+    Outcome.BUSY: Disposition.BUSY,
+    Outcome.VOICEMAIL: Disposition.VOICEMAIL,
+    Outcome.DIAL_FAILED: Disposition.FAILED,
+    Outcome.UNREACHABLE: Disposition.INVALID_NUMBER,
+}
+# What an agent may set when wrapping up a connected call.
+_BY_AGENT = {d.value: d for d in (Disposition.WRONG_PARTY, Disposition.DECLINED)}
+
+
+def disposition_of(outcome: Outcome, agent_says: str = "") -> Disposition:
+    """The disposition of an ended attempt; a connected call's is the agent's, if given."""
+    if outcome is Outcome.CONNECTED and agent_says in _BY_AGENT:
+        return _BY_AGENT[agent_says]
+    return _BY_OUTCOME[outcome]
+
+
+@dataclass(frozen=True)
+class RetryRule:
+    retry: bool = True
+    after: timedelta = timedelta(hours=1)
+
+
+NO_RETRY = RetryRule(retry=False)
+# Reached, refused, the wrong person, or a number that cannot take calls: never again in this
+# campaign, whatever its rules say.
+NEVER_RETRIED = frozenset(
+    {
+        Disposition.CONNECTED,
+        Disposition.DECLINED,
+        Disposition.WRONG_PARTY,
+        Disposition.INVALID_NUMBER,
+        Disposition.SIT_TONE,
+    }
+)
+# When a campaign says nothing of a disposition.
+DEFAULT_RETRY: Mapping[Disposition, RetryRule] = {
+    Disposition.BUSY: RetryRule(after=timedelta(minutes=20)),
+    Disposition.NO_ANSWER: RetryRule(after=timedelta(hours=3)),
+    Disposition.VOICEMAIL: RetryRule(after=timedelta(hours=24)),
+    Disposition.FAILED: RetryRule(after=timedelta(minutes=15)),
+    Disposition.ABANDONED: RetryRule(after=timedelta(hours=24)),
+    Disposition.SIT_TONE: NO_RETRY,
+    Disposition.INVALID_NUMBER: NO_RETRY,
+    Disposition.DECLINED: NO_RETRY,
+    Disposition.WRONG_PARTY: NO_RETRY,
+}
+
+
+@dataclass(frozen=True)
+class NextStep:
+    final: bool
+    at: datetime | None  # when to try again; None when final
+    reason: str
+
+
+def next_step(
+    disposition: Disposition,
+    attempt: int,
+    max_attempts: int,
+    rules: Mapping[Disposition, RetryRule],
+    ended_at: datetime,
+) -> NextStep:
+    """After attempt number `attempt` (1 for the first) ended so: done, or when to retry."""
+    if disposition is Disposition.CONNECTED:
+        return NextStep(True, None, "reached")
+    if disposition in NEVER_RETRIED:
+        return NextStep(True, None, f"{disposition.value}: never retried")
+    rule = rules.get(disposition, DEFAULT_RETRY.get(disposition, NO_RETRY))
+    if not rule.retry:
+        return NextStep(True, None, f"{disposition.value}: not retried")
+    if attempt >= max_attempts:
+        return NextStep(True, None, f"{disposition.value}: {max_attempts} attempts used")
+    return NextStep(False, ended_at + rule.after, f"{disposition.value}: retry")

@@ -6,24 +6,31 @@ import it lazily, off the hook path (ADR 0008).
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field, field_validator
 
 from chalicelib.dialer.compliance import CallingWindow, Consent, PastCall, Purpose, Recipient
 from chalicelib.dialer.jurisdictions import PROFILES
-from chalicelib.dialer.model import CampaignRules, Mode
+from chalicelib.dialer.model import (
+    DEFAULT_RETRY,
+    NEVER_RETRIED,
+    CampaignRules,
+    Disposition,
+    Mode,
+    RetryRule,
+)
 from chalicelib.platform.schema import Document, SchemaError, check, describe
 
-Disposition = Literal[
+DispositionName = Literal[
     "busy", "no_answer", "voicemail", "sit_tone", "invalid_number", "declined", "wrong_party",
     "abandoned", "failed",
 ]  # fmt: skip
 HHMM = Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")]
 
 
-class RetryRule(Document):
+class RetryDocument(Document):
     retry: bool = True
     after_minutes: Annotated[int, Field(ge=1, le=7 * 24 * 60)] = 60
 
@@ -49,7 +56,7 @@ class CampaignDocument(Document):
     ends_on: str
     daily_window: WindowDocument | None = None
     max_attempts: Annotated[int, Field(ge=1, le=10)] = 3
-    retry: dict[Disposition, RetryRule] = {}
+    retry: dict[DispositionName, RetryDocument] = {}
     answering_machine_detection: bool = False
     paused: bool = False
 
@@ -83,11 +90,25 @@ def read_campaign(raw: Any) -> CampaignDocument:
         )
     if date.fromisoformat(campaign.ends_on) < date.fromisoformat(campaign.starts_on):
         problems.append("ends_on is before starts_on")
+    for name, rule in campaign.retry.items():
+        if rule.retry and Disposition(name) in NEVER_RETRIED:
+            problems.append(f"retry.{name}: a {name} call is never retried (set retry false)")
     if campaign.mode != Mode.AGENTLESS.value and not campaign.queue:
         problems.append(f"queue is required for a {campaign.mode} campaign (agents take the calls)")
     if problems:
         raise CampaignError(problems)
     return campaign
+
+
+def retry_rules(campaign: CampaignDocument) -> dict[Disposition, RetryRule]:
+    """The campaign's own rules over the defaults (`model.DEFAULT_RETRY`)."""
+    return {
+        **DEFAULT_RETRY,
+        **{
+            Disposition(name): RetryRule(rule.retry, timedelta(minutes=rule.after_minutes))
+            for name, rule in campaign.retry.items()
+        },
+    }
 
 
 def campaign_rules(campaign: CampaignDocument) -> CampaignRules:
