@@ -108,3 +108,9 @@ def test_a_campaign_or_state_it_cannot_read_is_exit_2_naming_why(tmp_path, args,
     result = run("--number", "+13055550100", "--at", "2026-12-01T17:00", *args)
     assert result.exit_code == UNREADABLE
     assert said in result.stderr and "Traceback" not in result.output
+
+
+def test_the_outbound_commands_have_help() -> None:
+    for command in (["campaigns", "ingest"], ["compliance", "check"], ["dialer", "simulate"]):
+        result = CliRunner().invoke(main, [*command, "--help"])
+        assert result.exit_code == 0 and "Usage:" in result.output, command
