@@ -3,7 +3,7 @@ get, as the compliance engine sees it. Pure."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
@@ -159,3 +159,30 @@ def next_step(
     if attempt >= max_attempts:
         return NextStep(True, None, f"{disposition.value}: {max_attempts} attempts used")
     return NextStep(False, ended_at + rule.after, f"{disposition.value}: retry")
+
+
+# -- caller IDs ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CallerId:
+    number: str  # E.164, one of the campaign's pool
+    country: str
+    area: str  # NANP area code, "" elsewhere
+
+
+def caller_id_for(
+    pool: Sequence[CallerId],
+    callee: Callee,
+    used_today: Mapping[str, int],
+    daily_cap: int,
+    turn: int,
+) -> CallerId | None:
+    """The number to call from: one with the callee's area code if the pool has one under
+    its daily cap, else one in the callee's country, else any; among equals, in turn (so a
+    number is not worn out and labelled as spam). None when every number is at its cap."""
+    usable = [c for c in pool if used_today.get(c.number, 0) < daily_cap]
+    local = [c for c in usable if c.country == callee.country and c.area and c.area == callee.area]
+    national = [c for c in usable if c.country == callee.country]
+    best = local or national or usable
+    return best[turn % len(best)] if best else None

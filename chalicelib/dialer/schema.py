@@ -16,11 +16,13 @@ from chalicelib.dialer.jurisdictions import PROFILES
 from chalicelib.dialer.model import (
     DEFAULT_RETRY,
     NEVER_RETRIED,
+    CallerId,
     CampaignRules,
     Disposition,
     Mode,
     RetryRule,
 )
+from chalicelib.platform import phone
 from chalicelib.platform.schema import Document, SchemaError, check, describe
 
 DispositionName = Literal[
@@ -45,6 +47,7 @@ class CampaignDocument(Document):
     mode: Literal["preview", "progressive", "predictive", "agentless"]
     queue: str = ""
     contact_flow: Annotated[str, Field(min_length=1)]
+    caller_id_daily_cap: Annotated[int, Field(ge=1, le=10_000)] = 100
     caller_ids: Annotated[
         list[Annotated[str, Field(pattern=r"^\+[1-9]\d{6,14}$")]], Field(min_length=1)
     ]
@@ -109,6 +112,10 @@ def retry_rules(campaign: CampaignDocument) -> dict[Disposition, RetryRule]:
             for name, rule in campaign.retry.items()
         },
     }
+
+
+def caller_id_pool(campaign: CampaignDocument) -> list[CallerId]:
+    return [CallerId(n, phone.region_of(n), phone.area_code(n)) for n in campaign.caller_ids]
 
 
 def campaign_rules(campaign: CampaignDocument) -> CampaignRules:
