@@ -492,9 +492,9 @@ def ingest_list(
 
 def _contact_book(stage: str, check: bool) -> Any:
     if check:
-        from devkit.fakes import InMemoryContactBook
+        from chalicelib.dialer.service import CheckOnly
 
-        return InMemoryContactBook()
+        return CheckOnly()
     import os
 
     from devkit.local_aws import stage_environment

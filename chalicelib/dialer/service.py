@@ -22,6 +22,14 @@ class ContactBook(Protocol):
         ...
 
 
+class CheckOnly:
+    """A book that keeps nothing: `campaigns ingest --check` and the ingest benchmark read
+    and judge a list of any size without writing it or holding it in memory."""
+
+    def add(self, campaign: str, contacts: Sequence[Contact], at: datetime) -> Sequence[bool]:
+        return [True] * len(contacts)
+
+
 @dataclass
 class IngestReport:
     rows: int = 0
