@@ -4,8 +4,8 @@
 Each side runs in a fresh interpreter so its peak resident memory is its own. Ours hands
 the contacts to a book that keeps nothing (`CheckOnly`, as `ingest --check` does): what is
 measured is reading and checking (streamed, duplicates found, zones looked up); writing to
-DynamoDB is the table's pace, not ours. The list mixes area codes, formats and 1 % bad or repeated numbers, as real
-lists do.
+DynamoDB is the table's pace, not ours. The list mixes area codes, formats and 1 % bad
+or repeated numbers, as real lists do.
 """
 
 from __future__ import annotations
