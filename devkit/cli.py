@@ -447,9 +447,9 @@ def ingest_list(
     """
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    from chalicelib.dialer.contacts import ListError, read_contacts
+    from chalicelib.dialer.contacts import ListError, kind_of, read_contacts
     from chalicelib.dialer.service import ingest
-    from devkit.compliance import UnreadableError, list_kind, load_campaign
+    from devkit.campaigns import UnreadableError, load_campaign
 
     try:
         name = load_campaign(campaign, campaigns_dir).name
@@ -468,7 +468,9 @@ def ingest_list(
     ):
         rows = progress.add_task("ingest")
         try:
-            reads = read_contacts(stream, list_kind(contact_list, kind), region)
+            reads = read_contacts(
+                stream, kind_of(contact_list.name) if kind == "auto" else kind, region
+            )
             report = ingest(
                 reads, book, name, datetime.now(UTC), lambda n: progress.advance(rows, n)
             )
@@ -605,7 +607,7 @@ def check_compliance(
 ) -> None:
     """A JSON verdict: {"allowed": bool, "reasons": [...], "local_times": {...}}. Exit 0
     whether the call is allowed or not; 2 if the campaign or state cannot be read."""
-    from devkit.compliance import UnreadableError, load_campaign, load_state, verdict
+    from devkit.campaigns import UnreadableError, load_campaign, load_state, verdict
 
     try:
         answer = verdict(

@@ -64,6 +64,11 @@ class RowProblem:
 Read = Contact | RowProblem
 
 
+def kind_of(file_name: str) -> str:
+    """ "jsonl" for a `.jsonl` or `.ndjson` file, else "csv"."""
+    return "jsonl" if file_name.lower().endswith((".jsonl", ".ndjson")) else "csv"
+
+
 def read_contacts(stream: TextIO, kind: str, default_region: str = "US") -> Iterator[Read]:
     """Every record of the list, in order; `kind` is "csv" or "jsonl"."""
     records = _csv_records(stream) if kind == "csv" else _jsonl_records(stream)

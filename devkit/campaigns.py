@@ -1,5 +1,6 @@
-"""`switchboard compliance check`: may this campaign call this number at this time, and if
-not, why. The same engine the dialer runs after its claim (chalicelib/dialer/compliance.py)."""
+"""Campaign files for the command line: reading a campaign and a person's state, and
+`switchboard compliance check`'s verdict (the same engine the dialer runs after its claim,
+chalicelib/dialer/compliance.py)."""
 
 from __future__ import annotations
 
@@ -68,12 +69,3 @@ def verdict(
         "campaign": campaign.name,
         "at": moment.isoformat(),
     }
-
-
-# -- ingest -------------------------------------------------------------------------------------
-
-
-def list_kind(path: Path, declared: str) -> str:
-    if declared != "auto":
-        return declared
-    return "jsonl" if path.suffix.lower() in (".jsonl", ".ndjson") else "csv"
