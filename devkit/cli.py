@@ -449,15 +449,16 @@ def ingest_list(
 
     from chalicelib.dialer.contacts import ListError, kind_of, read_contacts
     from chalicelib.dialer.service import ingest
-    from devkit.campaigns import UnreadableError, load_campaign
+    from devkit.campaigns import UnreadableError, check_utf8, load_campaign
 
     try:
         name = load_campaign(campaign, campaigns_dir).name
+        check_utf8(contact_list)
     except UnreadableError as error:
         _unreadable(error)
     book = _contact_book(stage, check)
     with (
-        contact_list.open(encoding="utf-8-sig", newline="", errors="replace") as stream,
+        contact_list.open(encoding="utf-8-sig", newline="") as stream,
         Progress(
             SpinnerColumn(),
             TextColumn("{task.completed:,} rows"),

@@ -146,3 +146,11 @@ def test_the_cli_reports_rows_and_a_summary_and_says_by_exit_status(tmp_path: Pa
     assert refused.exit_code == UNREADABLE and "no phone column" in refused.stderr
     unknown = run(str(good), "--campaign", "nope", "--check")
     assert unknown.exit_code == UNREADABLE and "no campaign 'nope'" in unknown.stderr
+
+
+def test_a_list_that_is_not_utf8_is_refused_before_anything_is_added(tmp_path: Path) -> None:
+    latin1 = tmp_path / "latin1.csv"
+    latin1.write_bytes("phone,name\n+12125550142,Ana\n+13055550100,Jos\u00e9\n".encode("latin-1"))
+    result = run(str(latin1), "--campaign", "card-upgrade", "--check")
+    assert result.exit_code == UNREADABLE
+    assert "not UTF-8 text at byte 44" in result.stderr and "rows" not in result.stdout
