@@ -121,13 +121,8 @@ def region_of(e164: str) -> str:
 
 def time_zones(e164: str) -> tuple[str, ...]:
     """The time zones a number may be in (several for some area codes); empty if unknown."""
-    from phonenumbers import timezone
-
-    try:
-        zones = timezone.time_zones_for_number(phonenumbers.parse(e164))
-    except phonenumbers.NumberParseException:
-        return ()
-    return tuple(z for z in zones if z != "Etc/Unknown")
+    number = parse_for_dialling(e164)
+    return number.time_zones if number else ()
 
 
 def area_code(e164: str) -> str:
