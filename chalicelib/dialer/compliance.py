@@ -10,7 +10,7 @@ fresh after the claim, and the campaign's purpose and window.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, time, timedelta
 from enum import Enum
 from zoneinfo import ZoneInfo
@@ -175,6 +175,22 @@ def check(dial: Dial, recipient: Recipient, profile: Profile) -> Verdict:
         *_caps(dial, recipient, rules),
     ]
     return Verdict(tuple(refusals), local_times(dial.at, dial.time_zones))
+
+
+ALLOWED_SEARCH_STEP = timedelta(minutes=5)
+ALLOWED_SEARCH_SPAN = timedelta(days=8)  # past the longest cap we keep (Reg F's 7 days)
+
+
+def next_allowed(dial: Dial, recipient: Recipient, profile: Profile) -> datetime | None:
+    """The first instant, on a 5-minute grid, when the call would be allowed with the
+    recipient's state as it is; None if not within 8 days (it waits on more than time)."""
+    moment = dial.at.replace(second=0, microsecond=0) + ALLOWED_SEARCH_STEP
+    ends = dial.at + ALLOWED_SEARCH_SPAN
+    while moment < ends:
+        if check(replace(dial, at=moment), recipient, profile).allowed:
+            return moment
+        moment += ALLOWED_SEARCH_STEP
+    return None
 
 
 def local_times(moment: datetime, zones: Sequence[str]) -> dict[str, str]:

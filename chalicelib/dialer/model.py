@@ -3,13 +3,15 @@ get, as the compliance engine sees it. Pure."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, timedelta
 from enum import Enum
+from typing import Any
 
-from chalicelib.dialer.compliance import CallingWindow, Dial, Purpose
-from chalicelib.outbound.model import Outcome
+from chalicelib.dialer.compliance import CallingWindow, Dial, Purpose, Recipient
+from chalicelib.outbound.model import Leases, Outcome, attempt_token, next_attempt
 from chalicelib.platform import phone
 
 
@@ -186,3 +188,402 @@ def caller_id_for(
     national = [c for c in usable if c.country == callee.country]
     best = local or national or usable
     return best[turn % len(best)] if best else None
+
+
+# -- a campaign, as the dialer runs it ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Campaign:
+    """A checked campaign document (`schema.campaign_of`), in the dialer's terms."""
+
+    name: str
+    mode: Mode
+    queue: str  # our queue name ("sales"); "" for agentless
+    flow: str  # our flow name ("outbound-sales")
+    rules: CampaignRules
+    caller_ids: tuple[CallerId, ...]
+    caller_id_daily_cap: int
+    starts_on: date
+    ends_on: date  # inclusive, in UTC
+    max_attempts: int = 3
+    retry: Mapping[Disposition, RetryRule] = field(default_factory=lambda: dict(DEFAULT_RETRY))
+    answering_machine_detection: bool = False
+    paused: bool = False
+    max_in_flight: int = 10  # agentless: calls playing the flow at once
+    handle_seconds: int = 300  # an agent's talk and wrap-up per call, as planned
+
+    def running_at(self, moment: datetime) -> bool:
+        day = moment.astimezone(UTC).date()
+        return not self.paused and self.starts_on <= day <= self.ends_on
+
+
+# -- one record of a campaign and its attempts: the ledger's state machine ----------------------
+
+
+class RecordStatus(Enum):
+    READY = "READY"  # waiting for its next attempt, from `due_at`
+    OFFERED = "OFFERED"  # preview: shown to an agent until `lease_until`
+    DIALING = "DIALING"  # an attempt claimed: one worker may place its call
+    UNKNOWN = "UNKNOWN"  # the lease ended with no outcome: reconciliation settles it
+    DONE = "DONE"  # reached, or no attempt left (`disposition` says which)
+    STOPPED = "STOPPED"  # the rules forbid calling this person for this campaign
+    FAILED = "FAILED"  # Connect will never place a call to this number
+
+
+FINAL = frozenset({RecordStatus.DONE, RecordStatus.STOPPED, RecordStatus.FAILED})
+IN_FLIGHT = frozenset({RecordStatus.DIALING, RecordStatus.UNKNOWN})
+LEASED = frozenset({*IN_FLIGHT, RecordStatus.OFFERED})  # looked at again at `lease_until`
+
+_R = RecordStatus
+TRANSITIONS: Mapping[RecordStatus, frozenset[RecordStatus]] = {
+    _R.READY: frozenset({_R.DIALING, _R.OFFERED}),
+    _R.OFFERED: frozenset({_R.DIALING, _R.READY, _R.DONE}),
+    _R.DIALING: frozenset({_R.DONE, _R.READY, _R.FAILED, _R.UNKNOWN, _R.STOPPED}),
+    _R.UNKNOWN: frozenset({_R.DONE, _R.READY, _R.FAILED, _R.DIALING}),
+    _R.DONE: frozenset({_R.DONE}),  # an agent's wrap-up amends a connected call's disposition
+    _R.STOPPED: frozenset(),
+    _R.FAILED: frozenset(),
+}
+
+
+class TransitionError(ValueError):
+    """A move the record's state machine does not allow."""
+
+
+@dataclass(frozen=True)
+class Step:
+    status: RecordStatus
+    at: datetime
+    reason: str
+
+
+@dataclass(frozen=True)
+class DialRecord:
+    """One number of one campaign. Dialled at most once per attempt: an attempt is claimed
+    (READY -> DIALING) by one conditional write before anything is checked or dialled."""
+
+    campaign: str
+    number: str  # E.164
+    time_zones: tuple[str, ...]
+    due_at: datetime
+    subdivision: str = ""
+    status: RecordStatus = RecordStatus.READY
+    attempt: int = 0  # attempts claimed so far
+    dial_token: str = ""
+    claimed_at: datetime | None = None  # when the current attempt was claimed
+    lease_until: datetime | None = None
+    outbound_contact_id: str = ""
+    caller_id: str = ""
+    redial_same_attempt: bool = False  # the last claim placed no call
+    disposition: Disposition | None = None  # of the last attempt that ended
+    offered_to: str = ""  # preview: the agent it is shown to
+    history: tuple[Step, ...] = ()
+    version: int = 0  # the stored version this value was read at
+
+    @property
+    def final(self) -> bool:
+        return self.status in FINAL
+
+    @property
+    def ref(self) -> str:
+        """The record's id in routes and tokens."""
+        return record_ref(self.campaign, self.number)
+
+    def callee(self) -> Callee:
+        return Callee(
+            self.number,
+            phone.region_of(self.number),
+            phone.area_code(self.number),
+            self.time_zones,
+            self.subdivision,
+        )
+
+
+def record_ref(campaign: str, number: str) -> str:
+    return f"{campaign}/{number}"
+
+
+def contact_name(record: DialRecord) -> str:
+    """The name the attempt's contact is given: unique per attempt, so reconciliation finds
+    the contact by it, and free of the number, since agents see it."""
+    digest = hashlib.sha256(record.dial_token.encode()).hexdigest()[:12]
+    return f"{record.campaign} #{record.attempt} {digest}"
+
+
+def parse_ref(ref: str) -> tuple[str, str] | None:
+    campaign, _, number = ref.partition("/")
+    return (campaign, number) if campaign and number.startswith("+") else None
+
+
+def _move(
+    record: DialRecord, to: RecordStatus, now: datetime, reason: str, **changes: Any
+) -> DialRecord:
+    if to not in TRANSITIONS[record.status]:
+        raise TransitionError(
+            f"{record.ref}: {record.status.value} -> {to.value} is not allowed ({reason})"
+        )
+    history = (*record.history, Step(to, now, reason))[-20:]
+    return replace(record, status=to, history=history, **changes)
+
+
+def _require(record: DialRecord, *statuses: RecordStatus) -> None:
+    if record.status not in statuses:
+        names = " or ".join(s.value for s in statuses)
+        raise TransitionError(f"{record.ref} is {record.status.value}, not {names}")
+
+
+def is_due(record: DialRecord, now: datetime) -> bool:
+    return record.status is RecordStatus.READY and record.due_at <= now
+
+
+def claim(record: DialRecord, now: datetime, leases: Leases) -> DialRecord:
+    """Take the next attempt: the one write that makes this worker its only dialler."""
+    if not is_due(record, now) and record.status is not RecordStatus.OFFERED:
+        raise TransitionError(f"{record.ref} is not due")
+    attempt = next_attempt(record.attempt, record.redial_same_attempt)
+    return _move(
+        record,
+        RecordStatus.DIALING,
+        now,
+        f"attempt {attempt}",
+        attempt=attempt,
+        dial_token=attempt_token(record.ref, attempt),
+        claimed_at=now,
+        lease_until=now + leases.placement,
+        outbound_contact_id="",
+        redial_same_attempt=False,
+        offered_to="",
+        disposition=None,
+    )
+
+
+def offer(record: DialRecord, agent: str, now: datetime, timeout: timedelta) -> DialRecord:
+    """Preview: show the record to one agent, who accepts or skips before `timeout`."""
+    if not is_due(record, now):
+        raise TransitionError(f"{record.ref} is not due")
+    return _move(
+        record,
+        RecordStatus.OFFERED,
+        now,
+        f"offered to {agent}",
+        offered_to=agent,
+        lease_until=now + timeout,
+    )
+
+
+def _require_offered_to(record: DialRecord, agent: str) -> None:
+    _require(record, RecordStatus.OFFERED)
+    if record.offered_to != agent:
+        raise TransitionError(f"{record.ref} is offered to another agent")
+
+
+def accept(record: DialRecord, agent: str, now: datetime, leases: Leases) -> DialRecord:
+    _require_offered_to(record, agent)
+    return claim(record, now, leases)
+
+
+def skip(record: DialRecord, agent: str, now: datetime) -> DialRecord:
+    """The agent chose not to call: the record is done for this campaign, never dialled."""
+    _require_offered_to(record, agent)
+    return _move(record, RecordStatus.DONE, now, f"skipped by {agent}", lease_until=None)
+
+
+def offer_lapsed(record: DialRecord, now: datetime) -> DialRecord:
+    """No answer from the agent in time: the record waits for the next agent."""
+    _require(record, RecordStatus.OFFERED)
+    if record.lease_until is not None and now < record.lease_until:
+        raise TransitionError(f"{record.ref}: the offer has not lapsed")
+    return _move(record, RecordStatus.READY, now, "offer lapsed", offered_to="", lease_until=None)
+
+
+def record_dial(
+    record: DialRecord, contact_id: str, caller_id: str, now: datetime, leases: Leases
+) -> DialRecord:
+    """Connect started the contact: wait for its outcome for the length of a call."""
+    _require(record, RecordStatus.DIALING)
+    return replace(
+        record, outbound_contact_id=contact_id, caller_id=caller_id, lease_until=now + leases.lease
+    )
+
+
+def not_placed(record: DialRecord, now: datetime, reason: str, until: datetime) -> DialRecord:
+    """No call went out (throttled, outside the window, a cap): the same attempt, later."""
+    _require(record, RecordStatus.DIALING)
+    return _move(
+        record,
+        RecordStatus.READY,
+        now,
+        reason,
+        due_at=until,
+        lease_until=None,
+        redial_same_attempt=True,
+    )
+
+
+def stopped(record: DialRecord, now: datetime, reason: str) -> DialRecord:
+    """The rules forbid the call for good (do-not-call, no consent, no known zone)."""
+    _require(record, RecordStatus.DIALING)
+    return _move(record, RecordStatus.STOPPED, now, reason, lease_until=None)
+
+
+def rejected(record: DialRecord, now: datetime, reason: str) -> DialRecord:
+    """Connect will never place it (destination not allowed, not permitted)."""
+    return _move(
+        record, RecordStatus.FAILED, now, reason, lease_until=None, disposition=Disposition.FAILED
+    )
+
+
+def ended(
+    record: DialRecord, disposition: Disposition, now: datetime, campaign: Campaign
+) -> DialRecord:
+    """The attempt's outcome: the campaign's retry rule says final or when to try again."""
+    _require(record, *IN_FLIGHT)
+    step = next_step(disposition, record.attempt, campaign.max_attempts, campaign.retry, now)
+    if step.final or step.at is None:
+        return _move(
+            record, RecordStatus.DONE, now, step.reason, lease_until=None, disposition=disposition
+        )
+    return _move(
+        record,
+        RecordStatus.READY,
+        now,
+        step.reason,
+        due_at=step.at,
+        lease_until=None,
+        disposition=disposition,
+    )
+
+
+# What an agent may say of a connected call at wrap-up.
+AMENDABLE = frozenset({Disposition.WRONG_PARTY, Disposition.DECLINED})
+
+
+def amend(record: DialRecord, disposition: Disposition, now: datetime) -> DialRecord:
+    """The agent's disposition of a connected call (wrong party, declined)."""
+    _require(record, RecordStatus.DONE)
+    if record.disposition is not Disposition.CONNECTED or disposition not in AMENDABLE:
+        raise TransitionError(f"{record.ref}: a {disposition.value} disposition cannot be set")
+    return _move(
+        record, RecordStatus.DONE, now, f"agent: {disposition.value}", disposition=disposition
+    )
+
+
+def lease_expired(record: DialRecord, now: datetime) -> DialRecord:
+    _require(record, RecordStatus.DIALING)
+    if record.lease_until is None or now < record.lease_until:
+        raise TransitionError(f"{record.ref}: lease still held")
+    return _move(
+        record, RecordStatus.UNKNOWN, now, "no outcome before the lease ended", lease_until=now
+    )
+
+
+def still_going(record: DialRecord, now: datetime, leases: Leases) -> DialRecord:
+    _require(record, RecordStatus.UNKNOWN)
+    return _move(
+        record,
+        RecordStatus.DIALING,
+        now,
+        "contact still in progress",
+        lease_until=now + leases.lease,
+    )
+
+
+def replayed(record: DialRecord, contact_id: str, now: datetime, leases: Leases) -> DialRecord:
+    _require(record, RecordStatus.UNKNOWN)
+    return _move(
+        record,
+        RecordStatus.DIALING,
+        now,
+        "contact id recovered by replaying the attempt's token",
+        outbound_contact_id=contact_id,
+        lease_until=now + leases.lease,
+    )
+
+
+def look_again(record: DialRecord, now: datetime, reason: str, until: datetime) -> DialRecord:
+    """Nothing can be learned now: stay UNKNOWN, looked at again at `until`."""
+    _require(record, RecordStatus.UNKNOWN)
+    history = (*record.history, Step(RecordStatus.UNKNOWN, now, reason))[-20:]
+    return replace(record, lease_until=until, history=history)
+
+
+# -- what a move adds to the campaign's figures -------------------------------------------------
+
+DIALLED, CONNECTED, ABANDONED = "dialled", "connected", "abandoned"
+
+
+def tally(before: DialRecord, after: DialRecord) -> dict[str, int]:
+    """The counters a transition adds to, written in the same transaction as the transition,
+    so each attempt is counted exactly once however often its outcome arrives."""
+    counts: dict[str, int] = {}
+    if after.outbound_contact_id and after.outbound_contact_id != before.outbound_contact_id:
+        counts[DIALLED] = 1
+    disposition = after.disposition
+    if disposition is None:
+        return counts
+    if before.status is RecordStatus.DONE and disposition is not before.disposition:
+        counts[f"disposition.{Disposition.CONNECTED.value}"] = -1  # the agent's amendment
+        counts[f"disposition.{disposition.value}"] = 1
+    elif before.status in IN_FLIGHT and after.status not in IN_FLIGHT:
+        counts[f"disposition.{disposition.value}"] = 1
+        if disposition is Disposition.CONNECTED:
+            counts[CONNECTED] = 1
+        elif disposition is Disposition.ABANDONED:
+            counts[ABANDONED] = 1
+    return counts
+
+
+@dataclass(frozen=True)
+class Counts:
+    dialled: int = 0
+    connected: int = 0  # a live person reached (an agent took the call, or the flow ran)
+    abandoned: int = 0  # a live person no agent took within 2 s
+    dispositions: Mapping[str, int] = field(default_factory=dict)
+
+    @property
+    def answered(self) -> int:
+        """Calls a live person answered: the base of the abandonment rate."""
+        return self.connected + self.abandoned
+
+    @property
+    def right_party(self) -> int:
+        return self.connected - self.dispositions.get(Disposition.WRONG_PARTY.value, 0)
+
+    @property
+    def abandonment_rate(self) -> float:
+        return self.abandoned / self.answered if self.answered else 0.0
+
+
+def counts_of(tallied: Mapping[str, int]) -> Counts:
+    """Counts from stored counters (`tally`'s keys)."""
+    prefix = "disposition."
+    return Counts(
+        dialled=tallied.get(DIALLED, 0),
+        connected=tallied.get(CONNECTED, 0),
+        abandoned=tallied.get(ABANDONED, 0),
+        dispositions={
+            key.removeprefix(prefix): value
+            for key, value in tallied.items()
+            if key.startswith(prefix) and value
+        },
+    )
+
+
+ROLLING = timedelta(days=30)
+
+
+@dataclass(frozen=True)
+class Figures:
+    """A campaign's figures to date, and over the rolling 30 days the abandonment rule uses."""
+
+    total: Counts = Counts()
+    rolling: Counts = Counts()
+
+
+@dataclass(frozen=True)
+class Seen:
+    """A person's state as read, and the version it was read at (for the reservation)."""
+
+    recipient: Recipient
+    version: int = 0

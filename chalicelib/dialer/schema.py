@@ -6,6 +6,7 @@ import it lazily, off the hook path (ADR 0008).
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any, Literal
 
@@ -17,6 +18,7 @@ from chalicelib.dialer.model import (
     DEFAULT_RETRY,
     NEVER_RETRIED,
     CallerId,
+    Campaign,
     CampaignRules,
     Disposition,
     Mode,
@@ -116,6 +118,34 @@ def retry_rules(campaign: CampaignDocument) -> dict[Disposition, RetryRule]:
 
 def caller_id_pool(campaign: CampaignDocument) -> list[CallerId]:
     return [CallerId(n, phone.region_of(n), phone.area_code(n)) for n in campaign.caller_ids]
+
+
+_PLACEHOLDER = re.compile(r"^\{\{(?:queue|flow):([^}]+)\}\}$")
+
+
+def target_name(text: str) -> str:
+    """A queue or flow as the campaign names it: `{{queue:sales}}` or plain `sales`."""
+    match = _PLACEHOLDER.match(text)
+    return match.group(1) if match else text
+
+
+def campaign_of(campaign: CampaignDocument) -> Campaign:
+    """The checked document, in the dialer's terms."""
+    return Campaign(
+        name=campaign.name,
+        mode=Mode(campaign.mode),
+        queue=target_name(campaign.queue),
+        flow=target_name(campaign.contact_flow),
+        rules=campaign_rules(campaign),
+        caller_ids=tuple(caller_id_pool(campaign)),
+        caller_id_daily_cap=campaign.caller_id_daily_cap,
+        starts_on=date.fromisoformat(campaign.starts_on),
+        ends_on=date.fromisoformat(campaign.ends_on),
+        max_attempts=campaign.max_attempts,
+        retry=retry_rules(campaign),
+        answering_machine_detection=campaign.answering_machine_detection,
+        paused=campaign.paused,
+    )
 
 
 def campaign_rules(campaign: CampaignDocument) -> CampaignRules:

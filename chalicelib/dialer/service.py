@@ -1,16 +1,62 @@
-"""The dialer's use cases over ports. So far: ingesting a contact list into a campaign, a
-chunk at a time, every bad row reported and every good one added once."""
+"""The dialer's use cases over ports: ingesting a contact list, dialling a campaign's due
+records (claim, compliance on fresh data, place through the outbound core), taking outcomes
+and settling attempts whose lease ended.
+
+A record is dialled at most once per attempt: the attempt is claimed by one conditional write
+(`DialLedger.transition`) before anything else. After the claim the person's state is read
+fresh and checked; the call is then *reserved* on that state with a write conditional on the
+version just checked, so a do-not-call, a revocation or another campaign's call that lands in
+between makes the reservation fail, and the check runs again on the newer state. A call is
+placed only after its reservation: caps hold with any number of workers, and nothing is
+dialled after a do-not-call took effect.
+"""
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, time, timedelta
 from itertools import islice
 from typing import Protocol
 
+from chalicelib.dialer import model
+from chalicelib.dialer.compliance import Consent, PastCall, Reason, Verdict, check, next_allowed
 from chalicelib.dialer.contacts import Contact, Read, RowProblem
+from chalicelib.dialer.jurisdictions import PROFILES
+from chalicelib.dialer.model import (
+    IN_FLIGHT,
+    Campaign,
+    DialRecord,
+    Disposition,
+    Figures,
+    Mode,
+    RecordStatus,
+    Seen,
+    caller_id_for,
+    dial_for,
+    disposition_of,
+    parse_ref,
+)
+from chalicelib.dialer.pacing import Floor, Predictive, progressive
+from chalicelib.outbound.model import Leases, OutboundCall
+from chalicelib.outbound.service import (
+    ContactLookup,
+    Ended,
+    LookAgain,
+    Lost,
+    NotPlaced,
+    Placed,
+    Recovered,
+    Refused,
+    Settlement,
+    StillGoing,
+    Uncertain,
+    place,
+    settle_by_search,
+)
+from chalicelib.platform.clock import Clock
+from chalicelib.platform.phone import NumberKind, normalise
 
 CHUNK = 100  # rows sent to the book at once: one BatchGetItem
 KEPT_PROBLEMS = 1_000  # the report keeps the first ones; the counts cover them all
@@ -69,3 +115,499 @@ def ingest(
         report.rows += len(chunk)
         progress(len(chunk))
     return report
+
+
+# -- dialling -----------------------------------------------------------------------------------
+
+
+class DialLedger(Protocol):
+    def get(self, campaign: str, number: str) -> DialRecord | None: ...
+
+    def due(self, campaign: str, now: datetime, limit: int) -> Sequence[DialRecord]:
+        """READY records due by `now`, oldest due first."""
+        ...
+
+    def in_flight(self, campaign: str) -> int:
+        """Records of the campaign with an attempt in flight (DIALING or UNKNOWN)."""
+        ...
+
+    def leases_ended(self, now: datetime, limit: int) -> Sequence[DialRecord]:
+        """Records in flight or offered whose lease ended by `now`, in any campaign."""
+        ...
+
+    def transition(self, before: DialRecord, after: DialRecord) -> DialRecord | None:
+        """Write `after` if the stored record is still `before`, adding `model.tally(before,
+        after)` to the campaign's figures in the same write; None if someone else won."""
+        ...
+
+    def figures(self, campaign: str, now: datetime) -> Figures: ...
+
+
+class Recipients(Protocol):
+    def read(self, number: str) -> Seen:
+        """The person's state now (strongly consistent), with the version it was read at."""
+        ...
+
+    def reserve(self, number: str, seen: Seen, call: PastCall, token: str) -> bool:
+        """Count `call` against the person if their state is still `seen`; False if it
+        changed (read and check again)."""
+        ...
+
+    def release(self, number: str, token: str) -> None:
+        """Uncount a reserved call that was never placed."""
+        ...
+
+    def do_not_call(self, number: str, at: datetime) -> None: ...
+
+    def set_consent(self, number: str, consent: Consent) -> None: ...
+
+
+class CallerIdCounts(Protocol):
+    def used(self, numbers: Sequence[str], day: date) -> Mapping[str, int]: ...
+
+    def take(self, number: str, day: date, cap: int) -> bool:
+        """Count one call from `number` on `day` unless it already made `cap`."""
+        ...
+
+
+class Staffing(Protocol):
+    def floor(self, queue: str) -> tuple[int, int] | None:
+        """(agents staffed, agents available) in the queue; None when unknown (no dials)."""
+        ...
+
+
+class Campaigns(Protocol):
+    def get(self, name: str) -> Campaign | None: ...
+
+    def all(self) -> Sequence[Campaign]: ...
+
+
+class ContactSearch(Protocol):
+    def find(self, name: str, since: datetime, until: datetime) -> str | None:
+        """The id of the contact with this name started in [since, until]; None if none is
+        found (yet); any error when the search itself failed."""
+        ...
+
+
+class Calls(Protocol):
+    def dial(self, call: OutboundCall) -> str:
+        """Place the call through the outbound core (paced, routed by owner); the contact id,
+        or a Dial*Error."""
+        ...
+
+
+OWNER = "dialer"  # the owner the outbound core routes our contacts' events to
+RESERVE_RACES = 3
+STALE_COPY_WAIT = timedelta(hours=1)
+SEARCH_SLACK = timedelta(minutes=1)  # clocks differ between us and Connect
+_WAITS_FOR_TIME = frozenset({Reason.OUTSIDE_WINDOW, Reason.FREQUENCY_CAP})
+
+
+@dataclass
+class RunReport:
+    campaign: str
+    dialled: list[str] = field(default_factory=list)
+    uncertain: list[str] = field(default_factory=list)
+    deferred: list[str] = field(default_factory=list)
+    stopped: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    refusals: Counter[str] = field(default_factory=Counter)
+    lost_races: int = 0
+    note: str = ""  # why nothing was dialled, when nothing was
+
+    def placed(self) -> int:
+        return len(self.dialled) + len(self.uncertain)
+
+
+@dataclass
+class DialerService:
+    ledger: DialLedger
+    recipients: Recipients
+    caller_ids: CallerIdCounts
+    calls: Calls
+    contacts: ContactLookup
+    staffing: Staffing
+    campaigns: Campaigns
+    clock: Clock
+    queue_ids: Mapping[str, str]
+    flow_ids: Mapping[str, str]
+    search: ContactSearch
+    leases: Leases = field(default_factory=Leases)
+    # How long a contact id that was never written is searched for (Connect's search index
+    # lags) before the attempt counts as used.
+    search_horizon: timedelta = timedelta(minutes=15)
+    default_country: str = "US"
+    offer_timeout: timedelta = timedelta(seconds=30)
+    # Predictive pacing's gain per campaign. Lost at a cold start, which only restarts the
+    # tuning: the abandonment budget it spends is read from the stored figures every run.
+    _pacers: dict[str, Predictive] = field(default_factory=dict)
+
+    # -- runs -------------------------------------------------------------------------------
+
+    def run(self) -> list[RunReport]:
+        """One pass over every running campaign: dial what pacing allows."""
+        now = self.clock.now()
+        return [self.run_campaign(c) for c in self.campaigns.all() if c.running_at(now)]
+
+    def run_campaign(self, campaign: Campaign) -> RunReport:
+        report = RunReport(campaign.name)
+        problem = self._unplaceable(campaign)
+        if problem:
+            report.note = problem
+            return report
+        capacity = self._capacity(campaign, report)
+        if capacity <= 0:
+            return report
+        now = self.clock.now()
+        for record in self.ledger.due(campaign.name, now, limit=capacity * 2):
+            if report.placed() >= capacity:
+                break
+            claimed = self.ledger.transition(record, model.claim(record, now, self.leases))
+            if claimed is None:
+                report.lost_races += 1
+            else:
+                self._dial_claimed(campaign, claimed, report)
+        return report
+
+    def _unplaceable(self, campaign: Campaign) -> str:
+        if not campaign.running_at(self.clock.now()):
+            return "the campaign is paused or outside its dates"
+        if campaign.mode is Mode.PREVIEW:
+            return "preview campaigns are dialled by agents accepting records"
+        if campaign.flow not in self.flow_ids:
+            return f"no contact flow id for {campaign.flow!r} (FLOW_IDS)"
+        if campaign.queue and campaign.queue not in self.queue_ids:
+            return f"no queue id for {campaign.queue!r} (QUEUE_IDS)"
+        return ""
+
+    def _capacity(self, campaign: Campaign, report: RunReport) -> int:
+        in_flight = self.ledger.in_flight(campaign.name)
+        if campaign.mode is Mode.AGENTLESS:
+            return max(0, campaign.max_in_flight - in_flight)
+        staffed = self.staffing.floor(campaign.queue)
+        if staffed is None:
+            report.note = "agent figures unavailable: no dials"
+            return 0
+        agents, free = staffed
+        figures = self.ledger.figures(campaign.name, self.clock.now())
+        floor = Floor(
+            agents=agents,
+            free_agents=free,
+            dials_in_flight=in_flight,
+            dials=figures.rolling.dialled,
+            answered=figures.rolling.answered,
+            abandoned=figures.rolling.abandoned,
+            handle_seconds=campaign.handle_seconds,
+        )
+        if campaign.mode is Mode.PROGRESSIVE:
+            return progressive(floor)
+        pacer = self._pacers.setdefault(campaign.name, Predictive())
+        return pacer.dials_now(floor)
+
+    # -- one claimed attempt ------------------------------------------------------------------
+
+    def _dial_claimed(self, campaign: Campaign, claimed: DialRecord, report: RunReport) -> None:
+        refusal = self._reserve(campaign, claimed)
+        if refusal is not None:
+            self._refused(campaign, claimed, refusal, report)
+            return
+        caller_id = self._caller_id(campaign, claimed)
+        if caller_id is None:
+            self.recipients.release(claimed.number, claimed.dial_token)
+            until = _next_utc_midnight(self.clock.now())
+            after = model.not_placed(
+                claimed, self.clock.now(), "caller IDs at their daily cap", until
+            )
+            self._write(claimed, after, report.deferred, report)
+            return
+        self._place(campaign, claimed, caller_id, report)
+
+    def _reserve(self, campaign: Campaign, claimed: DialRecord) -> Verdict | str | None:
+        """None once the call is reserved on the person's fresh state; else the verdict
+        that refuses it, or why it could not be reserved."""
+        profile = PROFILES[campaign.rules.jurisdiction]
+        for _ in range(RESERVE_RACES):
+            seen = self.recipients.read(claimed.number)
+            dial = dial_for(claimed.callee(), campaign.rules, self.clock.now())
+            verdict = check(dial, seen.recipient, profile)
+            if not verdict.allowed:
+                return verdict
+            call = PastCall(dial.at, dial.purpose, dial.subject)
+            if self.recipients.reserve(claimed.number, seen, call, claimed.dial_token):
+                return None
+        return "the person's state kept changing"
+
+    def _refused(
+        self, campaign: Campaign, claimed: DialRecord, refusal: Verdict | str, report: RunReport
+    ) -> None:
+        now = self.clock.now()
+        if isinstance(refusal, str):
+            after = model.not_placed(claimed, now, refusal, now + self.leases.not_placed_backoff)
+            self._write(claimed, after, report.deferred, report)
+            return
+        codes = [reason.value for reason in refusal.reasons]
+        report.refusals.update(codes)
+        reason = "refused: " + ", ".join(codes)
+        if set(refusal.reasons) <= _WAITS_FOR_TIME:
+            until = self._next_allowed(campaign, claimed, now)
+            self._write(
+                claimed, model.not_placed(claimed, now, reason, until), report.deferred, report
+            )
+        elif set(refusal.reasons) <= {*_WAITS_FOR_TIME, Reason.DNC_COPY_STALE}:
+            # Our copy of the registry is too old: nobody is called until it is refreshed.
+            after = model.not_placed(claimed, now, reason, now + STALE_COPY_WAIT)
+            self._write(claimed, after, report.deferred, report)
+        else:
+            self._write(claimed, model.stopped(claimed, now, reason), report.stopped, report)
+
+    def _next_allowed(self, campaign: Campaign, record: DialRecord, now: datetime) -> datetime:
+        seen = self.recipients.read(record.number)
+        profile = PROFILES[campaign.rules.jurisdiction]
+        dial = dial_for(record.callee(), campaign.rules, now)
+        return next_allowed(dial, seen.recipient, profile) or now + timedelta(days=1)
+
+    def _caller_id(self, campaign: Campaign, record: DialRecord) -> str | None:
+        day = self.clock.now().astimezone(UTC).date()
+        pool = campaign.caller_ids
+        if not pool:
+            return ""  # the queue's outbound number
+        for turn in range(len(pool)):
+            used = self.caller_ids.used([c.number for c in pool], day)
+            chosen = caller_id_for(
+                pool, record.callee(), used, campaign.caller_id_daily_cap, record.attempt + turn
+            )
+            if chosen is None:
+                return None
+            if self.caller_ids.take(chosen.number, day, campaign.caller_id_daily_cap):
+                return chosen.number
+        return None
+
+    def _call(self, campaign: Campaign, record: DialRecord, caller_id: str) -> OutboundCall:
+        return OutboundCall(
+            number=record.number,
+            flow_id=self.flow_ids[campaign.flow],
+            queue_id=self.queue_ids.get(campaign.queue, ""),
+            token=record.dial_token,
+            attributes={
+                "campaign": campaign.name,
+                "campaign_attempt": str(record.attempt),
+            },
+            traffic_type="CAMPAIGN",
+            owner=OWNER,
+            ref=record.ref,
+            attempt=record.attempt,
+            source_number=caller_id,
+            name=model.contact_name(record),
+            answering_machine_detection=campaign.answering_machine_detection,
+        )
+
+    def _place(
+        self, campaign: Campaign, claimed: DialRecord, caller_id: str, report: RunReport
+    ) -> None:
+        call = self._call(campaign, claimed, caller_id)
+        placement = place(lambda: self.calls.dial(call))
+        now = self.clock.now()
+        match placement:
+            case Placed(contact_id):
+                after = model.record_dial(claimed, contact_id, caller_id, now, self.leases)
+                self._write(claimed, after, report.dialled, report)
+            case NotPlaced(reason):
+                self.recipients.release(claimed.number, claimed.dial_token)
+                until = now + self.leases.not_placed_backoff
+                self._write(
+                    claimed, model.not_placed(claimed, now, reason, until), report.deferred, report
+                )
+            case Refused(reason):
+                self.recipients.release(claimed.number, claimed.dial_token)
+                self._write(claimed, model.rejected(claimed, now, reason), report.failed, report)
+            case Uncertain():
+                # Left DIALING with no contact id: when the placement lease ends,
+                # reconciliation replays the attempt's token (never a blind re-dial), with
+                # the same caller ID, so that Connect sees the same request.
+                after = replace(claimed, caller_id=caller_id)
+                self._write(claimed, after, report.uncertain, report)
+
+    def _write(
+        self, before: DialRecord, after: DialRecord, bucket: list[str], report: RunReport
+    ) -> DialRecord | None:
+        written = self.ledger.transition(before, after)
+        if written is None:
+            report.lost_races += 1
+        else:
+            bucket.append(after.number)
+        return written
+
+    # -- preview ------------------------------------------------------------------------------
+
+    def next_for_agent(self, campaign_name: str, agent: str) -> DialRecord | None:
+        """Preview: the next due record, shown to `agent` alone until the offer lapses."""
+        campaign = self.campaigns.get(campaign_name)
+        if campaign is None or campaign.mode is not Mode.PREVIEW:
+            raise DialerError("not_preview", "campaign", f"no preview campaign {campaign_name!r}")
+        now = self.clock.now()
+        if not campaign.running_at(now):
+            return None
+        for record in self.ledger.due(campaign.name, now, limit=5):
+            offered = self.ledger.transition(
+                record, model.offer(record, agent, now, self.offer_timeout)
+            )
+            if offered is not None:
+                return offered
+        return None
+
+    def answer_offer(self, campaign_name: str, number: str, agent: str, accept: bool) -> DialRecord:
+        """The agent accepts (the call is checked and placed now) or skips the record."""
+        campaign = self.campaigns.get(campaign_name)
+        record = self.ledger.get(campaign_name, number)
+        if campaign is None or record is None:
+            raise DialerError("not_found", "number", "no such record in that campaign")
+        now = self.clock.now()
+        try:
+            after = (
+                model.accept(record, agent, now, self.leases)
+                if accept
+                else model.skip(record, agent, now)
+            )
+        except model.TransitionError as error:
+            raise DialerError("not_offered", "number", str(error)) from error
+        written = self.ledger.transition(record, after)
+        if written is None:
+            raise DialerError("busy", "number", "the record changed; ask for the next one")
+        if accept:
+            report = RunReport(campaign.name)
+            self._dial_claimed(campaign, written, report)
+        return self.ledger.get(campaign_name, number) or written
+
+    # -- outcomes -----------------------------------------------------------------------------
+
+    def record_outcome(
+        self, ref: str, attempt: int, contact_id: str, disposition: Disposition
+    ) -> DialRecord | None:
+        """An attempt's outcome, from its contact event or its flow (abandoned, a survey).
+        Repeats, late arrivals for an earlier attempt and strangers change nothing."""
+        key = parse_ref(ref)
+        campaign = self.campaigns.get(key[0]) if key else None
+        if key is None or campaign is None:
+            return None
+        for _ in range(RESERVE_RACES):
+            record = self.ledger.get(*key)
+            if record is None or not _is_this_attempt(record, attempt, contact_id):
+                return record
+            after = model.ended(record, disposition, self.clock.now(), campaign)
+            if contact_id and not record.outbound_contact_id:
+                after = replace(after, outbound_contact_id=contact_id)
+            written = self.ledger.transition(record, after)
+            if written is not None:
+                return written
+        return None
+
+    def wrap_up(self, ref: str, disposition: Disposition) -> DialRecord:
+        """An agent's disposition of a connected call: wrong party, declined."""
+        key = parse_ref(ref)
+        record = self.ledger.get(*key) if key else None
+        if record is None:
+            raise DialerError("not_found", "record", "no such record")
+        try:
+            after = model.amend(record, disposition, self.clock.now())
+        except model.TransitionError as error:
+            raise DialerError("not_amendable", "disposition", str(error)) from error
+        return self.ledger.transition(record, after) or record
+
+    # -- the person's own word ----------------------------------------------------------------
+
+    def do_not_call(self, raw_number: str) -> str:
+        """A "don't call me": no marketing call from any campaign from this moment on."""
+        number = _valid(raw_number, self.default_country)
+        self.recipients.do_not_call(number, self.clock.now())
+        return number
+
+    def revoke_consent(self, raw_number: str) -> str:
+        number = _valid(raw_number, self.default_country)
+        seen = self.recipients.read(number)
+        consent = replace(seen.recipient.consent, revoked_at=self.clock.now())
+        self.recipients.set_consent(number, consent)
+        return number
+
+    # -- reconciliation -----------------------------------------------------------------------
+
+    def reconcile(self, limit: int = 100) -> list[DialRecord]:
+        """Settle what is past its lease: a lapsed offer goes back, DIALING becomes UNKNOWN,
+        UNKNOWN is looked up or its token replayed (never a blind re-dial)."""
+        settled = []
+        now = self.clock.now()
+        for record in self.ledger.leases_ended(now, limit):
+            after = self._reconciled(record, now)
+            if after is not None:
+                settled.append(after)
+        return settled
+
+    def _reconciled(self, record: DialRecord, now: datetime) -> DialRecord | None:
+        if record.status is RecordStatus.OFFERED:
+            return self.ledger.transition(record, model.offer_lapsed(record, now))
+        unknown: DialRecord | None = record
+        if record.status is RecordStatus.DIALING:
+            unknown = self.ledger.transition(record, model.lease_expired(record, now))
+        campaign = self.campaigns.get(record.campaign)
+        if unknown is None or unknown.status is not RecordStatus.UNKNOWN or campaign is None:
+            return unknown
+        settlement = self._settlement(campaign, unknown, now)
+        return self.ledger.transition(unknown, self._settled(campaign, unknown, settlement, now))
+
+    def _settlement(self, campaign: Campaign, unknown: DialRecord, now: datetime) -> Settlement:
+        """Never by sending the call again: a replay starts a new call when the first one has
+        ended, a second dial of one attempt. A contact id never written is searched for."""
+        claimed_at = unknown.claimed_at or now
+        name = model.contact_name(unknown)
+        return settle_by_search(
+            unknown.outbound_contact_id,
+            now,
+            self.contacts,
+            lambda: self.search.find(name, claimed_at - SEARCH_SLACK, now + SEARCH_SLACK),
+            gives_up_at=claimed_at + self.search_horizon,
+        )
+
+    def _settled(
+        self, campaign: Campaign, unknown: DialRecord, settlement: Settlement, now: datetime
+    ) -> DialRecord:
+        match settlement:
+            case Ended(outcome):
+                return model.ended(unknown, disposition_of(outcome), now, campaign)
+            case StillGoing():
+                return model.still_going(unknown, now, self.leases)
+            case Lost():
+                return model.ended(unknown, Disposition.FAILED, now, campaign)
+            case Recovered(contact_id):
+                return model.replayed(unknown, contact_id, now, self.leases)
+            case Refused(reason):
+                return model.rejected(unknown, now, reason)
+            case LookAgain(reason, until):
+                later = until or now + self.leases.look_again_after
+                return model.look_again(unknown, now, reason, later)
+        raise TypeError(f"unknown settlement {settlement!r}")
+
+
+class DialerError(ValueError):
+    """A request we refuse; `field` names what is wrong, `code` is for flows and the API."""
+
+    def __init__(self, code: str, field: str, message: str) -> None:
+        super().__init__(message)
+        self.code, self.field = code, field
+
+
+def _valid(raw: str, country: str) -> str:
+    number = normalise(raw, country)
+    if number.kind is not NumberKind.VALID:
+        raise DialerError("invalid_number", "number", "the number is not a valid phone number")
+    return number.e164
+
+
+def _is_this_attempt(record: DialRecord, attempt: int, contact_id: str) -> bool:
+    return (
+        record.status in IN_FLIGHT
+        and record.attempt == attempt
+        and record.outbound_contact_id in ("", contact_id)
+    )
+
+
+def _next_utc_midnight(now: datetime) -> datetime:
+    return datetime.combine(now.astimezone(UTC).date() + timedelta(days=1), time(0), tzinfo=UTC)

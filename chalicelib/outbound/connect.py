@@ -6,7 +6,8 @@ contact means."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Protocol
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Protocol
 
 from chalicelib.outbound.model import (
     DialNotPlacedError,
@@ -83,15 +84,7 @@ class ConnectOutbound:
 
         self._pacer.acquire()
         try:
-            answer = self._client.start_outbound_voice_contact(
-                DestinationPhoneNumber=call.number,
-                ContactFlowId=call.flow_id,
-                InstanceId=self._instance_id,
-                ClientToken=call.token,
-                QueueId=call.queue_id,
-                Attributes=call.contact_attributes(),
-                TrafficType=call.traffic_type,  # type: ignore[arg-type]
-            )
+            answer = self._client.start_outbound_voice_contact(**_request(call, self._instance_id))
         except ClientError as error:
             code = error_code(error)
             if code in THROTTLE_CODES:
@@ -125,6 +118,47 @@ class ConnectOutbound:
         )
 
 
+def _request(call: OutboundCall, instance_id: str) -> Any:
+    """StartOutboundVoiceContact's parameters; the optional ones only when asked for."""
+    request: dict[str, Any] = {
+        "DestinationPhoneNumber": call.number,
+        "ContactFlowId": call.flow_id,
+        "InstanceId": instance_id,
+        "ClientToken": call.token,
+        "Attributes": call.contact_attributes(),
+        "TrafficType": call.traffic_type,
+    }
+    if call.queue_id:
+        request["QueueId"] = call.queue_id
+    if call.name:
+        request["Name"] = call.name
+    if call.source_number:
+        request["SourcePhoneNumber"] = call.source_number
+    if call.answering_machine_detection:
+        request["AnswerMachineDetectionConfig"] = {
+            "EnableAnswerMachineDetection": True,
+            "AwaitAnswerMachinePrompt": True,
+        }
+    return request
+
+
+class ContactSearch:
+    """Finds a contact we placed by the name it was given (SearchContacts)."""
+
+    def __init__(self, client: ConnectClient, instance_id: str) -> None:
+        self._client, self._instance_id = client, instance_id
+
+    def find(self, name: str, since: datetime, until: datetime) -> str | None:
+        answer = self._client.search_contacts(
+            InstanceId=self._instance_id,
+            TimeRange={"Type": "INITIATION_TIMESTAMP", "StartTime": since, "EndTime": until},
+            SearchCriteria={"Name": {"SearchText": [name], "MatchType": "MATCH_EXACT"}},
+            MaxResults=2,
+        )
+        found = [c["Id"] for c in answer.get("Contacts", []) if c.get("Name", name) == name]
+        return str(found[0]) if found else None
+
+
 class ConnectAgents:
     """Free agents per queue, by our queue names: what agent-first dialling waits for."""
 
@@ -139,3 +173,14 @@ class ConnectAgents:
         except ConnectUnavailableError:
             return {}  # no metrics, no dialling: agent-first never dials without an agent
         return {queue: int(values.get("AGENTS_AVAILABLE", 0)) for queue, values in by_name.items()}
+
+    def floor(self, queue: str) -> tuple[int, int] | None:
+        """(agents staffed, agents available) in the queue; None when Connect cannot say."""
+        try:
+            by_name = self.gateway.metrics_by_name(self.queue_ids, [queue], Deadline(self.budget))
+        except ConnectUnavailableError:
+            return None
+        values = by_name.get(queue)
+        if values is None:
+            return None
+        return int(values.get("AGENTS_STAFFED", 0)), int(values.get("AGENTS_AVAILABLE", 0))

@@ -34,6 +34,9 @@ class OutboundCall:
     owner: str = ""  # the capability placing it ("callbacks", "dialer")
     ref: str = ""  # the owner's id for what is being called (a callback id)
     attempt: int = 0
+    source_number: str = ""  # the caller ID shown; "" for the queue's outbound number
+    name: str = ""  # the contact's name: unique per attempt, it finds a contact by search
+    answering_machine_detection: bool = False  # needs traffic_type CAMPAIGN
 
     def route(self) -> Route:
         return Route(self.owner, self.ref, self.attempt)

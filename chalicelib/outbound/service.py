@@ -127,8 +127,35 @@ def settle(
     """What became of an attempt whose lease ended; `replay` re-sends its own call."""
     if not attempt.contact_id:
         return _replay(attempt, now, replay)
+    return _look_up(attempt.contact_id, contacts)
+
+
+def settle_by_search(
+    contact_id: str,
+    now: datetime,
+    contacts: ContactLookup,
+    find: Callable[[], str | None],
+    gives_up_at: datetime,
+) -> Settlement:
+    """Settle an attempt without ever sending its call again: a contact id that was never
+    written is searched for (`find`, by the name the call was given). Connect's search
+    index lags, so a miss is looked at again until `gives_up_at`, when the attempt counts
+    as used. For an owner that must never dial twice per attempt (the dialer); a replay
+    (`settle`) starts a new call if the first one has ended."""
+    if contact_id:
+        return _look_up(contact_id, contacts)
     try:
-        outcome = contacts.outcome(attempt.contact_id)
+        found = find()
+    except Exception as error:  # a failed search defers, like a failed look-up
+        return LookAgain(f"search failed: {error!r}")
+    if found:
+        return Recovered(found)
+    return Lost() if now >= gives_up_at else LookAgain("contact not found yet")
+
+
+def _look_up(contact_id: str, contacts: ContactLookup) -> Settlement:
+    try:
+        outcome = contacts.outcome(contact_id)
     except KeyError:
         return Lost()
     except Exception as error:  # a failed look-up defers; it never strands the attempt
