@@ -504,9 +504,9 @@ def _contact_book(stage: str, check: bool) -> Any:
 
     for variable, value in stage_environment(stage).items():
         os.environ.setdefault(variable, value)
-    from chalicelib.dialer.store import DynamoContactBook
+    from chalicelib.dialer.store import DynamoDialLedger
 
-    return DynamoContactBook()
+    return DynamoDialLedger()
 
 
 def _stderr() -> Any:

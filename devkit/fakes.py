@@ -294,7 +294,7 @@ class RecordingCalls(_RecordingConnect):
         self.indexed: set[str] = set()
         self.search_failure: Exception | None = None
 
-    def dial(self, call: OutboundCall) -> str:
+    def start(self, call: OutboundCall) -> str:
         self.requests.append(call)
         if self.fail_with is not None:
             raise self.fail_with
@@ -361,21 +361,6 @@ def callback_queues() -> dict[str, QueueSettings]:
         name: QueueSettings(rules.hours[q.hours], q.average_handle_seconds)
         for name, q in rules.queues.items()
     }
-
-
-class InMemoryContactBook:
-    """The dialer's contact book as a dict: (campaign, number) -> the contact."""
-
-    def __init__(self) -> None:
-        self.contacts: dict[tuple[str, str], Contact] = {}
-
-    def add(self, campaign: str, contacts: Sequence[Contact], at: datetime) -> Sequence[bool]:
-        added = []
-        for contact in contacts:
-            key = (campaign, contact.number)
-            added.append(key not in self.contacts)
-            self.contacts.setdefault(key, contact)
-        return added
 
 
 class InMemoryDialLedger:

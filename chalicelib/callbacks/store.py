@@ -40,10 +40,15 @@ from chalicelib.callbacks.service import AllowanceUsedError, Holders
 from chalicelib.outbound.connect import ConnectOutbound
 from chalicelib.outbound.model import OutboundCall
 from chalicelib.platform.settings import settings
-from chalicelib.platform.tables import ReadsJSONText, TextListAttribute, table_meta
+from chalicelib.platform.tables import (
+    CANCELLED_BY_CONDITION,
+    ReadsJSONText,
+    TextListAttribute,
+    cancellation_codes,
+    lost_race,
+    table_meta,
+)
 
-_CONDITION_FAILED = "ConditionalCheckFailedException"
-_CANCELLED_BY_CONDITION = "ConditionalCheckFailed"  # the code inside a cancelled transaction
 _PRIORITIES = range(1, 11)  # 1 is served first
 _IN_FLIGHT = "IN_FLIGHT"
 
@@ -243,11 +248,6 @@ def _domain(record: CallbackRecord) -> Callback:
     )
 
 
-def _cancellation_codes(error: TransactWriteError) -> list[str]:
-    reasons = error.cancellation_reasons or []
-    return [reason.code if reason else "" for reason in reasons]
-
-
 class _NamedWrite:
     """A transaction whose items are named as they are added, so that a cancellation says
     which condition failed. PynamoDB sends the items grouped by kind (deletes, then puts, then
@@ -277,11 +277,11 @@ class _NamedWrite:
     def failed(self, error: TransactWriteError) -> set[str]:
         """The names of the items whose condition cancelled the transaction."""
         sent = sorted(self._added, key=lambda item: self._SENT_IN_ORDER.index(item[0]))
-        codes = _cancellation_codes(error)
+        codes = cancellation_codes(error)
         return {
             name
             for (_, name), code in zip(sent, codes, strict=False)
-            if code == _CANCELLED_BY_CONDITION
+            if code == CANCELLED_BY_CONDITION
         }
 
 
@@ -445,12 +445,7 @@ class DynamoLedger:
             else:
                 _record(model.replace_version(after, before.version), self.policy).save()
         except (PutError, TransactWriteError) as error:
-            codes = (
-                _cancellation_codes(error)
-                if isinstance(error, TransactWriteError)
-                else [error.cause_response_code]
-            )
-            if _CONDITION_FAILED in codes or _CANCELLED_BY_CONDITION in codes:
+            if lost_race(error):
                 return None
             raise
         return model.replace_version(after, before.version + 1)

@@ -221,6 +221,14 @@ class Campaign:
 # -- one record of a campaign and its attempts: the ledger's state machine ----------------------
 
 
+class Heard(Enum):
+    """What the campaign's flow learned of the attempt's call while it was on the line."""
+
+    NOTHING = "nothing"
+    PERSON = "person"  # a live person took the call (the survey heard them)
+    ABANDONED = "abandoned"  # a live person and no agent within 2 s: the safe-harbour message
+
+
 class RecordStatus(Enum):
     READY = "READY"  # waiting for its next attempt, from `due_at`
     OFFERED = "OFFERED"  # preview: shown to an agent until `lease_until`
@@ -278,6 +286,7 @@ class DialRecord:
     redial_same_attempt: bool = False  # the last claim placed no call
     disposition: Disposition | None = None  # of the last attempt that ended
     offered_to: str = ""  # preview: the agent it is shown to
+    heard: Heard = Heard.NOTHING  # of the current attempt, from its flow
     history: tuple[Step, ...] = ()
     version: int = 0  # the stored version this value was read at
 
@@ -355,6 +364,7 @@ def claim(record: DialRecord, now: datetime, leases: Leases) -> DialRecord:
         redial_same_attempt=False,
         offered_to="",
         disposition=None,
+        heard=Heard.NOTHING,
     )
 
 
@@ -455,6 +465,27 @@ def ended(
     )
 
 
+def heard(record: DialRecord, attempt: int, what: Heard, now: datetime) -> DialRecord:
+    """The flow's word on the attempt's call (abandoned, a person answered the survey),
+    kept until the call's end gives its disposition."""
+    _require(record, *IN_FLIGHT)
+    if record.attempt != attempt:
+        raise TransitionError(f"{record.ref}: attempt {attempt} is over")
+    history = (*record.history, Step(record.status, now, f"flow: {what.value}"))[-20:]
+    return replace(record, heard=what, history=history)
+
+
+def disposition_heard(record: DialRecord, outcome: Outcome) -> Disposition:
+    """The attempt's disposition: Connect's outcome, unless the flow heard more. A call a
+    person answered and the flow ended (abandoned, a survey) has no agent, which Connect's
+    outcome alone reads as unanswered."""
+    if record.heard is Heard.ABANDONED:
+        return Disposition.ABANDONED
+    if record.heard is Heard.PERSON and outcome is Outcome.NO_ANSWER:
+        return Disposition.CONNECTED
+    return disposition_of(outcome)
+
+
 # What an agent may say of a connected call at wrap-up.
 AMENDABLE = frozenset({Disposition.WRONG_PARTY, Disposition.DECLINED})
 
@@ -511,6 +542,8 @@ def look_again(record: DialRecord, now: datetime, reason: str, until: datetime) 
 # -- what a move adds to the campaign's figures -------------------------------------------------
 
 DIALLED, CONNECTED, ABANDONED = "dialled", "connected", "abandoned"
+_BY_DISPOSITION = "disposition_"
+TALLY_KEYS = (DIALLED, CONNECTED, ABANDONED, *(_BY_DISPOSITION + d.value for d in Disposition))
 
 
 def tally(before: DialRecord, after: DialRecord) -> dict[str, int]:
@@ -523,10 +556,10 @@ def tally(before: DialRecord, after: DialRecord) -> dict[str, int]:
     if disposition is None:
         return counts
     if before.status is RecordStatus.DONE and disposition is not before.disposition:
-        counts[f"disposition.{Disposition.CONNECTED.value}"] = -1  # the agent's amendment
-        counts[f"disposition.{disposition.value}"] = 1
+        counts[_BY_DISPOSITION + Disposition.CONNECTED.value] = -1  # the agent's amendment
+        counts[_BY_DISPOSITION + disposition.value] = 1
     elif before.status in IN_FLIGHT and after.status not in IN_FLIGHT:
-        counts[f"disposition.{disposition.value}"] = 1
+        counts[_BY_DISPOSITION + disposition.value] = 1
         if disposition is Disposition.CONNECTED:
             counts[CONNECTED] = 1
         elif disposition is Disposition.ABANDONED:
@@ -557,7 +590,7 @@ class Counts:
 
 def counts_of(tallied: Mapping[str, int]) -> Counts:
     """Counts from stored counters (`tally`'s keys)."""
-    prefix = "disposition."
+    prefix = _BY_DISPOSITION
     return Counts(
         dialled=tallied.get(DIALLED, 0),
         connected=tallied.get(CONNECTED, 0),
@@ -587,3 +620,7 @@ class Seen:
 
     recipient: Recipient
     version: int = 0
+
+
+def replace_version(record: DialRecord, version: int) -> DialRecord:
+    return replace(record, version=version)

@@ -30,16 +30,16 @@ from chalicelib.dialer.model import (
     DialRecord,
     Disposition,
     Figures,
+    Heard,
     Mode,
     RecordStatus,
     Seen,
     caller_id_for,
     dial_for,
-    disposition_of,
     parse_ref,
 )
 from chalicelib.dialer.pacing import Floor, Predictive, progressive
-from chalicelib.outbound.model import Leases, OutboundCall
+from chalicelib.outbound.model import Leases, OutboundCall, Outcome
 from chalicelib.outbound.service import (
     ContactLookup,
     Ended,
@@ -190,7 +190,7 @@ class ContactSearch(Protocol):
 
 
 class Calls(Protocol):
-    def dial(self, call: OutboundCall) -> str:
+    def start(self, call: OutboundCall) -> str:
         """Place the call through the outbound core (paced, routed by owner); the contact id,
         or a Dial*Error."""
         ...
@@ -405,7 +405,7 @@ class DialerService:
         self, campaign: Campaign, claimed: DialRecord, caller_id: str, report: RunReport
     ) -> None:
         call = self._call(campaign, claimed, caller_id)
-        placement = place(lambda: self.calls.dial(call))
+        placement = place(lambda: self.calls.start(call))
         now = self.clock.now()
         match placement:
             case Placed(contact_id):
@@ -481,10 +481,36 @@ class DialerService:
     # -- outcomes -----------------------------------------------------------------------------
 
     def record_outcome(
-        self, ref: str, attempt: int, contact_id: str, disposition: Disposition
+        self, ref: str, attempt: int, contact_id: str, outcome: Outcome
     ) -> DialRecord | None:
-        """An attempt's outcome, from its contact event or its flow (abandoned, a survey).
-        Repeats, late arrivals for an earlier attempt and strangers change nothing."""
+        """An attempt's call ended (its contact event). Repeats, late arrivals for an earlier
+        attempt and strangers change nothing."""
+
+        def end(record: DialRecord, campaign: Campaign) -> DialRecord:
+            disposition = model.disposition_heard(record, outcome)
+            after = model.ended(record, disposition, self.clock.now(), campaign)
+            if contact_id and not record.outbound_contact_id:  # the placing worker died
+                after = replace(after, outbound_contact_id=contact_id)
+            return after
+
+        return self._change(ref, attempt, contact_id, end)
+
+    def flow_heard(self, ref: str, attempt: int, contact_id: str, what: Heard) -> DialRecord | None:
+        """The campaign flow's word while the call is on: abandoned, or a person answered."""
+        return self._change(
+            ref,
+            attempt,
+            contact_id,
+            lambda record, _: model.heard(record, attempt, what, self.clock.now()),
+        )
+
+    def _change(
+        self,
+        ref: str,
+        attempt: int,
+        contact_id: str,
+        change: Callable[[DialRecord, Campaign], DialRecord],
+    ) -> DialRecord | None:
         key = parse_ref(ref)
         campaign = self.campaigns.get(key[0]) if key else None
         if key is None or campaign is None:
@@ -493,10 +519,7 @@ class DialerService:
             record = self.ledger.get(*key)
             if record is None or not _is_this_attempt(record, attempt, contact_id):
                 return record
-            after = model.ended(record, disposition, self.clock.now(), campaign)
-            if contact_id and not record.outbound_contact_id:
-                after = replace(after, outbound_contact_id=contact_id)
-            written = self.ledger.transition(record, after)
+            written = self.ledger.transition(record, change(record, campaign))
             if written is not None:
                 return written
         return None
@@ -571,7 +594,9 @@ class DialerService:
     ) -> DialRecord:
         match settlement:
             case Ended(outcome):
-                return model.ended(unknown, disposition_of(outcome), now, campaign)
+                return model.ended(
+                    unknown, model.disposition_heard(unknown, outcome), now, campaign
+                )
             case StillGoing():
                 return model.still_going(unknown, now, self.leases)
             case Lost():

@@ -34,9 +34,8 @@ from chalicelib.ivr.service import LoadUnavailableError, PreviousJourney
 from chalicelib.platform.clock import Deadline
 from chalicelib.platform.connect import ConnectGateway, ConnectUnavailableError
 from chalicelib.platform.settings import settings
-from chalicelib.platform.tables import InstantListAttribute, TextMapAttribute, table_meta
+from chalicelib.platform.tables import InstantListAttribute, TextMapAttribute, lost_race, table_meta
 
-_CONDITION_FAILED = "ConditionalCheckFailedException"
 _MAX_RACE_RETRIES = 3
 
 
@@ -195,7 +194,7 @@ class DynamoPinGuards:
             try:
                 record.save()  # conditional on the version we read
             except PutError as error:
-                if error.cause_response_code != _CONDITION_FAILED:
+                if not lost_race(error):
                     raise
                 continue
             return after
@@ -274,7 +273,7 @@ class DynamoJourneyLog:
         try:
             record.update(actions=actions, condition=~JourneyRecord.step_keys.contains(step.key))
         except UpdateError as error:
-            if error.cause_response_code != _CONDITION_FAILED:
+            if not lost_race(error):
                 raise
             record = JourneyRecord.get(initial_contact_id, consistent_read=True)
         return _steps(record)

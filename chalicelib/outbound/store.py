@@ -25,9 +25,8 @@ from pynamodb.models import Model
 
 from chalicelib.outbound.model import DialNotPlacedError, Route, TokenBucket
 from chalicelib.platform.settings import settings
-from chalicelib.platform.tables import table_meta
+from chalicelib.platform.tables import lost_race, table_meta
 
-_CONDITION_FAILED = "ConditionalCheckFailedException"
 RATE_PER_SECOND = 2.0  # Connect's default for StartOutboundVoiceContact
 BURST = 2  # under Connect's 5: the account may have other callers of the same API
 LONGEST_WAIT_SECONDS = 5.0  # beyond this, leave the attempt for a later run
@@ -84,7 +83,7 @@ class DynamoPacer:
         try:
             record.save()  # conditional on the version read
         except PutError as error:
-            if error.cause_response_code == _CONDITION_FAILED:
+            if lost_race(error):
                 return None
             raise DialNotPlacedError(f"pacing unavailable: {error}") from error
         return wait

@@ -15,6 +15,7 @@ from pynamodb.attributes import (
     UTCDateTimeAttribute,
 )
 from pynamodb.constants import STRING
+from pynamodb.exceptions import PynamoDBException, TransactWriteError
 
 from chalicelib.platform.settings import settings
 
@@ -34,6 +35,22 @@ def table_meta(table_name: str) -> Any:
             "max_retry_attempts": 1,
         },
     )
+
+
+CONDITION_FAILED = "ConditionalCheckFailedException"
+CANCELLED_BY_CONDITION = "ConditionalCheckFailed"  # an item's code in a cancelled transaction
+
+
+def cancellation_codes(error: TransactWriteError) -> list[str]:
+    """Each item's code in a cancelled transaction, in the order the items were sent."""
+    return [reason.code if reason else "" for reason in error.cancellation_reasons or []]
+
+
+def lost_race(error: PynamoDBException) -> bool:
+    """The write failed only because a condition did not hold: someone else wrote first."""
+    if isinstance(error, TransactWriteError):
+        return CANCELLED_BY_CONDITION in cancellation_codes(error)
+    return error.cause_response_code == CONDITION_FAILED
 
 
 class ReadsJSONText(Attribute[Any]):

@@ -10,14 +10,14 @@ from datetime import UTC, datetime
 
 from chalicelib.dialer.contacts import Contact, read_contacts
 from chalicelib.dialer.service import ingest
-from chalicelib.dialer.store import ContactRecord, DynamoContactBook, campaign_key
+from chalicelib.dialer.store import ContactRecord, DynamoDialLedger, campaign_key
 
 NOW = datetime(2026, 12, 1, 15, tzinfo=UTC)
 LIST = "phone,name,plan\n+12125550142,Ann,gold\n+13055550100,Bob,\nbad,x,\n"
 
 
 def test_a_list_ingested_twice_is_added_once(tables) -> None:
-    book = DynamoContactBook()
+    book = DynamoDialLedger()
     first = ingest(read_contacts(io.StringIO(LIST), "csv"), book, "card-upgrade", NOW)
     again = ingest(read_contacts(io.StringIO(LIST), "csv"), book, "card-upgrade", NOW)
     assert (first.added, first.already_in_campaign, first.rejected) == (2, 0, 1)
@@ -35,7 +35,7 @@ def test_a_list_ingested_twice_is_added_once(tables) -> None:
 def test_a_record_written_after_the_batch_read_is_not_overwritten(tables, monkeypatch) -> None:
     """The race the conditional put is for: the book reads what the campaign has, another
     writer adds the same number (with the dialer's state on it), then the book writes."""
-    book = DynamoContactBook()
+    book = DynamoDialLedger()
     ann = Contact(2, "+12125550142", ("America/New_York",), name="Ann")
     original = ContactRecord.batch_get
 
@@ -59,7 +59,7 @@ def test_eight_concurrent_ingests_of_one_list_add_each_number_once(tables, atomi
     added: list[int] = []
 
     def one_ingest() -> None:
-        report = ingest(read_contacts(io.StringIO(text), "csv"), DynamoContactBook(), "c8", NOW)
+        report = ingest(read_contacts(io.StringIO(text), "csv"), DynamoDialLedger(), "c8", NOW)
         added.append(report.added)
 
     workers = [threading.Thread(target=one_ingest) for _ in range(8)]

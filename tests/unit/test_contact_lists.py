@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from chalicelib.dialer.contacts import Contact, ListError, RowProblem, read_contacts
 from chalicelib.dialer.service import ingest
 from devkit.cli import UNREADABLE, main
-from devkit.fakes import InMemoryContactBook
+from devkit.fakes import InMemoryDialLedger
 
 NOW = datetime(2026, 12, 1, 15, tzinfo=UTC)
 
@@ -115,12 +115,12 @@ def test_reading_is_a_stream_not_a_load() -> None:
 
 def test_re_ingesting_the_same_list_adds_nothing() -> None:
     text = "phone,name\n+12125550142,Ann\n+13055550100,Bob\nbad,x\n"
-    book = InMemoryContactBook()
+    book = InMemoryDialLedger()
     first = ingest(read(text), book, "card-upgrade", NOW)
     again = ingest(read(text), book, "card-upgrade", NOW)
     assert (first.rows, first.added, first.already_in_campaign, first.rejected) == (3, 2, 0, 1)
     assert (again.added, again.already_in_campaign, again.rejected) == (0, 2, 1)
-    assert len(book.contacts) == 2
+    assert len(book.records) == 2
 
 
 def run(*args: str):

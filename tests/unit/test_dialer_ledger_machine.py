@@ -24,9 +24,9 @@ from chalicelib.dialer.model import (
     IN_FLIGHT,
     CampaignRules,
     Disposition,
+    Heard,
     RecordStatus,
     RetryRule,
-    disposition_of,
     parse_ref,
 )
 from chalicelib.outbound.model import (
@@ -100,13 +100,12 @@ class DialLedgerMachine(RuleBasedStateMachine):
         attempt = int(token.rsplit("-", 1)[1])
         self.world.calls.end(contact)
         if outcome == "abandoned":
-            disposition, deliveries = Disposition.ABANDONED, max(deliveries, 1)
-        else:
-            assert isinstance(outcome, Outcome)
-            disposition = disposition_of(outcome)
-            self.world.contacts.outcomes[contact] = outcome  # what DescribeContact says now
+            self.world.service.flow_heard(ref, attempt, contact, Heard.ABANDONED)
+            outcome = Outcome.NO_ANSWER  # the flow played the message and hung up
+        assert isinstance(outcome, Outcome)
+        self.world.contacts.outcomes[contact] = outcome  # what DescribeContact says now
         for _ in range(deliveries):
-            self.world.service.record_outcome(ref, attempt, contact, disposition)
+            self.world.service.record_outcome(ref, attempt, contact, outcome)
 
     @rule(number=st.sampled_from(NUMBERS))
     def do_not_call(self, number: str) -> None:

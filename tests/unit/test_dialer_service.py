@@ -16,6 +16,7 @@ from chalicelib.dialer.model import (
     Campaign,
     CampaignRules,
     Disposition,
+    Heard,
     Mode,
     RecordStatus,
     RetryRule,
@@ -109,14 +110,8 @@ class World:
         record = self.record(number, campaign)
         self.calls.end(record.outbound_contact_id)
         return self.service.record_outcome(
-            record.ref, record.attempt, record.outbound_contact_id, _disposition(outcome)
+            record.ref, record.attempt, record.outbound_contact_id, outcome
         )
-
-
-def _disposition(outcome: Outcome) -> Disposition:
-    from chalicelib.dialer.model import disposition_of
-
-    return disposition_of(outcome)
 
 
 # -- pacing and the call itself -----------------------------------------------------------------
@@ -390,7 +385,7 @@ def test_an_answered_call_is_done_and_counted_once_however_often_its_event_comes
 
     world.end(NEW_YORK, Outcome.CONNECTED)
     world.service.record_outcome(
-        record.ref, record.attempt, record.outbound_contact_id, Disposition.CONNECTED
+        record.ref, record.attempt, record.outbound_contact_id, Outcome.CONNECTED
     )
 
     assert world.record(NEW_YORK).status is RecordStatus.DONE
@@ -434,7 +429,7 @@ def test_an_outcome_for_an_earlier_attempt_changes_nothing() -> None:
     world.service.run()
 
     late = world.service.record_outcome(
-        first.ref, first.attempt, first.outbound_contact_id, Disposition.CONNECTED
+        first.ref, first.attempt, first.outbound_contact_id, Outcome.CONNECTED
     )
 
     assert late is not None and late.status is RecordStatus.DIALING and late.attempt == 2
@@ -442,9 +437,9 @@ def test_an_outcome_for_an_earlier_attempt_changes_nothing() -> None:
 
 def test_outcomes_for_strangers_are_ignored() -> None:
     world = World()
-    assert world.service.record_outcome("nobody", 1, "c-1", Disposition.CONNECTED) is None
+    assert world.service.record_outcome("nobody", 1, "c-1", Outcome.CONNECTED) is None
     assert (
-        world.service.record_outcome(record_ref("card-upgrade", NEW_YORK), 1, "c", Disposition.BUSY)
+        world.service.record_outcome(record_ref("card-upgrade", NEW_YORK), 1, "c", Outcome.BUSY)
         is None
     )
 
@@ -470,7 +465,8 @@ def test_abandoned_calls_are_counted_for_the_rolling_rate() -> None:
     world.service.run()
     world.end(NEW_YORK, Outcome.CONNECTED)
     boston = world.record(BOSTON)
-    world.service.record_outcome(boston.ref, 1, boston.outbound_contact_id, Disposition.ABANDONED)
+    world.service.flow_heard(boston.ref, 1, boston.outbound_contact_id, Heard.ABANDONED)
+    world.end(BOSTON, Outcome.NO_ANSWER)  # the flow played the message and hung up
 
     rolling = world.ledger.figures("card-upgrade", world.clock.now()).rolling
     assert (rolling.answered, rolling.abandoned, rolling.abandonment_rate) == (2, 1, 0.5)
@@ -529,3 +525,30 @@ def test_revoked_consent_stops_a_campaign_that_needs_consent() -> None:
 
     assert report.refusals == {"consent_revoked": 1, "no_consent": 1}
     assert sorted(report.stopped) == sorted([NEW_YORK, BOSTON])
+
+
+def test_a_survey_the_customer_answered_is_connected_though_no_agent_took_it() -> None:
+    survey = sales(name="nps", mode=Mode.AGENTLESS, queue="", flow="outbound-survey")
+    world = World(survey)
+    world.add(NEW_YORK, BOSTON, campaign="nps")
+    world.service.run()
+    heard = world.record(NEW_YORK, "nps")
+    world.service.flow_heard(heard.ref, 1, heard.outbound_contact_id, Heard.PERSON)
+
+    world.end(NEW_YORK, Outcome.NO_ANSWER, "nps")  # the flow hung up: no agent, ever
+    world.end(BOSTON, Outcome.NO_ANSWER, "nps")
+
+    assert world.record(NEW_YORK, "nps").disposition is Disposition.CONNECTED
+    assert world.record(BOSTON, "nps").disposition is Disposition.NO_ANSWER
+
+
+def test_the_flows_word_on_an_earlier_attempt_is_ignored() -> None:
+    world = World()
+    world.add(NEW_YORK)
+    world.service.run()
+    first = world.record(NEW_YORK)
+    world.end(NEW_YORK, Outcome.BUSY)
+
+    world.service.flow_heard(first.ref, 1, first.outbound_contact_id, Heard.ABANDONED)
+
+    assert world.record(NEW_YORK).heard is Heard.NOTHING
