@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from chalicelib.callbacks.capability import CAPABILITY as CALLBACKS
 from chalicelib.capability import Capability
+from chalicelib.dialer.capability import CAPABILITY as DIALER
 from chalicelib.ivr.capability import CAPABILITY as IVR
 
-CAPABILITIES: tuple[Capability, ...] = (IVR, CALLBACKS)
+CAPABILITIES: tuple[Capability, ...] = (IVR, CALLBACKS, DIALER)

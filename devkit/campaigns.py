@@ -72,23 +72,10 @@ def verdict(
 
 
 def check_utf8(path: Path) -> None:
-    """Refuse a file that is not UTF-8 before any of it is used, naming where it breaks
-    (a spreadsheet saved as Latin-1 would otherwise turn names into replacement marks)."""
-    import codecs
+    """Refuse a file that is not UTF-8 before any of it is used, naming where it breaks."""
+    from chalicelib.dialer.contacts import utf8_problem
 
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    offset = 0
     with path.open("rb") as stream:
-        while chunk := stream.read(1 << 20):
-            try:
-                decoder.decode(chunk)
-            except UnicodeDecodeError as error:
-                raise UnreadableError(
-                    f"{path}: not UTF-8 text at byte {offset + error.start:,}: save the list "
-                    "as UTF-8 (CSV UTF-8 in a spreadsheet) and ingest it again"
-                ) from None
-            offset += len(chunk)
-    try:
-        decoder.decode(b"", final=True)
-    except UnicodeDecodeError:
-        raise UnreadableError(f"{path}: not UTF-8 text: it ends inside a character") from None
+        problem = utf8_problem(iter(lambda: stream.read(1 << 20), b""))
+    if problem:
+        raise UnreadableError(f"{path}: {problem}")

@@ -3,6 +3,7 @@ each keeps the contract of the adapter it stands in for (conditional writes, tok
 
 from __future__ import annotations
 
+import json
 import threading
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
@@ -372,6 +373,7 @@ class InMemoryDialLedger:
         self._lock = threading.Lock()
         self.records: dict[tuple[str, str], DialRecord] = {}
         self.days: dict[tuple[str, date], Counter[str]] = {}
+        self.answers: dict[tuple[str, str, int], int | None] = {}  # (campaign, number, attempt)
         self.writes = 0
 
     def add(self, campaign: str, contacts: Sequence[Contact], at: datetime) -> Sequence[bool]:
@@ -432,6 +434,19 @@ class InMemoryDialLedger:
             self.days.setdefault(day, Counter()).update(dialer_model.tally(before, after))
             self.writes += 1
             return stored
+
+    def statuses(self, campaign: str) -> dict[str, int]:
+        return dict(Counter(r.status.value for (c, _), r in self.records.items() if c == campaign))
+
+    def answer(self, record: DialRecord, group: dialer_model.NpsGroup, score: int | None) -> bool:
+        with self._lock:
+            key = (record.campaign, record.number, record.attempt)
+            if key in self.answers:
+                return False
+            self.answers[key] = score
+            day = (record.campaign, (record.claimed_at or datetime.now(UTC)).date())
+            self.days.setdefault(day, Counter())[group.value] += 1
+            return True
 
     def figures(self, campaign: str, now: datetime) -> Figures:
         total: Counter[str] = Counter()
@@ -540,5 +555,14 @@ class InMemoryCampaigns:
     def all(self) -> list[Campaign]:
         return list(self.campaigns.values())
 
-    def put(self, campaign: Campaign) -> None:
+    def put(self, document_json: str, at: datetime) -> None:
+        from chalicelib.dialer.schema import campaign_of, read_campaign
+
+        campaign = campaign_of(read_campaign(json.loads(document_json)))
         self.campaigns[campaign.name] = campaign
+
+    def set_paused(self, name: str, paused: bool, at: datetime) -> Campaign | None:
+        if name not in self.campaigns:
+            return None
+        self.campaigns[name] = _replace(self.campaigns[name], paused=paused)
+        return self.campaigns[name]

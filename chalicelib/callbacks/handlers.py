@@ -8,7 +8,6 @@ the calls we placed come through the outbound core (`chalicelib/outbound/handler
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
 
@@ -17,6 +16,7 @@ from chalice.app import Blueprint, IAMAuthorizer, Rate, Response
 from chalicelib import bootstrap
 from chalicelib.callbacks.model import Outcome, Standing
 from chalicelib.callbacks.service import CallbackError, CallbackService
+from chalicelib.platform import http
 from chalicelib.platform.clock import Deadline
 from chalicelib.platform.contact import ContactContext
 from chalicelib.platform.digits import parse_digits
@@ -124,20 +124,6 @@ def callback_answered(contact: ContactContext, deadline: Deadline) -> dict[str, 
 # -- HTTP API ---------------------------------------------------------------------------------
 
 
-def _error(
-    status: int,
-    code: str,
-    field: str,
-    message: str,
-    headers: dict[str, str | list[str]] | None = None,
-) -> Response:
-    return Response(
-        body={"error": code, "field": field, "message": message},
-        status_code=status,
-        headers=dict(headers or {}),
-    )
-
-
 _STATUS_BY_CODE = {"rate_limited": 429, "body_too_large": 413, "busy": 503}
 
 
@@ -147,7 +133,7 @@ def _refusal(error: CallbackError) -> Response:
     retry: dict[str, str | list[str]] | None = (
         {"Retry-After": "60" if status == 429 else "1"} if status in (429, 503) else None
     )
-    return _error(status, error.code, error.field, str(error), retry)
+    return http.error(status, error.code, error.field, str(error), retry)
 
 
 def _standing_body(standing: Standing) -> dict[str, Any]:
@@ -164,24 +150,10 @@ def _standing_body(standing: Standing) -> dict[str, Any]:
 
 
 def _json_object(raw: str | bytes | None) -> dict[str, Any]:
-    if not raw:
-        raise CallbackError("missing_body", "body", "send a JSON object")
-    if len(raw) > MAX_BODY_BYTES:
-        raise CallbackError("body_too_large", "body", f"the body is over {MAX_BODY_BYTES} bytes")
     try:
-        body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise CallbackError("malformed_json", "body", "the body is not valid JSON") from None
-    except RecursionError:
-        raise CallbackError("malformed_json", "body", "the body is nested too deeply") from None
-    if not isinstance(body, dict):
-        raise CallbackError("malformed_json", "body", "the body must be a JSON object")
-    return body
-
-
-def _invalid(problems: list[dict[str, str]]) -> Response:
-    """400 naming the first problem (as every refusal does) and listing them all."""
-    return Response(body={**problems[0], "problems": problems}, status_code=400)
+        return http.json_object(raw, MAX_BODY_BYTES)
+    except http.BodyError as problem:
+        raise CallbackError(problem.code, "body", str(problem)) from None
 
 
 @bp.route(
@@ -193,7 +165,7 @@ def create_callback() -> Response:
     try:
         request = read_callback_request(_json_object(bp.current_request.raw_body))
         if isinstance(request, list):
-            return _invalid(request)
+            return http.invalid(request)
         standing = bootstrap.service(CallbackService).request(
             request.number,
             request.queue,
@@ -211,7 +183,7 @@ def create_callback() -> Response:
 def get_callback(callback_id: str) -> Response:
     standing = bootstrap.service(CallbackService).status(callback_id)
     if standing is None:
-        return _error(404, "not_found", "callback_id", "no such callback")
+        return http.error(404, "not_found", "callback_id", "no such callback")
     return Response(body=_standing_body(standing), status_code=200)
 
 
@@ -224,7 +196,7 @@ def delete_callback(callback_id: str) -> Response:
     except CallbackError as error:
         return _refusal(error)
     if standing is None:
-        return _error(404, "not_found", "callback_id", "no such callback")
+        return http.error(404, "not_found", "callback_id", "no such callback")
     return Response(body=_standing_body(standing), status_code=200)
 
 

@@ -9,6 +9,7 @@ record is row 2; in JSON Lines the row is the line. Pure apart from `phonenumber
 
 from __future__ import annotations
 
+import codecs
 import csv
 import json
 from collections.abc import Iterable, Iterator, Mapping
@@ -62,6 +63,28 @@ class RowProblem:
 
 
 Read = Contact | RowProblem
+
+
+def utf8_problem(chunks: Iterable[bytes]) -> str | None:
+    """Where a list stops being UTF-8 text, read a chunk at a time; None when it is.
+    A list is refused whole before any of it is used: a spreadsheet saved as Latin-1 would
+    otherwise turn names into replacement marks."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    offset = 0
+    for chunk in chunks:
+        try:
+            decoder.decode(chunk)
+        except UnicodeDecodeError as error:
+            return (
+                f"not UTF-8 text at byte {offset + error.start:,}: save the list as UTF-8 "
+                "(CSV UTF-8 in a spreadsheet) and ingest it again"
+            )
+        offset += len(chunk)
+    try:
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return "not UTF-8 text: it ends inside a character"
+    return None
 
 
 def kind_of(file_name: str) -> str:

@@ -543,7 +543,34 @@ def look_again(record: DialRecord, now: datetime, reason: str, until: datetime) 
 
 DIALLED, CONNECTED, ABANDONED = "dialled", "connected", "abandoned"
 _BY_DISPOSITION = "disposition_"
-TALLY_KEYS = (DIALLED, CONNECTED, ABANDONED, *(_BY_DISPOSITION + d.value for d in Disposition))
+
+
+class NpsGroup(Enum):
+    """Net Promoter Score groups of a 0-10 answer, and the survey nobody answered."""
+
+    PROMOTER = "nps_promoter"  # 9-10
+    PASSIVE = "nps_passive"  # 7-8
+    DETRACTOR = "nps_detractor"  # 0-6
+    UNANSWERED = "survey_unanswered"  # two silences: goodbye, and no answer recorded
+
+
+def nps_group(score: int | None) -> NpsGroup:
+    if score is None:
+        return NpsGroup.UNANSWERED
+    if not 0 <= score <= 10:
+        raise ValueError(f"an NPS answer is 0 to 10, not {score}")
+    if score >= 9:
+        return NpsGroup.PROMOTER
+    return NpsGroup.PASSIVE if score >= 7 else NpsGroup.DETRACTOR
+
+
+TALLY_KEYS = (
+    DIALLED,
+    CONNECTED,
+    ABANDONED,
+    *(_BY_DISPOSITION + d.value for d in Disposition),
+    *(group.value for group in NpsGroup),
+)
 
 
 def tally(before: DialRecord, after: DialRecord) -> dict[str, int]:
@@ -573,6 +600,16 @@ class Counts:
     connected: int = 0  # a live person reached (an agent took the call, or the flow ran)
     abandoned: int = 0  # a live person no agent took within 2 s
     dispositions: Mapping[str, int] = field(default_factory=dict)
+    survey: Mapping[NpsGroup, int] = field(default_factory=dict)
+
+    @property
+    def nps(self) -> float | None:
+        """% promoters minus % detractors among the people who gave a score."""
+        scored = sum(self.survey.get(g, 0) for g in NpsGroup if g is not NpsGroup.UNANSWERED)
+        if not scored:
+            return None
+        promoters = self.survey.get(NpsGroup.PROMOTER, 0)
+        return 100 * (promoters - self.survey.get(NpsGroup.DETRACTOR, 0)) / scored
 
     @property
     def answered(self) -> int:
@@ -600,6 +637,7 @@ def counts_of(tallied: Mapping[str, int]) -> Counts:
             for key, value in tallied.items()
             if key.startswith(prefix) and value
         },
+        survey={group: tallied[group.value] for group in NpsGroup if tallied.get(group.value)},
     )
 
 

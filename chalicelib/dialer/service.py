@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import islice
-from typing import Protocol
+from typing import Any, Protocol
 
 from chalicelib.dialer import model
 from chalicelib.dialer.compliance import Consent, PastCall, Reason, Verdict, check, next_allowed
@@ -32,10 +32,12 @@ from chalicelib.dialer.model import (
     Figures,
     Heard,
     Mode,
+    NpsGroup,
     RecordStatus,
     Seen,
     caller_id_for,
     dial_for,
+    nps_group,
     parse_ref,
 )
 from chalicelib.dialer.pacing import Floor, Predictive, progressive
@@ -120,7 +122,9 @@ def ingest(
 # -- dialling -----------------------------------------------------------------------------------
 
 
-class DialLedger(Protocol):
+class DialLedger(ContactBook, Protocol):
+    """The records of every campaign; ingest adds them (`ContactBook.add`), runs move them."""
+
     def get(self, campaign: str, number: str) -> DialRecord | None: ...
 
     def due(self, campaign: str, now: datetime, limit: int) -> Sequence[DialRecord]:
@@ -141,6 +145,15 @@ class DialLedger(Protocol):
         ...
 
     def figures(self, campaign: str, now: datetime) -> Figures: ...
+
+    def statuses(self, campaign: str) -> Mapping[str, int]:
+        """How many of the campaign's records are in each status."""
+        ...
+
+    def answer(self, record: DialRecord, group: NpsGroup, score: int | None) -> bool:
+        """Keep the survey answer of the record's current attempt, once: False if that
+        attempt has one already. The figures are added to in the same write."""
+        ...
 
 
 class Recipients(Protocol):
@@ -180,6 +193,12 @@ class Campaigns(Protocol):
     def get(self, name: str) -> Campaign | None: ...
 
     def all(self) -> Sequence[Campaign]: ...
+
+    def put(self, document_json: str, at: datetime) -> None:
+        """Store a campaign document that passed the schema (`schema.read_campaign`)."""
+        ...
+
+    def set_paused(self, name: str, paused: bool, at: datetime) -> Campaign | None: ...
 
 
 class ContactSearch(Protocol):
@@ -536,6 +555,33 @@ class DialerService:
             raise DialerError("not_amendable", "disposition", str(error)) from error
         return self.ledger.transition(record, after) or record
 
+    def record_survey(self, ref: str, attempt: int, contact_id: str, score: int | None) -> bool:
+        """The survey flow's answer (0-10), or None after two silences. Kept once per
+        attempt; an answer means a person took the call."""
+        key = parse_ref(ref)
+        record = self.ledger.get(*key) if key else None
+        if record is None or not _is_this_attempt(record, attempt, contact_id):
+            return False
+        kept = self.ledger.answer(record, nps_group(score), score)
+        if kept and score is not None:
+            self.flow_heard(ref, attempt, contact_id, Heard.PERSON)
+        return kept
+
+    # -- the campaign as a whole --------------------------------------------------------------
+
+    def report(self, name: str) -> CampaignReport | None:
+        campaign = self.campaigns.get(name)
+        if campaign is None:
+            return None
+        now = self.clock.now()
+        return CampaignReport(
+            campaign, self.ledger.figures(name, now), dict(self.ledger.statuses(name)), now
+        )
+
+    def pause(self, name: str, paused: bool) -> Campaign | None:
+        """Pause (or resume) a campaign: no run dials it while it is paused."""
+        return self.campaigns.set_paused(name, paused, self.clock.now())
+
     # -- the person's own word ----------------------------------------------------------------
 
     def do_not_call(self, raw_number: str) -> str:
@@ -609,6 +655,37 @@ class DialerService:
                 later = until or now + self.leases.look_again_after
                 return model.look_again(unknown, now, reason, later)
         raise TypeError(f"unknown settlement {settlement!r}")
+
+
+@dataclass(frozen=True)
+class CampaignReport:
+    campaign: Campaign
+    figures: Figures
+    records: Mapping[str, int]  # status -> how many
+    at: datetime
+
+    def as_dict(self) -> dict[str, Any]:
+        """The report as `switchboard campaigns report --json` and the API give it."""
+        total, rolling = self.figures.total, self.figures.rolling
+        return {
+            "campaign": self.campaign.name,
+            "mode": self.campaign.mode.value,
+            "paused": self.campaign.paused,
+            "at": self.at.isoformat(),
+            "records": dict(sorted(self.records.items())),
+            "dialled": total.dialled,
+            "connected": total.connected,
+            "right_party_contacts": total.right_party,
+            "abandoned": {
+                "campaign_to_date": total.abandoned,
+                "rate_campaign_to_date": round(total.abandonment_rate, 4),
+                "rolling_30_days": rolling.abandoned,
+                "rate_rolling_30_days": round(rolling.abandonment_rate, 4),
+            },
+            "dispositions": dict(sorted(total.dispositions.items())),
+            "survey": {group.value: n for group, n in total.survey.items()},
+            "nps": None if total.nps is None else round(total.nps, 1),
+        }
 
 
 class DialerError(ValueError):

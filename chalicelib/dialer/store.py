@@ -49,6 +49,7 @@ from chalicelib.dialer.model import (
     Disposition,
     Figures,
     Heard,
+    NpsGroup,
     RecordStatus,
     Seen,
     Step,
@@ -292,6 +293,30 @@ class DynamoDialLedger:
                 rolling.update(counts)
         return Figures(model.counts_of(total), model.counts_of(rolling))
 
+    def statuses(self, campaign: str) -> dict[str, int]:
+        """One query over the campaign's records (a report, never a run's path)."""
+        found = ContactRecord.query(
+            campaign_key(campaign), attributes_to_get=["status"], consistent_read=True
+        )
+        return dict(Counter(record.status for record in found))
+
+    def answer(self, record: DialRecord, group: NpsGroup, score: int | None) -> bool:
+        answer = SurveyAnswer(
+            f"SURVEY#{record.campaign}",
+            f"{record.number}#{record.attempt}",
+            score=score,
+            answered_at=datetime.now(UTC),
+        )
+        try:
+            with TransactWrite(connection=self._connection) as transaction:
+                transaction.save(answer, condition=SurveyAnswer.pk.does_not_exist())
+                transaction.update(_figures_day(record), _additions({group.value: 1}))
+        except TransactWriteError as error:
+            if lost_race(error):
+                return False
+            raise
+        return True
+
     # -- moves --------------------------------------------------------------------------------
 
     def transition(self, before: DialRecord, after: DialRecord) -> DialRecord | None:
@@ -312,6 +337,17 @@ class DynamoDialLedger:
                 return None
             raise
         return model.replace_version(after, before.version + 1)
+
+
+class SurveyAnswer(Model):
+    """One survey answer per attempt; the score is None when nobody answered."""
+
+    Meta = table_meta(settings().dialer_table)
+
+    pk = UnicodeAttribute(hash_key=True)  # "SURVEY#<campaign>"
+    sk = UnicodeAttribute(range_key=True)  # "<E.164>#<attempt>"
+    score = NumberAttribute(null=True)
+    answered_at = UTCDateTimeAttribute()
 
 
 def _figures_day(after: DialRecord) -> Any:
@@ -550,10 +586,9 @@ class CampaignRecord(Model):
 class DynamoCampaigns:
     """Campaign documents, read through the schema (never on a Connect hook's path)."""
 
-    def put(self, document: Any, at: datetime) -> None:
-        CampaignRecord(
-            "CAMPAIGNS", document.name, document=document.model_dump_json(), updated_at=at
-        ).save()
+    def put(self, document_json: str, at: datetime) -> None:
+        name = json.loads(document_json)["name"]
+        CampaignRecord("CAMPAIGNS", name, document=document_json, updated_at=at).save()
 
     def get(self, name: str) -> Campaign | None:
         try:
@@ -572,7 +607,7 @@ class DynamoCampaigns:
         except CampaignRecord.DoesNotExist:
             return None
         document = read_campaign(json.loads(record.document)).model_copy(update={"paused": paused})
-        self.put(document, at)
+        self.put(document.model_dump_json(), at)
         return self.get(name)
 
 

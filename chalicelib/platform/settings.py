@@ -44,6 +44,7 @@ class Settings:
     hook_budget_seconds: float
     default_country: str
     queue_ids: Mapping[str, str] = field(default_factory=dict)
+    flow_ids: Mapping[str, str] = field(default_factory=dict)  # campaign flows, by our name
     callback_flow_id: str = ""
     callback_countries: frozenset[str] = frozenset({"US", "CA"})
     caller_key_parameter: str = ""
@@ -75,16 +76,17 @@ def _budget_seconds(environ: Mapping[str, str]) -> float:
     return millis / 1000
 
 
-def _queue_ids(environ: Mapping[str, str]) -> dict[str, str]:
-    raw = environ.get("QUEUE_IDS", "{}")
+def _ids(environ: Mapping[str, str], variable: str, what: str) -> dict[str, str]:
+    """Our names -> Connect ids, from a JSON object in an environment variable."""
+    raw = environ.get(variable, "{}")
     try:
         parsed = json.loads(raw)
     except json.JSONDecodeError as error:
-        raise SettingsError(f"QUEUE_IDS must be a JSON object: {error}") from error
+        raise SettingsError(f"{variable} must be a JSON object: {error}") from error
     if not isinstance(parsed, dict) or not all(
         isinstance(k, str) and isinstance(v, str) and v for k, v in parsed.items()
     ):
-        raise SettingsError("QUEUE_IDS must map queue names to non-empty queue id strings")
+        raise SettingsError(f"{variable} must map {what} names to non-empty {what} id strings")
     return parsed
 
 
@@ -97,7 +99,8 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         caller_key_parameter=_parameter_name(environ, "CALLER_KEY_PARAMETER"),
         hook_budget_seconds=_budget_seconds(environ),
         default_country=environ.get("DEFAULT_COUNTRY", "US").upper(),
-        queue_ids=_queue_ids(environ),
+        queue_ids=_ids(environ, "QUEUE_IDS", "queue"),
+        flow_ids=_ids(environ, "FLOW_IDS", "flow"),
         callback_flow_id=environ.get("CALLBACK_FLOW_ID", "").strip(),
         callback_countries=frozenset(
             c.strip().upper()

@@ -150,7 +150,7 @@ def test_campaigns_are_stored_as_checked_documents(tables) -> None:
     from devkit.campaigns import load_campaign
 
     campaigns = DynamoCampaigns()
-    campaigns.put(load_campaign("card-upgrade"), NOW)
+    campaigns.put(load_campaign("card-upgrade").model_dump_json(), NOW)
 
     stored = campaigns.get("card-upgrade")
     assert stored is not None and stored.queue == "sales" and not stored.paused
