@@ -108,6 +108,10 @@ def _run_one(
             hours_open=offline.get("hours_open", {}),
             lex_intents=offline.get("lex_intents", {}),
             lambda_responses=offline.get("lambda_responses", {}),
+            # A queue flow's case says which queue the contact waits in and when an agent
+            # takes it (the testing language has no word for either).
+            queue=str(offline.get("queue", "")),
+            agent_answers_after_seconds=offline.get("agent_answers_after_seconds"),
         )
         result = switchboard.play(call, _entry(test, flows), scenario, runner)
     except (FlowError, ValueError, KeyError) as error:

@@ -711,7 +711,8 @@ def _play_iteratively(sim: Simulator, action: Action, contact: _Contact) -> str:
             or message.get("SSML")
             or f"[audio prompt {message.get('PromptId', '')}]"
         )
-        contact.result.events.append(Event("prompt", action.identifier, contact.resolve(text)))
+        # Heard like any other message, so a test case can wait for it.
+        _say(action, contact, contact.resolve(text), message)
     interval = _number(contact.resolve(action.parameters.get("InterruptFrequencySeconds", "")))
     interrupted = next(
         (c.next_action for c in action.conditions if "MessagesInterrupted" in c.operands), ""
