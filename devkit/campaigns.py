@@ -79,3 +79,32 @@ def check_utf8(path: Path) -> None:
         problem = utf8_problem(iter(lambda: stream.read(1 << 20), b""))
     if problem:
         raise UnreadableError(f"{path}: {problem}")
+
+
+def report_table(report: dict[str, Any]) -> Any:
+    """`switchboard campaigns report` as a table people read (the JSON has the same keys)."""
+    from rich.table import Table
+
+    abandoned = report["abandoned"]
+    table = Table(title=f"{report['campaign']} ({report['mode']}"
+                  f"{', paused' if report['paused'] else ''}) at {report['at'][:16]}")  # fmt: skip
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    rows = [
+        ("dialled", f"{report['dialled']:,}"),
+        ("connected", f"{report['connected']:,}"),
+        ("right-party contacts", f"{report['right_party_contacts']:,}"),
+        ("abandoned, to date", _rate(abandoned, "campaign_to_date")),
+        ("abandoned, rolling 30 days", _rate(abandoned, "rolling_30_days")),
+        *((f"disposition: {k}", f"{v:,}") for k, v in report["dispositions"].items()),
+        *((f"survey: {k}", f"{v:,}") for k, v in report["survey"].items()),
+        ("NPS", "-" if report["nps"] is None else f"{report['nps']:+.1f}"),
+        *((f"records {k}", f"{v:,}") for k, v in report["records"].items()),
+    ]
+    for name, value in rows:
+        table.add_row(name, value)
+    return table
+
+
+def _rate(abandoned: dict[str, Any], span: str) -> str:
+    return f"{abandoned[span]:,} ({abandoned['rate_' + span]:.1%} of answered)"

@@ -493,17 +493,78 @@ def ingest_list(
     sys.exit(1 if report.rejected else 0)
 
 
-def _contact_book(stage: str, check: bool) -> Any:
-    if check:
-        from chalicelib.dialer.service import CheckOnly
+@campaigns.command("put")
+@click.argument("campaign")
+@click.option("--stage", default="dev", show_default=True, help="Whose dialer table to write.")
+@click.option(
+    "--campaigns-dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=ROOT / "campaigns",
+)
+def put_campaign(campaign: str, stage: str, campaigns_dir: Path) -> None:
+    """Check campaigns/CAMPAIGN.json and store it for the stage's dialer (create or replace).
 
-        return CheckOnly()
+    Exit status: 0 stored; 2 the campaign cannot be read (nothing was stored).
+    """
+    from devkit.campaigns import UnreadableError, load_campaign
+
+    try:
+        document = load_campaign(campaign, campaigns_dir)
+    except UnreadableError as error:
+        _unreadable(error)
+    _use_stage(stage)
+    from chalicelib.dialer.store import DynamoCampaigns
+
+    DynamoCampaigns().put(document.model_dump_json(), datetime.now(UTC))
+    click.echo(f"{document.name}: stored for {stage} ({document.mode}, {document.purpose})")
+
+
+@campaigns.command("report")
+@click.argument("name")
+@click.option("--stage", default="dev", show_default=True, help="Whose dialer table to read.")
+@click.option("--json", "as_json", is_flag=True, help="The report as JSON.")
+def campaign_report_command(name: str, stage: str, as_json: bool) -> None:
+    """Where a campaign stands: dialled, connected, right-party contacts, abandoned (to date
+    and over the rolling 30 days the 3 % rule uses), dispositions, NPS and its records.
+
+    Exit status: 0 the report; 2 there is no such campaign.
+    """
+    _use_stage(stage)
+    from chalicelib.dialer.service import campaign_report
+    from chalicelib.dialer.store import DynamoCampaigns, DynamoDialLedger
+
+    report = campaign_report(DynamoCampaigns(), DynamoDialLedger(), name, datetime.now(UTC))
+    if report is None:
+        _unreadable(f"no campaign {name!r} in {stage} (store it: switchboard campaigns put)")
+    if as_json:
+        click.echo(json.dumps(report.as_dict(), indent=2))
+        return
+    from devkit.campaigns import report_table
+
+    _stdout().print(report_table(report.as_dict()))
+
+
+def _use_stage(stage: str) -> None:
     import os
 
     from devkit.local_aws import stage_environment
 
     for variable, value in stage_environment(stage).items():
         os.environ.setdefault(variable, value)
+
+
+def _stdout() -> Any:
+    from rich.console import Console
+
+    return Console()
+
+
+def _contact_book(stage: str, check: bool) -> Any:
+    if check:
+        from chalicelib.dialer.service import CheckOnly
+
+        return CheckOnly()
+    _use_stage(stage)
     from chalicelib.dialer.store import DynamoDialLedger
 
     return DynamoDialLedger()

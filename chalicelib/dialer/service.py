@@ -570,13 +570,7 @@ class DialerService:
     # -- the campaign as a whole --------------------------------------------------------------
 
     def report(self, name: str) -> CampaignReport | None:
-        campaign = self.campaigns.get(name)
-        if campaign is None:
-            return None
-        now = self.clock.now()
-        return CampaignReport(
-            campaign, self.ledger.figures(name, now), dict(self.ledger.statuses(name)), now
-        )
+        return campaign_report(self.campaigns, self.ledger, name, self.clock.now())
 
     def pause(self, name: str, paused: bool) -> Campaign | None:
         """Pause (or resume) a campaign: no run dials it while it is paused."""
@@ -686,6 +680,16 @@ class CampaignReport:
             "survey": {group.value: n for group, n in total.survey.items()},
             "nps": None if total.nps is None else round(total.nps, 1),
         }
+
+
+def campaign_report(
+    campaigns: Campaigns, ledger: DialLedger, name: str, now: datetime
+) -> CampaignReport | None:
+    """Where a campaign stands: its figures to date and over 30 days, and its records."""
+    campaign = campaigns.get(name)
+    if campaign is None:
+        return None
+    return CampaignReport(campaign, ledger.figures(name, now), dict(ledger.statuses(name)), now)
 
 
 class DialerError(ValueError):

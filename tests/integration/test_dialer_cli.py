@@ -1,0 +1,49 @@
+"""`switchboard campaigns put` and `switchboard campaigns report` against the stage's dialer
+table (moto, from infra/template.yaml)."""
+
+from __future__ import annotations
+
+import json
+
+from click.testing import CliRunner
+
+from chalicelib.dialer.contacts import Contact
+from devkit.cli import main
+from tests.integration.conftest import NOW
+
+
+def run(*args: str):
+    return CliRunner().invoke(main, ["campaigns", *args])
+
+
+def test_a_campaign_is_stored_then_reported(tables) -> None:
+    from chalicelib.dialer.store import DynamoDialLedger
+
+    stored = run("put", "nps-survey", "--stage", "dev")
+    assert stored.exit_code == 0 and "nps-survey: stored for dev" in stored.output
+    DynamoDialLedger().add("nps-survey", [Contact(2, "+12125550143", ("America/New_York",))], NOW)
+
+    as_json = run("report", "nps-survey", "--json")
+    table = run("report", "nps-survey")
+
+    assert as_json.exit_code == 0, as_json.output
+    report = json.loads(as_json.output)
+    assert (report["campaign"], report["records"], report["nps"]) == (
+        "nps-survey",
+        {"READY": 1},
+        None,
+    )
+    assert report["abandoned"] == {
+        "campaign_to_date": 0,
+        "rate_campaign_to_date": 0.0,
+        "rolling_30_days": 0,
+        "rate_rolling_30_days": 0.0,
+    }
+    assert table.exit_code == 0 and "right-party contacts" in table.output
+
+
+def test_an_unknown_or_unreadable_campaign_exits_2(tables, tmp_path) -> None:
+    assert run("report", "nope").exit_code == 2
+    (tmp_path / "broken.json").write_text('{"name": "broken", "mode": "blaster"}')
+    broken = run("put", "broken", "--campaigns-dir", str(tmp_path))
+    assert broken.exit_code == 2 and "mode" in broken.output
