@@ -246,8 +246,11 @@ def _run() -> int:
             )
         console.print(summary)
         failures += afternoon(switchboard)
+        from devkit.outbound_demo import outbound_morning
+
+        failures += outbound_morning(switchboard)
     console.print(
-        f"{len(MORNING)} morning calls and a callback afternoon in "
+        f"{len(MORNING)} morning calls, a callback afternoon and an outbound morning in "
         f"{time.monotonic() - started:.1f} s, {failures} not as expected."
     )
     return 1 if failures else 0

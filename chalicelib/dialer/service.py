@@ -364,9 +364,11 @@ class DialerService:
             after = model.not_placed(claimed, now, refusal, now + self.leases.not_placed_backoff)
             self._write(claimed, after, report.deferred, report)
             return
-        codes = [reason.value for reason in refusal.reasons]
-        report.refusals.update(codes)
-        reason = "refused: " + ", ".join(codes)
+        report.refusals.update(reason.value for reason in refusal.reasons)
+        # Said in words on the record's history: what an agent or the customer can be told.
+        reason = "refused: " + "; ".join(
+            f"{r.reason.value} ({r.rule}: {r.detail})" for r in refusal.refusals
+        )
         if set(refusal.reasons) <= _WAITS_FOR_TIME:
             until = self._next_allowed(campaign, claimed, now)
             self._write(
