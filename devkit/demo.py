@@ -250,7 +250,7 @@ def _run() -> int:
 
         failures += outbound_morning(switchboard)
     console.print(
-        f"{len(MORNING)} morning calls, a callback afternoon and an outbound morning in "
+        f"{len(MORNING)} morning calls, callbacks and campaigns in "
         f"{time.monotonic() - started:.1f} s, {failures} not as expected."
     )
     return 1 if failures else 0

@@ -125,10 +125,10 @@ def _play(switchboard: Switchboard, dial: dict[str, Any]) -> None:
         initiation_method="API",
     )
     result = switchboard.play(call, flow=flow)
-    said = [e.text for e in result.events if e.kind == "prompt"]
+    said = [e.text for e in result.events if e.kind == "prompt"] or ["-"]
+    outcome = result.outcome.value if result.outcome else "-"
     console.print(
-        f"  ☎  …{number[-4:]} ({attributes.get('campaign')}): "
-        f"{result.outcome.value if result.outcome else '-'}; last heard: {said[-1] if said else '-'}"
+        f"  ☎  …{number[-4:]} ({attributes.get('campaign')}): {outcome}; last heard: {said[-1]}"
     )
     _ended(switchboard, dial["ContactId"], agent=not survey)
 
