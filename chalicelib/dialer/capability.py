@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 def build_service(
     clock: Clock | None = None, connect: ConnectClient | None = None
 ) -> DialerService:
+    from chalicelib.dialer.compliance import ContactLimit
     from chalicelib.dialer.store import (
         DynamoCallerIds,
         DynamoCampaigns,
@@ -47,6 +48,7 @@ def build_service(
         flow_ids=config.flow_ids,
         search=ContactSearch(client, config.connect_instance_id),
         default_country=config.default_country,
+        contact_limit=ContactLimit(*config.contact_limit) if config.contact_limit else None,
     )
 
 

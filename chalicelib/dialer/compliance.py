@@ -85,6 +85,34 @@ class Profile:
 
 
 @dataclass(frozen=True)
+class ContactLimit:
+    """An instance-wide limit, like Connect's communication limits: at most `calls` calls to
+    one person in any `within`, of any purpose, from every campaign together."""
+
+    calls: int
+    within: timedelta
+
+    def rule(self, countries: frozenset[str]) -> Rule:
+        cap = FrequencyCap(
+            f"instance limit: {self.calls} calls in {_span(self.within)} per person",
+            self.calls,
+            self.within,
+            CapScope.RECIPIENT,
+            ALL_PURPOSES,
+        )
+        return Rule(name="instance limit", countries=countries, caps=(cap,))
+
+
+def limited(profile: Profile, limit: ContactLimit | None) -> Profile:
+    """The profile with the instance's contact limit added to it, for the countries it
+    covers (the strictest rule still wins: it is one more rule)."""
+    if limit is None:
+        return profile
+    countries = frozenset().union(*(rule.countries for rule in profile.rules))
+    return replace(profile, rules=(*profile.rules, limit.rule(countries)))
+
+
+@dataclass(frozen=True)
 class PastCall:
     at: datetime
     purpose: Purpose

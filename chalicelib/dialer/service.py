@@ -21,7 +21,17 @@ from itertools import islice
 from typing import Any, Protocol
 
 from chalicelib.dialer import model
-from chalicelib.dialer.compliance import Consent, PastCall, Reason, Verdict, check, next_allowed
+from chalicelib.dialer.compliance import (
+    Consent,
+    ContactLimit,
+    PastCall,
+    Profile,
+    Reason,
+    Verdict,
+    check,
+    limited,
+    next_allowed,
+)
 from chalicelib.dialer.contacts import Contact, Read, RowProblem
 from chalicelib.dialer.jurisdictions import PROFILES
 from chalicelib.dialer.model import (
@@ -256,6 +266,8 @@ class DialerService:
     # lags) before the attempt counts as used.
     search_horizon: timedelta = timedelta(minutes=15)
     default_country: str = "US"
+    # Calls to one person from every campaign together (CONTACT_LIMIT, e.g. "5/7d").
+    contact_limit: ContactLimit | None = None
     offer_timeout: timedelta = timedelta(seconds=30)
     # Predictive pacing's gain per campaign. Lost at a cold start, which only restarts the
     # tuning: the abandonment budget it spends is read from the stored figures every run.
@@ -344,7 +356,7 @@ class DialerService:
     def _reserve(self, campaign: Campaign, claimed: DialRecord) -> Verdict | str | None:
         """None once the call is reserved on the person's fresh state; else the verdict
         that refuses it, or why it could not be reserved."""
-        profile = PROFILES[campaign.rules.jurisdiction]
+        profile = self._profile(campaign)
         for _ in range(RESERVE_RACES):
             seen = self.recipients.read(claimed.number)
             dial = dial_for(claimed.callee(), campaign.rules, self.clock.now())
@@ -383,9 +395,12 @@ class DialerService:
 
     def _next_allowed(self, campaign: Campaign, record: DialRecord, now: datetime) -> datetime:
         seen = self.recipients.read(record.number)
-        profile = PROFILES[campaign.rules.jurisdiction]
+        profile = self._profile(campaign)
         dial = dial_for(record.callee(), campaign.rules, now)
         return next_allowed(dial, seen.recipient, profile) or now + timedelta(days=1)
+
+    def _profile(self, campaign: Campaign) -> Profile:
+        return limited(PROFILES[campaign.rules.jurisdiction], self.contact_limit)
 
     def _caller_id(self, campaign: Campaign, record: DialRecord) -> str | None:
         day = self.clock.now().astimezone(UTC).date()

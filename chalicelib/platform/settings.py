@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from functools import lru_cache
 
 TABLE_VARIABLES = {
@@ -48,6 +50,7 @@ class Settings:
     callback_flow_id: str = ""
     callback_countries: frozenset[str] = frozenset({"US", "CA"})
     caller_key_parameter: str = ""
+    contact_limit: tuple[int, timedelta] | None = None  # calls per person, every campaign
 
 
 def _required(environ: Mapping[str, str], name: str) -> str:
@@ -90,6 +93,20 @@ def _ids(environ: Mapping[str, str], variable: str, what: str) -> dict[str, str]
     return parsed
 
 
+_LIMIT = re.compile(r"^(\d{1,3})/(\d{1,3})([dh])$")
+
+
+def _contact_limit(environ: Mapping[str, str]) -> tuple[int, timedelta] | None:
+    raw = environ.get("CONTACT_LIMIT", "").strip()
+    if not raw:
+        return None
+    match = _LIMIT.match(raw)
+    if match is None or int(match.group(1)) < 1 or int(match.group(2)) < 1:
+        raise SettingsError(f"CONTACT_LIMIT must be calls/span like 5/7d or 3/24h, got {raw!r}")
+    unit = "days" if match.group(3) == "d" else "hours"
+    return int(match.group(1)), timedelta(**{unit: int(match.group(2))})
+
+
 def load_settings(environ: Mapping[str, str]) -> Settings:
     tables = {attr: _required(environ, var) for attr, var in TABLE_VARIABLES.items()}
     return Settings(
@@ -101,6 +118,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         default_country=environ.get("DEFAULT_COUNTRY", "US").upper(),
         queue_ids=_ids(environ, "QUEUE_IDS", "queue"),
         flow_ids=_ids(environ, "FLOW_IDS", "flow"),
+        contact_limit=_contact_limit(environ),
         callback_flow_id=environ.get("CALLBACK_FLOW_ID", "").strip(),
         callback_countries=frozenset(
             c.strip().upper()

@@ -552,3 +552,46 @@ def test_the_flows_word_on_an_earlier_attempt_is_ignored() -> None:
     world.service.flow_heard(first.ref, 1, first.outbound_contact_id, Heard.ABANDONED)
 
     assert world.record(NEW_YORK).heard is Heard.NOTHING
+
+
+def test_an_instance_contact_limit_counts_calls_of_every_purpose_from_every_campaign() -> None:
+    """Like Connect's communication limits: 2 calls in 7 days per person, whatever for."""
+    from chalicelib.dialer.compliance import ContactLimit
+
+    survey = sales(name="nps", rules=CampaignRules("us", Purpose.SURVEY, "nps"))
+    world = World(sales(), survey)
+    world.service.contact_limit = ContactLimit(2, timedelta(days=7))
+    for days, purpose in ((6, Purpose.INFORMATIONAL), (1, Purpose.DEBT_COLLECTION)):
+        seen = world.recipients.read(NEW_YORK)
+        call = PastCall(NOW - timedelta(days=days), purpose, "other")
+        world.recipients.reserve(NEW_YORK, seen, call, f"t{days}")
+    world.add(NEW_YORK)
+    world.add(NEW_YORK, BOSTON, campaign="nps")
+
+    reports = {r.campaign: r for r in world.service.run()}
+
+    assert reports["card-upgrade"].refusals == {"frequency_cap": 1}
+    assert reports["nps"].dialled == [BOSTON]
+    waiting = world.record(NEW_YORK)
+    assert "instance limit: 2 calls in 7 days per person" in waiting.history[-1].reason
+    assert waiting.due_at == NOW + timedelta(days=1)  # when the older call is 7 days old
+
+
+@pytest.mark.parametrize(("abandoned", "dials"), [(0, "more"), (3, "progressive")])
+def test_predictive_dials_ahead_until_its_abandonment_budget_is_spent(abandoned, dials) -> None:
+    """The rolling 30 days' figures are the budget: at 3 abandoned of 100 answered (over the
+    2.5 % target) a predictive campaign dials only as many as there are free agents."""
+    from collections import Counter
+
+    world = World(sales(mode=Mode.PREDICTIVE), staffed=20, free=5)
+    world.ledger.days[("card-upgrade", (NOW - timedelta(days=3)).date())] = Counter(
+        {"dialled": 400, "connected": 100 - abandoned, "abandoned": abandoned}
+    )
+    world.add(*(f"+1212555{n:04d}" for n in range(200, 240)))
+
+    (report,) = world.service.run()
+
+    if dials == "progressive":
+        assert len(report.dialled) == 5
+    else:
+        assert len(report.dialled) > 5

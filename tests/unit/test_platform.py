@@ -37,6 +37,16 @@ def test_settings_load_from_the_dev_stage() -> None:
     assert config.customers_table == "switchboard-dev-customers"
     assert config.hook_budget_seconds == 2.5
     assert config.queue_ids["general"]
+    assert config.flow_ids["outbound-survey"] and config.contact_limit is None
+
+
+def test_an_instance_contact_limit_is_calls_per_span() -> None:
+    from datetime import timedelta
+
+    for raw, limit in (("5/7d", (5, timedelta(days=7))), ("3/24h", (3, timedelta(hours=24)))):
+        assert (
+            load_settings({**stage_environment("dev"), "CONTACT_LIMIT": raw}).contact_limit == limit
+        )
 
 
 @pytest.mark.parametrize(
@@ -48,6 +58,10 @@ def test_settings_load_from_the_dev_stage() -> None:
         ({"HOOK_BUDGET_MS": "9000"}, "between 100 and 7500"),
         ({"QUEUE_IDS": "{not json"}, "QUEUE_IDS"),
         ({"QUEUE_IDS": '{"general": 3}'}, "QUEUE_IDS"),
+        ({"FLOW_IDS": '{"outbound-sales": ""}'}, "FLOW_IDS"),
+        ({"CONTACT_LIMIT": "5"}, "CONTACT_LIMIT"),
+        ({"CONTACT_LIMIT": "0/7d"}, "CONTACT_LIMIT"),
+        ({"CONTACT_LIMIT": "5/7w"}, "CONTACT_LIMIT"),
     ],
 )
 def test_bad_settings_fail_at_start_naming_the_variable(change, message) -> None:
