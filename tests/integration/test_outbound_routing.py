@@ -84,7 +84,7 @@ def test_an_event_for_an_owner_this_deployment_lacks_is_reported_not_retried(
 ) -> None:
     from chalicelib.outbound.store import DynamoRoutes
 
-    DynamoRoutes().remember("out-campaign-1", Route("dialer", "campaign-1#row-9", 2))
+    DynamoRoutes().remember("out-campaign-1", Route("qa", "review-9", 2))
     answer = contact_ended(callbacks, contactId="out-campaign-1", **ANSWERED)
     assert answer.payload is None  # handled: EventBridge must not retry it forever
     assert "does not have" in caplog.text
