@@ -112,7 +112,7 @@ def empty_tables() -> None:
     does this before every integration test). If moto ever keeps them otherwise, every item is
     deleted through the API instead."""
     try:
-        from moto.core import DEFAULT_ACCOUNT_ID
+        from moto.core.models import DEFAULT_ACCOUNT_ID
         from moto.dynamodb.models import dynamodb_backends
 
         tables = list(dynamodb_backends[DEFAULT_ACCOUNT_ID][REGION].tables.values())
