@@ -521,8 +521,12 @@ class DialerService:
     ) -> DialRecord | None:
         """An attempt's call ended (its contact event). Repeats, late arrivals for an earlier
         attempt and strangers change nothing."""
+        key = parse_ref(ref)
+        campaign = self.campaigns.get(key[0]) if key else None
+        if campaign is None:
+            return None
 
-        def end(record: DialRecord, campaign: Campaign) -> DialRecord:
+        def end(record: DialRecord) -> DialRecord:
             disposition = model.disposition_heard(record, outcome)
             after = model.ended(record, disposition, self.clock.now(), campaign)
             if contact_id and not record.outbound_contact_id:  # the placing worker died
@@ -532,12 +536,14 @@ class DialerService:
         return self._change(ref, attempt, contact_id, end)
 
     def flow_heard(self, ref: str, attempt: int, contact_id: str, what: Heard) -> DialRecord | None:
-        """The campaign flow's word while the call is on: abandoned, or a person answered."""
+        """The campaign flow's word while the call is on: abandoned, or a person answered.
+        On a hook's path: it reads the record only, never the campaign (whose document is
+        read through the schema library, ADR 0008)."""
         return self._change(
             ref,
             attempt,
             contact_id,
-            lambda record, _: model.heard(record, attempt, what, self.clock.now()),
+            lambda record: model.heard(record, attempt, what, self.clock.now()),
         )
 
     def _change(
@@ -545,17 +551,16 @@ class DialerService:
         ref: str,
         attempt: int,
         contact_id: str,
-        change: Callable[[DialRecord, Campaign], DialRecord],
+        change: Callable[[DialRecord], DialRecord],
     ) -> DialRecord | None:
         key = parse_ref(ref)
-        campaign = self.campaigns.get(key[0]) if key else None
-        if key is None or campaign is None:
+        if key is None:
             return None
         for _ in range(RESERVE_RACES):
             record = self.ledger.get(*key)
             if record is None or not _is_this_attempt(record, attempt, contact_id):
                 return record
-            written = self.ledger.transition(record, change(record, campaign))
+            written = self.ledger.transition(record, change(record))
             if written is not None:
                 return written
         return None

@@ -36,14 +36,37 @@ class Context:
 def schema_modules():
     return sorted({importer for importer in asked if not importer.startswith("pydantic")})
 
+def campaign_call_in_flight():
+    # A campaign and one of its calls on the line, so the campaign hooks go all the way.
+    from datetime import UTC, datetime
+    from pathlib import Path
+
+    from chalicelib.dialer import model
+    from chalicelib.dialer.contacts import Contact
+    from chalicelib.dialer.store import DynamoCampaigns, DynamoDialLedger
+    from chalicelib.outbound.model import Leases
+
+    now = datetime.now(UTC)
+    document = json.loads(Path("campaigns/card-upgrade.json").read_text())
+    DynamoCampaigns().put(json.dumps(document), now)
+    ledger = DynamoDialLedger()
+    ledger.add("card-upgrade", [Contact(2, "+14155550101", ("America/Los_Angeles",))], now)
+    ready = ledger.get("card-upgrade", "+14155550101")
+    claimed = ledger.transition(ready, model.claim(ready, now, Leases()))
+    ledger.transition(claimed, model.record_dial(claimed, "hook-path", "", now, Leases()))
+
 with local_aws("dev"):
+    campaign_call_in_flight()
     builtins.__import__ = recording_import
     import app
     from chalice.test import Client
 
     answered = {}
     for function in app.app.pure_lambda_functions:
-        event = contact_event("+14155550101", Digits="1", Pin="1234", Attempt="1")
+        event = contact_event("+14155550101", "hook-path", Digits="1", Pin="1234", Attempt="1",
+                              score="9")
+        event["Details"]["ContactData"]["Attributes"] = {
+            "campaign": "card-upgrade", "campaign_attempt": "1"}
         answered[function.name] = function.func(event, Context())
     after_hooks = schema_modules()
     with Client(app.app) as client:
@@ -53,7 +76,7 @@ with local_aws("dev"):
             headers={"Content-Type": "application/json"},
         )
     after_http = schema_modules()
-print(json.dumps({"hooks": sorted(answered), "after_hooks": after_hooks, "after_http": after_http}))
+print(json.dumps({"hooks": answered, "after_hooks": after_hooks, "after_http": after_http}))
 """
 
 
@@ -63,7 +86,11 @@ def test_no_hook_imports_the_schema_library_and_the_http_api_does() -> None:
     )
     assert run.returncode == 0, run.stderr[-3000:]
     seen = json.loads(run.stdout.strip().splitlines()[-1])
-    assert {"identify_caller", "route_call", "request_callback"} <= set(seen["hooks"])
+    hooks = seen["hooks"]
+    assert {"identify_caller", "route_call", "request_callback"} <= set(hooks)
+    # The campaign hooks went all the way: they found the record and answered for it.
+    assert hooks["survey_answer"]["survey_recorded"] == "true", hooks["survey_answer"]
+    assert hooks["campaign_abandoned"]["campaign_found"] == "true", hooks["campaign_abandoned"]
     assert seen["after_hooks"] == []
     # The probe does see it: the HTTP API imports the schema when a body arrives.
     assert seen["after_http"] == ["chalicelib.platform.schema"]
