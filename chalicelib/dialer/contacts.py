@@ -98,10 +98,38 @@ def read_contacts(stream: TextIO, kind: str, default_region: str = "US") -> Iter
     return _contacts(records, default_region)
 
 
+@dataclass(frozen=True)
+class _Columns:
+    """Which of a record's columns say what, found once per CSV header (a million rows share
+    it) and once per JSON Lines record."""
+
+    phone: tuple[str, ...]
+    zone: tuple[str, ...]
+    state: tuple[str, ...]
+    extra: tuple[str, ...]
+
+    @classmethod
+    def of(cls, keys: Iterable[str]) -> _Columns:
+        present = list(dict.fromkeys(keys))
+        return cls(
+            tuple(c for c in PHONE_COLUMNS if c in present),
+            tuple(c for c in ZONE_COLUMNS if c in present),
+            tuple(c for c in STATE_COLUMNS if c in present),
+            tuple(k for k in present if k not in _NAMED),
+        )
+
+
 def _contacts(records: Iterable[tuple[int, Any]], region: str) -> Iterator[Read]:
     seen: set[int] = set()  # E.164 digits as integers: a million fit in a few tens of MB
+    columns: _Columns | None = None
+    keys: Any = None
     for row, record in records:
-        read = record if isinstance(record, RowProblem) else _contact(row, record, region)
+        if isinstance(record, RowProblem):
+            yield record
+            continue
+        if columns is None or record.keys() != keys:
+            keys, columns = record.keys(), _Columns.of(record)
+        read = _contact(row, record, region, columns)
         if isinstance(read, Contact):
             digits = int(read.number[1:])
             if digits in seen:
@@ -112,18 +140,18 @@ def _contacts(records: Iterable[tuple[int, Any]], region: str) -> Iterator[Read]
         yield read
 
 
-def _contact(row: int, record: Mapping[str, str], region: str) -> Read:
-    raw = _first(record, PHONE_COLUMNS)
+def _contact(row: int, record: Mapping[str, str], region: str, columns: _Columns) -> Read:
+    raw = _first(record, columns.phone)
     if not raw:
         return RowProblem(row, RowReason.MISSING_NUMBER, "no phone number")
     number = parse_for_dialling(raw, region)
     if number is None:
         return RowProblem(row, RowReason.INVALID_NUMBER, f"{raw[:32]!r} is not a valid number")
-    zones = _zones(row, _first(record, ZONE_COLUMNS), number.time_zones)
+    zones = _zones(row, _first(record, columns.zone), number.time_zones)
     if isinstance(zones, RowProblem):
         return zones
-    extra = tuple((k, v) for k, v in record.items() if k not in _NAMED and v)[:MAX_ATTRIBUTES]
-    state = _first(record, STATE_COLUMNS).upper()
+    extra = tuple((k, v) for k in columns.extra if (v := record[k]))[:MAX_ATTRIBUTES]
+    state = _first(record, columns.state).upper()
     return Contact(row, number.e164, zones, state, record.get("name", "").strip(), extra)
 
 

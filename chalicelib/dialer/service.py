@@ -117,9 +117,11 @@ def ingest(
     report = IngestReport()
     stream = iter(reads)
     while chunk := list(islice(stream, CHUNK)):
-        contacts = [read for read in chunk if isinstance(read, Contact)]
+        contacts = []
         for read in chunk:
-            if isinstance(read, RowProblem):
+            if isinstance(read, Contact):
+                contacts.append(read)
+            else:
                 report.take(read)
         added = book.add(campaign, contacts, at) if contacts else []
         report.added += sum(added)
