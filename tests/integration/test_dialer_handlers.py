@@ -370,3 +370,35 @@ def test_an_upload_event_without_bucket_or_key_is_refused(dialer) -> None:
     )
     answer = dialer.lambda_.invoke("contact_list_uploaded", event).payload
     assert answer == {"ingested": False, "error": "the event names no bucket and key"}
+
+
+def test_the_dialers_logs_hold_no_phone_number(dialer, connect) -> None:
+    """The run, the campaign hooks, an upload and its report: counts and campaign names in
+    the logs, never a number (the report object has them, for the list's owner)."""
+    import io
+
+    from chalicelib.platform.observability import logger
+
+    _, stubber = connect
+    stream = io.StringIO()
+    handler = logger.registered_handler
+    previous = handler.setStream(stream)
+    try:
+        uploaded(dialer, "lists/winter-offer/a.csv", b"phone\n+12125550143\n2125550199x\n")
+        service().do_not_call("+12125550144")
+        stubber.add_response(
+            "get_current_metric_data", metrics_response(**{"dev-sales-queue-id": (0, 1, 1)})
+        )
+        stubber.add_client_error("start_outbound_voice_contact", "ThrottlingException", 429)
+        tick = dialer.events.generate_cw_event(
+            source="aws.events", detail_type="Scheduled Event", resources=[], detail={}
+        )
+        dialer.lambda_.invoke("dial_campaigns", tick)
+        for hook in ("campaign_abandoned", "survey_answer", "campaign_do_not_call"):
+            invoke(dialer, hook, campaign_event(score="12"))
+    finally:
+        handler.setStream(previous)
+    logs = stream.getvalue()
+    assert "dialer run" in logs and "contact list ingested" in logs
+    for number in ("2125550143", "2125550144", "2125550199"):
+        assert number not in logs
