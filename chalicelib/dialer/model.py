@@ -520,13 +520,14 @@ def still_going(record: DialRecord, now: datetime, leases: Leases) -> DialRecord
     )
 
 
-def replayed(record: DialRecord, contact_id: str, now: datetime, leases: Leases) -> DialRecord:
+def found(record: DialRecord, contact_id: str, now: datetime, leases: Leases) -> DialRecord:
+    """UNKNOWN with no contact id: the search by the call's name found its contact."""
     _require(record, RecordStatus.UNKNOWN)
     return _move(
         record,
         RecordStatus.DIALING,
         now,
-        "contact id recovered by replaying the attempt's token",
+        "contact found by the call's name",
         outbound_contact_id=contact_id,
         lease_until=now + leases.lease,
     )

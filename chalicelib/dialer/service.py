@@ -460,8 +460,8 @@ class DialerService:
                 self._write(claimed, model.rejected(claimed, now, reason), report.failed, report)
             case Uncertain():
                 # Left DIALING with no contact id: when the placement lease ends,
-                # reconciliation replays the attempt's token (never a blind re-dial), with
-                # the same caller ID, so that Connect sees the same request.
+                # reconciliation searches for the contact by the call's name (it never
+                # sends the call again). The caller ID is kept: its count is spent.
                 after = replace(claimed, caller_id=caller_id)
                 self._write(claimed, after, report.uncertain, report)
 
@@ -619,22 +619,27 @@ class DialerService:
 
     def reconcile(self, limit: int = 100) -> list[DialRecord]:
         """Settle what is past its lease: a lapsed offer goes back, DIALING becomes UNKNOWN,
-        UNKNOWN is looked up or its token replayed (never a blind re-dial)."""
+        UNKNOWN is looked up, or searched for by its name when its contact id was never
+        written: never dialled again."""
         settled = []
         now = self.clock.now()
+        campaigns: dict[str, Campaign | None] = {}  # each read once a run
         for record in self.ledger.leases_ended(now, limit):
-            after = self._reconciled(record, now)
+            if record.campaign not in campaigns:
+                campaigns[record.campaign] = self.campaigns.get(record.campaign)
+            after = self._reconciled(record, now, campaigns[record.campaign])
             if after is not None:
                 settled.append(after)
         return settled
 
-    def _reconciled(self, record: DialRecord, now: datetime) -> DialRecord | None:
+    def _reconciled(
+        self, record: DialRecord, now: datetime, campaign: Campaign | None
+    ) -> DialRecord | None:
         if record.status is RecordStatus.OFFERED:
             return self.ledger.transition(record, model.offer_lapsed(record, now))
         unknown: DialRecord | None = record
         if record.status is RecordStatus.DIALING:
             unknown = self.ledger.transition(record, model.lease_expired(record, now))
-        campaign = self.campaigns.get(record.campaign)
         if unknown is None or unknown.status is not RecordStatus.UNKNOWN or campaign is None:
             return unknown
         settlement = self._settlement(campaign, unknown, now)
@@ -666,7 +671,7 @@ class DialerService:
             case Lost():
                 return model.ended(unknown, Disposition.FAILED, now, campaign)
             case Recovered(contact_id):
-                return model.replayed(unknown, contact_id, now, self.leases)
+                return model.found(unknown, contact_id, now, self.leases)
             case Refused(reason):
                 return model.rejected(unknown, now, reason)
             case LookAgain(reason, until):
