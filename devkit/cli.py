@@ -697,6 +697,76 @@ def check_rules(context: click.Context, path: Path | None) -> None:
     context.invoke(rules_main, path=path or rules_main.params[0].default)
 
 
+@main.group()
+def qa() -> None:
+    """After-call QA: rubrics, and contacts scored against them (docs/qa.md)."""
+
+
+def _rubric(path: Path) -> Any:
+    from chalicelib.qa.schema import RubricError, read_rubric
+
+    try:
+        raw = json.loads(path.read_bytes().decode("utf-8-sig"))
+    except (UnicodeDecodeError, ValueError) as error:
+        _unreadable(f"{path}: not valid JSON: {error}")
+    try:
+        return read_rubric(raw)
+    except RubricError as error:
+        _unreadable(f"{path}: " + "; ".join(error.problems))
+
+
+@qa.command("score")
+@click.argument("analysis", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--rubric",
+    "rubric_path",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The rubric (rubrics/*.json).",
+)
+def qa_score(analysis: Path, rubric_path: Path) -> None:
+    """Score a Contact Lens analysis file against a rubric; the scorecard as JSON.
+
+    Exit status: 0 scored (whatever the score); 2 the analysis or the rubric cannot be read,
+    with a message that names the file, the position and why.
+    """
+    from chalicelib.qa.analysis import AnalysisError, read_analysis
+    from chalicelib.qa.model import score, scorecard_dict
+
+    rubric = _rubric(rubric_path)
+    contact_id = analysis.name.split("_analysis", 1)[0] if "_analysis" in analysis.name else ""
+    try:
+        conversation = read_analysis(analysis.read_bytes(), str(analysis), contact_id)
+    except AnalysisError as error:
+        _unreadable(error)
+    click.echo(json.dumps(scorecard_dict(score(rubric, conversation)), indent=2))
+
+
+@qa.group("rubric")
+def qa_rubric() -> None:
+    """Rubrics in the shape of Contact Lens evaluation forms."""
+
+
+@qa_rubric.command("check")
+@click.argument(
+    "paths", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+def qa_rubric_check(paths: tuple[Path, ...]) -> None:
+    """Check rubrics: keys, types, options the automation names, weights that add up.
+
+    Exit status: 0 every rubric is good; 2 one cannot be used (each problem names its item).
+    """
+    for path in paths:
+        rubric = _rubric(path)
+        questions = rubric.questions()
+        automated = sum(1 for q in questions if q.rules or q.metric)
+        click.echo(
+            f"{path}: {rubric.name} v{rubric.version}, {rubric.mode.value}, "
+            f"{len(rubric.sections)} sections, {len(questions)} questions "
+            f"({automated} answered automatically)"
+        )
+
+
 @main.group("caller-key")
 def caller_key() -> None:
     """The secret behind caller keys (an SSM SecureString); never printed."""
