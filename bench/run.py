@@ -16,6 +16,7 @@ from bench import (
     ingest,
     pacing,
     package_size,
+    qa_score,
 )
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
@@ -31,6 +32,7 @@ def main() -> int:
     package = package_size.measure()
     lists = ingest.measure()
     paced = pacing.measure()
+    scored = qa_score.measure()
     lines = [
         "# Benchmark results",
         "",
@@ -80,6 +82,7 @@ def main() -> int:
         f"({lists['peak_small_mb']:.0f} MB for {ingest.SMALL:,} rows: the duplicate check keeps "
         f"each number seen) | {lists['bare']['peak_mb']:.0f} MB | reported | ≤ 200 MB |",
         *_pacing_rows(paced),
+        _qa_row(scored),
         "",
         "Heaviest modules in `import app` (self time, `python -X importtime`):",
         "",
@@ -113,6 +116,18 @@ def _pacing_rows(paced: dict[str, Any]) -> list[str]:
         f"| the bound: an oracle that dials only who will answer | {occupancy['oracle']:.1%} "
         f"| {occupancy['progressive']:.1%} | {paced['bound']:.2f}x | reported |",
     ]
+
+
+def _qa_row(scored: dict[str, Any]) -> str:
+    what = (
+        f"score a 30-minute call ({scored['turns']} turns, {scored['kib']:.0f} KiB) against a "
+        f"{scored['questions']}-question rubric: read, answered with evidence, scored "
+        f"(median of {qa_score.ROUNDS})"
+    )
+    baseline = f"{scored['parse_ms']:.2f} ms (`json.loads` of the same file)"
+    return (
+        f"| {what} | {scored['ours_ms']:.2f} ms | {baseline} | {scored['ratio']:.1f}x | ≤ 20 ms |"
+    )
 
 
 def _cpus() -> int:
