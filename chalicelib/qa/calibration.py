@@ -1,0 +1,73 @@
+"""Calibration, pure: how far reviewers agree when they score the same contacts. Per select
+question, Cohen's kappa (agreement beyond what chance gives) for each pair of reviewers,
+averaged over the pairs; for the totals, the mean absolute difference."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from itertools import combinations
+
+
+def cohen_kappa(first: Sequence[str], second: Sequence[str]) -> float | None:
+    """Kappa of two raters over the same items, in order; None when it is undefined (no
+    items, or chance alone explains every answer: both always gave one same answer)."""
+    if len(first) != len(second):
+        raise ValueError("the two raters must answer the same items")
+    n = len(first)
+    if n == 0:
+        return None
+    observed = sum(a == b for a, b in zip(first, second, strict=True)) / n
+    counts_a, counts_b = Counter(first), Counter(second)
+    expected = sum(counts_a[k] * counts_b[k] for k in counts_a) / (n * n)
+    if expected == 1:
+        return None
+    return (observed - expected) / (1 - expected)
+
+
+@dataclass(frozen=True)
+class Agreement:
+    contacts: int  # scored by every reviewer compared
+    kappa: Mapping[str, float | None]  # per select question, mean over reviewer pairs
+    total_mean_abs_difference: float | None  # points out of 100, over pairs and contacts
+
+
+def agreement(
+    answers: Mapping[str, Mapping[str, Mapping[str, str]]],
+    totals: Mapping[str, Mapping[str, float]],
+) -> Agreement:
+    """`answers[reviewer][contact][question]` (the option chosen) and
+    `totals[reviewer][contact]`; only contacts every reviewer scored count."""
+    reviewers = sorted(answers)
+    shared = sorted(set.intersection(*(set(answers[r]) for r in reviewers))) if reviewers else []
+    questions = sorted({q for r in reviewers for c in shared for q in answers[r][c]})
+    kappa: dict[str, float | None] = {}
+    for question in questions:
+        found = [
+            k
+            for a, b in combinations(reviewers, 2)
+            if (k := _pair_kappa(answers, a, b, shared, question)) is not None
+        ]
+        kappa[question] = sum(found) / len(found) if found else None
+    differences = [
+        abs(totals[a][c] - totals[b][c])
+        for a, b in combinations(reviewers, 2)
+        for c in shared
+        if c in totals.get(a, {}) and c in totals.get(b, {})
+    ]
+    mean = sum(differences) / len(differences) if differences else None
+    return Agreement(len(shared), kappa, mean)
+
+
+def _pair_kappa(
+    answers: Mapping[str, Mapping[str, Mapping[str, str]]],
+    a: str,
+    b: str,
+    contacts: Sequence[str],
+    question: str,
+) -> float | None:
+    both = [c for c in contacts if question in answers[a][c] and question in answers[b][c]]
+    return cohen_kappa(
+        [answers[a][c][question] for c in both], [answers[b][c][question] for c in both]
+    )
