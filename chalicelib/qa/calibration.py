@@ -42,22 +42,33 @@ def agreement(
     reviewers = sorted(answers)
     shared = sorted(set.intersection(*(set(answers[r]) for r in reviewers))) if reviewers else []
     questions = sorted({q for r in reviewers for c in shared for q in answers[r][c]})
-    kappa: dict[str, float | None] = {}
-    for question in questions:
-        found = [
-            k
-            for a, b in combinations(reviewers, 2)
-            if (k := _pair_kappa(answers, a, b, shared, question)) is not None
-        ]
-        kappa[question] = sum(found) / len(found) if found else None
+    kappa = {q: _mean_kappa(answers, reviewers, shared, q) for q in questions}
+    return Agreement(len(shared), kappa, _mean_total_difference(totals, reviewers, shared))
+
+
+def _mean_kappa(
+    answers: Mapping[str, Mapping[str, Mapping[str, str]]],
+    reviewers: Sequence[str],
+    contacts: Sequence[str],
+    question: str,
+) -> float | None:
+    pairs = combinations(reviewers, 2)
+    found = [
+        k for a, b in pairs if (k := _pair_kappa(answers, a, b, contacts, question)) is not None
+    ]
+    return sum(found) / len(found) if found else None
+
+
+def _mean_total_difference(
+    totals: Mapping[str, Mapping[str, float]], reviewers: Sequence[str], contacts: Sequence[str]
+) -> float | None:
     differences = [
         abs(totals[a][c] - totals[b][c])
         for a, b in combinations(reviewers, 2)
-        for c in shared
+        for c in contacts
         if c in totals.get(a, {}) and c in totals.get(b, {})
     ]
-    mean = sum(differences) / len(differences) if differences else None
-    return Agreement(len(shared), kappa, mean)
+    return sum(differences) / len(differences) if differences else None
 
 
 def _pair_kappa(
