@@ -25,6 +25,7 @@ from chalicelib.ivr.service import LoadUnavailableError, PreviousJourney
 from chalicelib.outbound.model import DialUncertainError, OutboundCall
 from chalicelib.platform.clock import Deadline, FixedClock
 from chalicelib.platform.phone import CallerKeyError, CallerKeys
+from chalicelib.qa.records import QaRecord, QaStatus
 
 
 @dataclass
@@ -566,3 +567,31 @@ class InMemoryCampaigns:
             return None
         self.campaigns[name] = _replace(self.campaigns[name], paused=paused)
         return self.campaigns[name]
+
+
+class InMemoryQaRecords:
+    """QA records by contact id, each write conditional on the version read."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.records: dict[str, QaRecord] = {}
+
+    def get(self, contact_id: str) -> QaRecord | None:
+        return self.records.get(contact_id)
+
+    def put(self, before: QaRecord | None, after: QaRecord) -> bool:
+        with self._lock:
+            current = self.records.get(after.contact_id)
+            if (current is None) != (before is None):
+                return False
+            if current is not None and before is not None and current.version != before.version:
+                return False
+            version = 1 if before is None else before.version + 1
+            self.records[after.contact_id] = _replace(after, version=version)
+            return True
+
+    def awaiting(self, limit: int) -> list[QaRecord]:
+        waiting = [r for r in self.records.values() if r.status is QaStatus.AWAITING and r.agent_id]
+        return sorted(
+            waiting, key=lambda r: (r.ended_at or datetime.min.replace(tzinfo=UTC), r.contact_id)
+        )[:limit]

@@ -1,0 +1,164 @@
+"""A contact's QA record, pure: exactly one per contact an agent handled, whatever order its
+events come in, however often, or whether they come at all.
+
+Three inputs speak of a contact: Connect's contact event `COMPLETED` and its contact record
+(an agent handled it; the record comes at least once, the newest `LastUpdateTimestamp`
+wins), and a Contact Lens analysis file (one per analysis run; a newer one replaces an older
+one's score). Each is folded into the contact's one record by `fold`, which is commutative
+and idempotent: any order and any repetition of the same inputs give the same record. A
+contact with an agent and no analysis after the grace period is scored on what its contact
+record says and marked partial (`reconcile`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from enum import Enum
+from typing import TypeVar
+
+T = TypeVar("T")
+
+
+class QaStatus(Enum):
+    AWAITING = "AWAITING"  # handled by an agent; no analysis yet
+    SCORED = "SCORED"  # scored on its newest analysis
+    PARTIAL = "PARTIAL"  # no analysis came in time: scored on the contact record alone
+    UNREADABLE = "UNREADABLE"  # its newest analysis file could not be read (see `problem`)
+    NO_AGENT = "NO_AGENT"  # nobody to score (self-service, abandoned in queue)
+
+
+@dataclass(frozen=True)
+class ContactSeen:
+    """From a COMPLETED contact event or a contact record."""
+
+    contact_id: str
+    updated_at: datetime  # the record's LastUpdateTimestamp, or the event's time
+    agent_id: str = ""  # "" when no agent handled it
+    queue: str = ""
+    ended_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class AnalysisSeen:
+    """A Contact Lens analysis file for the contact, scored (or not) by the caller."""
+
+    contact_id: str
+    analysed_at: datetime  # from the file's key: a later run replaces an earlier one
+    key: str  # the S3 key, for the reviewer and the alert
+    total: float | None = None
+    flags: tuple[str, ...] = ()
+    problem: str = ""  # why the file could not be read ("" when it was)
+
+
+@dataclass(frozen=True)
+class QaRecord:
+    contact_id: str
+    status: QaStatus
+    contact_updated_at: datetime | None = None
+    agent_id: str = ""
+    queue: str = ""
+    ended_at: datetime | None = None
+    # When each of the three was last given (its copy's LastUpdateTimestamp).
+    agent_at: datetime | None = None
+    queue_at: datetime | None = None
+    ended_from: datetime | None = None
+    analysed_at: datetime | None = None
+    analysis_key: str = ""
+    total: float | None = None
+    flags: tuple[str, ...] = ()
+    problem: str = ""
+    version: int = 0
+
+
+Seen = ContactSeen | AnalysisSeen
+
+
+def empty(contact_id: str) -> QaRecord:
+    return QaRecord(contact_id, QaStatus.AWAITING)
+
+
+def fold(record: QaRecord, seen: Seen) -> QaRecord:
+    """The record after one more input; a stale or repeated input changes nothing."""
+    if isinstance(seen, ContactSeen):
+        return _status(_with_contact(record, seen))
+    return _status(_with_analysis(record, seen))
+
+
+def _with_contact(record: QaRecord, seen: ContactSeen) -> QaRecord:
+    """Each field keeps the value of the newest copy that had one (records are re-sent, at
+    times without a field), so neither the order of the copies nor repeats matter."""
+    at = seen.updated_at
+    agent, agent_at = _newest(record.agent_id, record.agent_at, seen.agent_id, at)
+    queue, queue_at = _newest(record.queue, record.queue_at, seen.queue, at)
+    ended, ended_from = _newest(record.ended_at, record.ended_from, seen.ended_at, at)
+    latest = record.contact_updated_at
+    return replace(
+        record,
+        contact_updated_at=at if latest is None or at > latest else latest,
+        agent_id=agent,
+        agent_at=agent_at,
+        queue=queue,
+        queue_at=queue_at,
+        ended_at=ended,
+        ended_from=ended_from,
+    )
+
+
+def _newest(
+    value: T, value_at: datetime | None, seen: T, seen_at: datetime
+) -> tuple[T, datetime | None]:
+    if seen and (value_at is None or seen_at > value_at):
+        return seen, seen_at
+    return value, value_at
+
+
+def _with_analysis(record: QaRecord, seen: AnalysisSeen) -> QaRecord:
+    """The newest run wins; for one run, a file read beats one that was not, then the key
+    decides, so the order files arrive in does not matter."""
+    if record.analysed_at is not None and _rank(seen) <= _rank_of(record):
+        return record
+    return replace(
+        record,
+        analysed_at=seen.analysed_at,
+        analysis_key=seen.key,
+        total=seen.total,
+        flags=seen.flags,
+        problem=seen.problem,
+    )
+
+
+def _rank(seen: AnalysisSeen) -> tuple[datetime, bool, str]:
+    return seen.analysed_at, not seen.problem, seen.key
+
+
+def _rank_of(record: QaRecord) -> tuple[datetime, bool, str]:
+    assert record.analysed_at is not None
+    return record.analysed_at, not record.problem, record.analysis_key
+
+
+def _status(record: QaRecord) -> QaRecord:
+    if record.analysed_at is not None:
+        status = QaStatus.UNREADABLE if record.problem else QaStatus.SCORED
+    elif record.status is QaStatus.PARTIAL:
+        status = QaStatus.PARTIAL
+    elif record.contact_updated_at is not None and not record.agent_id:
+        status = QaStatus.NO_AGENT
+    else:
+        status = QaStatus.AWAITING
+    return replace(record, status=status)
+
+
+def overdue(record: QaRecord, now: datetime, grace: timedelta) -> bool:
+    """Handled by an agent, ended more than `grace` ago, and still without a score."""
+    return (
+        record.status is QaStatus.AWAITING
+        and bool(record.agent_id)
+        and record.ended_at is not None
+        and now - record.ended_at > grace
+    )
+
+
+def scored_partially(record: QaRecord, total: float | None, flags: tuple[str, ...]) -> QaRecord:
+    """No analysis in time: the score from the contact record alone, marked partial."""
+    return replace(record, status=QaStatus.PARTIAL, total=total, flags=(*flags, "partial"))
