@@ -26,6 +26,7 @@ from chalicelib.outbound.model import DialUncertainError, OutboundCall
 from chalicelib.platform.clock import Deadline, FixedClock
 from chalicelib.platform.phone import CallerKeyError, CallerKeys
 from chalicelib.qa.records import QaRecord, QaStatus
+from chalicelib.qa.review import Review
 
 
 @dataclass
@@ -595,3 +596,28 @@ class InMemoryQaRecords:
         return sorted(
             waiting, key=lambda r: (r.ended_at or datetime.min.replace(tzinfo=UTC), r.contact_id)
         )[:limit]
+
+
+class InMemoryReviews:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.reviews: dict[str, Review] = {}
+
+    def get(self, contact_id: str) -> Review | None:
+        return self.reviews.get(contact_id)
+
+    def free(self, now: datetime, limit: int) -> list[Review]:
+        free = [r for r in self.reviews.values() if r.free(now)]
+        return sorted(free, key=lambda r: (r.queued_at, r.contact_id))[:limit]
+
+    def put(self, before: Review | None, after: Review) -> bool:
+        with self._lock:
+            current = self.reviews.get(after.contact_id)
+            if (current is None) != (before is None):
+                return False
+            if current is not None and before is not None and current.version != before.version:
+                return False
+            self.reviews[after.contact_id] = _replace(
+                after, version=1 if before is None else before.version + 1
+            )
+            return True

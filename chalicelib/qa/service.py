@@ -6,11 +6,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from chalicelib.platform.clock import Clock
+from chalicelib.qa import review
 from chalicelib.qa.records import QaRecord, Seen, empty, fold, overdue, scored_partially
+from chalicelib.qa.review import Review
 
 RACES = 5
 
@@ -65,3 +67,54 @@ class QaService:
             if self.records.put(record, after):
                 found.append(after)
         return found
+
+
+# -- the review queue ----------------------------------------------------------------------------
+
+
+class Reviews(Protocol):
+    def get(self, contact_id: str) -> Review | None: ...
+
+    def free(self, now: datetime, limit: int) -> Sequence[Review]:
+        """Reviews a reviewer may claim now (waiting, or their lease lapsed), oldest first."""
+        ...
+
+    def put(self, before: Review | None, after: Review) -> bool:
+        """Conditional on the version read (None: there is none yet)."""
+        ...
+
+
+@dataclass
+class ReviewQueue:
+    reviews: Reviews
+    clock: Clock
+    lease: timedelta = timedelta(minutes=20)
+
+    def enqueue(self, contact_id: str, reasons: tuple[str, ...]) -> Review | None:
+        """Queue a contact for review once; None when it needs none."""
+        if not reasons:
+            return None
+        existing = self.reviews.get(contact_id)
+        if existing is not None:
+            return existing
+        self.reviews.put(None, Review(contact_id, reasons, self.clock.now()))
+        return self.reviews.get(contact_id)  # ours, or the one a concurrent enqueue wrote
+
+    def claim_next(self, reviewer: str) -> Review | None:
+        """The oldest free review, now this reviewer's alone until the lease ends."""
+        now = self.clock.now()
+        for candidate in self.reviews.free(now, limit=20):
+            claimed = review.claim(candidate, reviewer, now, self.lease)
+            if self.reviews.put(candidate, claimed):
+                return claimed
+        return None
+
+    def change(self, contact_id: str, reviewer: str, move: Callable[[Review], Review]) -> Review:
+        """An override or a submit by the reviewer holding the lease."""
+        current = self.reviews.get(contact_id)
+        if current is None:
+            raise review.ReviewError(f"no review for {contact_id}")
+        after = move(current)
+        if not self.reviews.put(current, after):
+            raise review.ReviewError(f"{contact_id} changed meanwhile: read it again")
+        return after

@@ -1,0 +1,91 @@
+"""The review queue: flagged contacts and a calibration sample, claimed with a lease by one
+reviewer at a time (eight at once never share one), overridden with reasons, submitted."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from chalicelib.platform.clock import FixedClock
+from chalicelib.qa.review import (
+    CALIBRATION,
+    Override,
+    ReviewError,
+    ReviewStatus,
+    in_sample,
+    override,
+    submit,
+)
+from chalicelib.qa.service import ReviewQueue
+from devkit.fakes import InMemoryReviews
+
+NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
+
+
+def queue() -> tuple[ReviewQueue, FixedClock]:
+    clock = FixedClock(NOW)
+    return ReviewQueue(InMemoryReviews(), clock), clock
+
+
+def test_eight_reviewers_at_once_never_get_the_same_review() -> None:
+    reviews, _ = queue()
+    for n in range(60):
+        reviews.enqueue(f"c-{n:03d}", ("low_score",))
+    taken: dict[str, list[str]] = {}
+    guard = threading.Lock()
+
+    def reviewer(name: str) -> None:
+        while (claimed := reviews.claim_next(name)) is not None:
+            with guard:
+                taken.setdefault(claimed.contact_id, []).append(name)
+
+    threads = [threading.Thread(target=reviewer, args=(f"r{k}",)) for k in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(taken) == 60 and all(len(names) == 1 for names in taken.values())
+
+
+def test_a_lapsed_lease_frees_the_review_for_the_next_reviewer() -> None:
+    reviews, clock = queue()
+    reviews.enqueue("c-1", ("automatic_fail",))
+    assert reviews.claim_next("ann") is not None
+    assert reviews.claim_next("bob") is None
+    clock.set(NOW + reviews.lease + timedelta(seconds=1))
+    claimed = reviews.claim_next("bob")
+    assert claimed is not None and claimed.reviewer == "bob"
+    change = Override("greeting", "yes", 10, "said it in Spanish; the phrase list is English")
+    with pytest.raises(ReviewError, match="not claimed by ann"):
+        reviews.change("c-1", "ann", lambda r: override(r, "ann", change, clock.now()))
+
+
+def test_overrides_need_a_reason_and_submitting_ends_the_review() -> None:
+    reviews, clock = queue()
+    reviews.enqueue("c-2", ("forbidden_phrase",))
+    reviews.claim_next("ann")
+    no_reason = Override("no-promises", "kept", 10, "  ")
+    with pytest.raises(ReviewError, match="needs a reason"):
+        reviews.change("c-2", "ann", lambda r: override(r, "ann", no_reason, clock.now()))
+    fair = Override("no-promises", "kept", 10, "quoted the brochure, promised nothing")
+    reviews.change("c-2", "ann", lambda r: override(r, "ann", fair, clock.now()))
+    done = reviews.change("c-2", "ann", lambda r: submit(r, "ann", clock.now()))
+    assert done.status is ReviewStatus.SUBMITTED and done.overrides["no-promises"] == fair
+    assert reviews.claim_next("bob") is None
+
+
+def test_a_contact_is_queued_once_and_only_when_it_needs_review() -> None:
+    reviews, _ = queue()
+    assert reviews.enqueue("c-3", ()) is None
+    first = reviews.enqueue("c-3", ("low_score",))
+    again = reviews.enqueue("c-3", ("negative_ending",))
+    assert first == again and first is not None and first.reasons == ("low_score",)
+
+
+def test_the_calibration_sample_is_stable_and_near_its_rate() -> None:
+    picked = [c for c in (f"contact-{n}" for n in range(20_000)) if in_sample(c, 0.05)]
+    assert 0.04 < len(picked) / 20_000 < 0.06
+    assert all(in_sample(c, 0.05) for c in picked[:50])
+    assert CALIBRATION == "calibration_sample"
