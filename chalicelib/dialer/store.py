@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from functools import cached_property
 from typing import Any
@@ -534,11 +534,15 @@ class DynamoRegistry:
     """Loads a national registry copy: the numbers on it, then the date it was taken (so a
     half-loaded copy is never taken for a fresh one)."""
 
-    def load(self, numbers: Sequence[str], taken_at: datetime) -> None:
+    def load(self, numbers: Iterable[str], taken_at: datetime) -> int:
+        """Write every number (E.164) on the copy, then the copy's date; how many written."""
+        written = 0
         with RegistryRecord.batch_write() as batch:
             for number in numbers:
                 batch.save(RegistryRecord(f"NDNC#{number}", "NDNC"))
+                written += 1
         RegistryRecord(*_COPY, taken_at=taken_at).save()
+        return written
 
 
 # -- caller IDs -----------------------------------------------------------------------------------

@@ -47,3 +47,18 @@ def test_an_unknown_or_unreadable_campaign_exits_2(tables, tmp_path) -> None:
     (tmp_path / "broken.json").write_text('{"name": "broken", "mode": "blaster"}')
     broken = run("put", "broken", "--campaigns-dir", str(tmp_path))
     assert broken.exit_code == 2 and "mode" in broken.output
+
+
+def test_a_registry_copy_is_loaded_numbers_first_then_its_date(tables, tmp_path) -> None:
+    from chalicelib.dialer.store import DynamoRecipients
+
+    copy = tmp_path / "ndnc.txt"
+    copy.write_text("+12125550143\n(212) 555-0144\n\nnot a number\n")
+    run = CliRunner().invoke(
+        main, ["compliance", "load-registry", str(copy), "--taken-on", "2026-11-20"]
+    )
+    assert run.exit_code == 1 and f"{copy}:4: not a phone number" in run.output
+    assert "2 numbers loaded for dev, copy taken 2026-11-20; 1 lines skipped" in run.output
+    seen = DynamoRecipients().read("+12125550144").recipient
+    assert seen.on_national_dnc and seen.national_dnc_copy_at.date().isoformat() == "2026-11-20"
+    assert not DynamoRecipients().read("+12125550145").recipient.on_national_dnc
