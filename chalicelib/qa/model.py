@@ -301,13 +301,14 @@ def answer(question: Question, transcript: _Transcript) -> Answer:
         return _numeric(question, conversation)
     if question.kind is QuestionType.TEXT:
         return Answer(question.ref_id, None)
+    why_not: list[Evidence] = []  # each rule that did not hold, and why: the default's evidence
     for rule in question.rules:
         holds, evidence = _rule_holds(rule, transcript)
         if holds:
             return _selected(question, rule.option, evidence)
+        why_not.extend(evidence)
     if question.default_option:
-        reasons = tuple(e for r in question.rules for e in _rule_holds(r, transcript)[1])
-        return _selected(question, question.default_option, reasons)
+        return _selected(question, question.default_option, tuple(why_not))
     return Answer(question.ref_id, None)
 
 
