@@ -24,9 +24,11 @@ from chalicelib.dialer import model
 from chalicelib.dialer.compliance import (
     Consent,
     ContactLimit,
+    Dial,
     PastCall,
     Profile,
     Reason,
+    Recipient,
     Verdict,
     check,
     limited,
@@ -234,6 +236,21 @@ SEARCH_SLACK = timedelta(minutes=1)  # clocks differ between us and Connect
 _WAITS_FOR_TIME = frozenset({Reason.OUTSIDE_WINDOW, Reason.FREQUENCY_CAP})
 
 
+@dataclass(frozen=True)
+class _Refused:
+    """The rules refused the call: the verdict and the state it was judged on."""
+
+    verdict: Verdict
+    dial: Dial
+    recipient: Recipient
+    profile: Profile
+
+    def next_allowed(self) -> datetime:
+        """When time alone lets the call through (the window opens, a cap's calls age out)."""
+        at = next_allowed(self.dial, self.recipient, self.profile)
+        return at or self.dial.at + timedelta(days=1)
+
+
 @dataclass
 class RunReport:
     campaign: str
@@ -322,6 +339,8 @@ class DialerService:
             report.note = "agent figures unavailable: no dials"
             return 0
         agents, free = staffed
+        if campaign.mode is Mode.PROGRESSIVE:  # needs no figures: one call per free agent
+            return progressive(Floor(agents, free, in_flight, 0, 0, 0, campaign.handle_seconds))
         figures = self.ledger.figures(campaign.name, self.clock.now())
         floor = Floor(
             agents=agents,
@@ -332,8 +351,6 @@ class DialerService:
             abandoned=figures.rolling.abandoned,
             handle_seconds=campaign.handle_seconds,
         )
-        if campaign.mode is Mode.PROGRESSIVE:
-            return progressive(floor)
         pacer = self._pacers.setdefault(campaign.name, Predictive())
         return pacer.dials_now(floor)
 
@@ -355,51 +372,46 @@ class DialerService:
             return
         self._place(campaign, claimed, caller_id, report)
 
-    def _reserve(self, campaign: Campaign, claimed: DialRecord) -> Verdict | str | None:
+    def _reserve(self, campaign: Campaign, claimed: DialRecord) -> _Refused | str | None:
         """None once the call is reserved on the person's fresh state; else the verdict
-        that refuses it, or why it could not be reserved."""
+        that refuses it (with what it was judged on), or why it could not be reserved."""
         profile = self._profile(campaign)
         for _ in range(RESERVE_RACES):
             seen = self.recipients.read(claimed.number)
             dial = dial_for(claimed.callee(), campaign.rules, self.clock.now())
             verdict = check(dial, seen.recipient, profile)
             if not verdict.allowed:
-                return verdict
+                return _Refused(verdict, dial, seen.recipient, profile)
             call = PastCall(dial.at, dial.purpose, dial.subject)
             if self.recipients.reserve(claimed.number, seen, call, claimed.dial_token):
                 return None
         return "the person's state kept changing"
 
     def _refused(
-        self, campaign: Campaign, claimed: DialRecord, refusal: Verdict | str, report: RunReport
+        self, campaign: Campaign, claimed: DialRecord, refusal: _Refused | str, report: RunReport
     ) -> None:
         now = self.clock.now()
         if isinstance(refusal, str):
             after = model.not_placed(claimed, now, refusal, now + self.leases.not_placed_backoff)
             self._write(claimed, after, report.deferred, report)
             return
-        report.refusals.update(reason.value for reason in refusal.reasons)
+        verdict = refusal.verdict
+        report.refusals.update(reason.value for reason in verdict.reasons)
         # Said in words on the record's history: what an agent or the customer can be told.
         reason = "refused: " + "; ".join(
-            f"{r.reason.value} ({r.rule}: {r.detail})" for r in refusal.refusals
+            f"{r.reason.value} ({r.rule}: {r.detail})" for r in verdict.refusals
         )
-        if set(refusal.reasons) <= _WAITS_FOR_TIME:
-            until = self._next_allowed(campaign, claimed, now)
+        if set(verdict.reasons) <= _WAITS_FOR_TIME:
+            until = refusal.next_allowed()
             self._write(
                 claimed, model.not_placed(claimed, now, reason, until), report.deferred, report
             )
-        elif set(refusal.reasons) <= {*_WAITS_FOR_TIME, Reason.DNC_COPY_STALE}:
+        elif set(verdict.reasons) <= {*_WAITS_FOR_TIME, Reason.DNC_COPY_STALE}:
             # Our copy of the registry is too old: nobody is called until it is refreshed.
             after = model.not_placed(claimed, now, reason, now + STALE_COPY_WAIT)
             self._write(claimed, after, report.deferred, report)
         else:
             self._write(claimed, model.stopped(claimed, now, reason), report.stopped, report)
-
-    def _next_allowed(self, campaign: Campaign, record: DialRecord, now: datetime) -> datetime:
-        seen = self.recipients.read(record.number)
-        profile = self._profile(campaign)
-        dial = dial_for(record.callee(), campaign.rules, now)
-        return next_allowed(dial, seen.recipient, profile) or now + timedelta(days=1)
 
     def _profile(self, campaign: Campaign) -> Profile:
         return limited(PROFILES[campaign.rules.jurisdiction], self.contact_limit)
