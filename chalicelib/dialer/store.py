@@ -134,36 +134,40 @@ class ContactRecord(Model):
     lease_index = LeaseIndex()
 
 
-def _indexed(record: ContactRecord, value: DialRecord) -> None:
-    """Put the record in the index that finds it again, and in no other."""
-    record.due_partition = record.due_sort = None
-    record.lease_partition = record.lease_sort = None
-    if value.status is RecordStatus.READY:
-        record.due_partition = value.campaign
-        record.due_sort = f"{stamp(value.due_at)}#{value.number}"
-    elif value.status in model.LEASED and value.lease_until is not None:
-        record.lease_partition = _LEASED
-        record.lease_sort = f"{stamp(value.lease_until)}#{value.ref}"
+def _state(value: DialRecord) -> dict[str, Any]:
+    """What a move writes, by attribute: the state machine's fields and the index keys that
+    find the record again (only the index for its status is set)."""
+    ready = value.status is RecordStatus.READY
+    leased = value.status in model.LEASED and value.lease_until is not None
+    return {
+        "status": value.status.value,
+        "due_at": value.due_at,
+        "attempt": value.attempt,
+        "dial_token": value.dial_token,
+        "claimed_at": value.claimed_at,
+        "lease_until": value.lease_until,
+        "outbound_contact_id": value.outbound_contact_id,
+        "caller_id": value.caller_id,
+        "redial_same_attempt": int(value.redial_same_attempt),
+        "disposition": value.disposition.value if value.disposition else None,
+        "offered_to": value.offered_to,
+        "heard": value.heard.value,
+        "history": [
+            StepEntry(status=step.status.value, at=step.at, reason=step.reason)
+            for step in value.history
+        ],
+        "due_partition": value.campaign if ready else None,
+        "due_sort": f"{stamp(value.due_at)}#{value.number}" if ready else None,
+        "lease_partition": _LEASED if leased else None,
+        "lease_sort": f"{stamp(value.lease_until)}#{value.ref}"
+        if leased and value.lease_until
+        else None,
+    }
 
 
 def _apply(record: ContactRecord, value: DialRecord) -> ContactRecord:
-    record.status = value.status.value
-    record.due_at = value.due_at
-    record.attempt = value.attempt
-    record.dial_token = value.dial_token
-    record.claimed_at = value.claimed_at
-    record.lease_until = value.lease_until
-    record.outbound_contact_id = value.outbound_contact_id
-    record.caller_id = value.caller_id
-    record.redial_same_attempt = int(value.redial_same_attempt)
-    record.disposition = value.disposition.value if value.disposition else None
-    record.offered_to = value.offered_to
-    record.heard = value.heard.value
-    record.history = [
-        StepEntry(status=step.status.value, at=step.at, reason=step.reason)
-        for step in value.history
-    ]
-    _indexed(record, value)
+    for name, field_value in _state(value).items():
+        setattr(record, name, field_value)
     return record
 
 
@@ -361,30 +365,10 @@ def _additions(changes: dict[str, int]) -> list[Action]:
 
 def _moves(value: DialRecord) -> list[Action]:
     """SET each state field to the new value (REMOVE it when None), indexes included."""
-    record = _apply(ContactRecord(), value)
-    fields: list[Any] = [
-        ContactRecord.status,
-        ContactRecord.due_at,
-        ContactRecord.attempt,
-        ContactRecord.dial_token,
-        ContactRecord.claimed_at,
-        ContactRecord.lease_until,
-        ContactRecord.outbound_contact_id,
-        ContactRecord.caller_id,
-        ContactRecord.redial_same_attempt,
-        ContactRecord.disposition,
-        ContactRecord.offered_to,
-        ContactRecord.heard,
-        ContactRecord.history,
-        ContactRecord.due_partition,
-        ContactRecord.due_sort,
-        ContactRecord.lease_partition,
-        ContactRecord.lease_sort,
-    ]
     actions: list[Action] = []
-    for attribute in fields:
-        value_now = getattr(record, attribute.attr_name)
-        actions.append(attribute.remove() if value_now is None else attribute.set(value_now))
+    for name, field_value in _state(value).items():
+        attribute = getattr(ContactRecord, name)
+        actions.append(attribute.remove() if field_value is None else attribute.set(field_value))
     return actions
 
 
