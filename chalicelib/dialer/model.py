@@ -655,10 +655,12 @@ class Figures:
 
 @dataclass(frozen=True)
 class Seen:
-    """A person's state as read, and the version it was read at (for the reservation)."""
+    """A person's state as read, and the version it was read at (for the reservation).
+    `stored` is what the store read, kept for its own write back; the service never looks."""
 
     recipient: Recipient
     version: int = 0
+    stored: Any = None
 
 
 def replace_version(record: DialRecord, version: int) -> DialRecord:

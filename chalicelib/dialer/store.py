@@ -374,8 +374,9 @@ def _moves(value: DialRecord) -> list[Action]:
 
 # -- people ---------------------------------------------------------------------------------------
 
-# Calls are kept on a person this long: past every cap's span (Reg F's 7 days).
-CALLS_KEPT_FOR = timedelta(days=8)
+# Calls are kept on a person this long: past every cap's span (Reg F's 7 days; an instance
+# contact limit of at most 30 days, as Connect's communication limits allow).
+CALLS_KEPT_FOR = timedelta(days=31)
 
 
 class CountedCall(MapAttribute[str, Any]):
@@ -437,18 +438,18 @@ class DynamoRecipients:
             consent=Consent(person.consent_given_at, person.consent_revoked_at),
             calls=tuple(PastCall(c.at, Purpose(c.purpose), c.subject) for c in person.calls),
         )
-        return Seen(recipient, int(person.version))
+        return Seen(recipient, int(person.version), tuple(person.calls))
 
     def reserve(self, number: str, seen: Seen, call: PastCall, token: str) -> bool:
+        """The calls as read, those too old for any cap dropped, and this one: written over
+        the list only if nobody changed the person since (so nothing written is lost)."""
         counted = CountedCall(
             at=call.at, purpose=call.purpose.value, subject=call.subject, token=token
         )
+        kept = [c for c in seen.stored or () if c.at > call.at - CALLS_KEPT_FOR]
         try:
             PersonRecord(*_person_key(number)).update(
-                [
-                    PersonRecord.calls.set((PersonRecord.calls | []).append([counted])),
-                    PersonRecord.version.add(1),
-                ],
+                [PersonRecord.calls.set([*kept, counted]), PersonRecord.version.add(1)],
                 condition=_at_version(seen.version),
             )
         except UpdateError as error:
@@ -491,16 +492,6 @@ class DynamoRecipients:
                 PersonRecord.version.add(1),
             ]
         )
-
-    def forget_old_calls(self, number: str, now: datetime) -> None:
-        """Drop calls older than any cap looks back (run by the nightly tidy-up)."""
-        person = PersonRecord.get(*_person_key(number), consistent_read=True)
-        keep = [c for c in person.calls if c.at > now - CALLS_KEPT_FOR]
-        if len(keep) < len(person.calls):
-            person.update(
-                [PersonRecord.calls.set(keep), PersonRecord.version.add(1)],
-                condition=_at_version(int(person.version)),
-            )
 
 
 def _at_version(version: int) -> Any:

@@ -104,7 +104,11 @@ def _contact_limit(environ: Mapping[str, str]) -> tuple[int, timedelta] | None:
     if match is None or int(match.group(1)) < 1 or int(match.group(2)) < 1:
         raise SettingsError(f"CONTACT_LIMIT must be calls/span like 5/7d or 3/24h, got {raw!r}")
     unit = "days" if match.group(3) == "d" else "hours"
-    return int(match.group(1)), timedelta(**{unit: int(match.group(2))})
+    span = timedelta(**{unit: int(match.group(2))})
+    if span > timedelta(days=30):
+        # Connect's communication limits go to 30 days; calls are kept on a person for 31.
+        raise SettingsError(f"CONTACT_LIMIT spans at most 30 days, got {raw!r}")
+    return int(match.group(1)), span
 
 
 def load_settings(environ: Mapping[str, str]) -> Settings:

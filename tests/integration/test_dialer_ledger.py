@@ -325,3 +325,17 @@ def test_a_write_that_loses_its_race_moves_nothing(tables) -> None:
     stale = replace(ready, version=ready.version)
     assert ledger.transition(stale, claim(stale, NOW, Leases())) is None
     assert ledger.get("card-upgrade", NEW_YORK).attempt == 1
+
+
+def test_a_reservation_drops_calls_older_than_any_cap_looks_back(tables) -> None:
+    """The person's list of counted calls does not grow for ever: what no cap can count any
+    more (31 days) goes when the next call is reserved; what a cap can count stays."""
+    recipients = stores()["recipients"]
+    for days, token in ((40, "old"), (20, "recent")):
+        call = PastCall(NOW - timedelta(days=days), Purpose.MARKETING, "cards")
+        assert recipients.reserve(MIAMI, recipients.read(MIAMI), call, token)
+    now = PastCall(NOW, Purpose.MARKETING, "cards")
+    assert recipients.reserve(MIAMI, recipients.read(MIAMI), now, "now")
+
+    kept = recipients.read(MIAMI).recipient.calls
+    assert [c.at for c in kept] == [NOW - timedelta(days=20), NOW]

@@ -62,6 +62,7 @@ def test_an_instance_contact_limit_is_calls_per_span() -> None:
         ({"CONTACT_LIMIT": "5"}, "CONTACT_LIMIT"),
         ({"CONTACT_LIMIT": "0/7d"}, "CONTACT_LIMIT"),
         ({"CONTACT_LIMIT": "5/7w"}, "CONTACT_LIMIT"),
+        ({"CONTACT_LIMIT": "5/31d"}, "at most 30 days"),
     ],
 )
 def test_bad_settings_fail_at_start_naming_the_variable(change, message) -> None:
