@@ -14,8 +14,8 @@ from typing import Any
 from chalice.app import Blueprint, CloudWatchEvent, IAMAuthorizer, Rate, Response
 
 from chalicelib import bootstrap
-from chalicelib.dialer.model import Disposition, Heard, record_ref
-from chalicelib.dialer.service import CampaignReport, DialerError, DialerService
+from chalicelib.dialer.model import Disposition, Heard, nps_group, record_ref
+from chalicelib.dialer.service import DialerError, DialerService
 from chalicelib.platform import http
 from chalicelib.platform.clock import Deadline
 from chalicelib.platform.contact import ContactContext, flag
@@ -97,16 +97,15 @@ def campaign_abandoned(contact: ContactContext, deadline: Deadline) -> dict[str,
 def survey_answer(contact: ContactContext, deadline: Deadline) -> dict[str, str]:
     """The survey's answer: a score 0-10, or `none` after the second silence."""
     raw = contact.param("score").lower()
-    score = None if raw in ("", "none", "timeout") else parse_digits(raw)
-    if raw not in ("", "none", "timeout") and (score is None or not 0 <= score <= 10):
+    unanswered = raw in ("", "none", "timeout")
+    score = None if unanswered else parse_digits(raw)
+    if not unanswered and (score is None or score > 10):  # digits only: never below 0
         return {"result": "invalid", "reason": "invalid_score", "field": "score"}
     found = _ref(contact)
     if found is None:
         return {"result": "ok", "survey_recorded": "false"}
     service = bootstrap.service(DialerService)
     recorded = service.record_survey(found[0], found[1], contact.contact_id, score)
-    from chalicelib.dialer.model import nps_group
-
     return {
         "result": "ok",
         "survey_recorded": flag(recorded),
@@ -157,10 +156,6 @@ def _text(body: dict[str, Any], field: str) -> str:
     return value.strip()
 
 
-def _report_body(report: CampaignReport) -> dict[str, Any]:
-    return report.as_dict()
-
-
 @bp.route(
     "/campaigns/{name}",
     methods=["PUT"],
@@ -188,7 +183,7 @@ def put_campaign(name: str) -> Response:
     service.campaigns.put(document.model_dump_json(), service.clock.now())
     report = service.report(name)
     assert report is not None  # just written
-    return Response(body=_report_body(report), status_code=200 if existed else 201)
+    return Response(body=report.as_dict(), status_code=200 if existed else 201)
 
 
 @bp.route("/campaigns/{name}", methods=["GET"], authorizer=IAMAuthorizer())
@@ -196,7 +191,7 @@ def get_campaign(name: str) -> Response:
     report = bootstrap.service(DialerService).report(name)
     if report is None:
         return http.error(404, "not_found", "name", "no such campaign")
-    return Response(body=_report_body(report), status_code=200)
+    return Response(body=report.as_dict(), status_code=200)
 
 
 @bp.route("/campaigns/{name}/pause", methods=["POST"], authorizer=IAMAuthorizer())
