@@ -64,6 +64,8 @@ class CampaignDocument(Document):
     retry: dict[DispositionName, RetryDocument] = {}
     answering_machine_detection: bool = False
     paused: bool = False
+    max_in_flight: Annotated[int, Field(ge=1, le=500)] = 10
+    handle_seconds: Annotated[int, Field(ge=10, le=3600)] = 300
 
     @field_validator("starts_on", "ends_on")
     @classmethod
@@ -145,6 +147,8 @@ def campaign_of(campaign: CampaignDocument) -> Campaign:
         retry=retry_rules(campaign),
         answering_machine_detection=campaign.answering_machine_detection,
         paused=campaign.paused,
+        max_in_flight=campaign.max_in_flight,
+        handle_seconds=campaign.handle_seconds,
     )
 
 

@@ -114,3 +114,14 @@ def test_the_outbound_commands_have_help() -> None:
     for command in (["campaigns", "ingest"], ["compliance", "check"], ["dialer", "simulate"]):
         result = CliRunner().invoke(main, [*command, "--help"])
         assert result.exit_code == 0 and "Usage:" in result.output, command
+
+
+def test_an_agentless_campaigns_concurrency_and_the_planned_handle_time_are_its_own() -> None:
+    from chalicelib.dialer.schema import campaign_of
+    from devkit.campaigns import CAMPAIGNS_DIR
+
+    document = json.loads((CAMPAIGNS_DIR / "nps-survey.json").read_text())
+    campaign = campaign_of(read_campaign({**document, "max_in_flight": 25, "handle_seconds": 240}))
+    assert (campaign.max_in_flight, campaign.handle_seconds) == (25, 240)
+    with pytest.raises(CampaignError, match="max_in_flight"):
+        read_campaign({**document, "max_in_flight": 0})
