@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from dataclasses import replace as _replace
 from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING
 
 from chalicelib.callbacks import model as callback_model
 from chalicelib.callbacks.model import Callback, Outcome
@@ -25,8 +26,12 @@ from chalicelib.ivr.service import LoadUnavailableError, PreviousJourney
 from chalicelib.outbound.model import DialUncertainError, OutboundCall
 from chalicelib.platform.clock import Deadline, FixedClock
 from chalicelib.platform.phone import CallerKeyError, CallerKeys
-from chalicelib.qa.records import QaRecord, QaStatus
+from chalicelib.qa.model import Rubric
+from chalicelib.qa.records import ContactSeen, QaRecord, QaStatus, Tally, week_of
 from chalicelib.qa.review import Review
+
+if TYPE_CHECKING:
+    from chalicelib.qa.service import QaService
 
 
 @dataclass
@@ -576,11 +581,12 @@ class InMemoryQaRecords:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.records: dict[str, QaRecord] = {}
+        self.reasons = InMemoryReasonCounts()
 
     def get(self, contact_id: str) -> QaRecord | None:
         return self.records.get(contact_id)
 
-    def put(self, before: QaRecord | None, after: QaRecord) -> bool:
+    def put(self, before: QaRecord | None, after: QaRecord, tallies: Sequence[Tally] = ()) -> bool:
         with self._lock:
             current = self.records.get(after.contact_id)
             if (current is None) != (before is None):
@@ -589,6 +595,8 @@ class InMemoryQaRecords:
                 return False
             version = 1 if before is None else before.version + 1
             self.records[after.contact_id] = _replace(after, version=version)
+            for tally in tallies:
+                self.reasons.add(tally)
             return True
 
     def awaiting(self, limit: int) -> list[QaRecord]:
@@ -596,6 +604,92 @@ class InMemoryQaRecords:
         return sorted(
             waiting, key=lambda r: (r.ended_at or datetime.min.replace(tzinfo=UTC), r.contact_id)
         )[:limit]
+
+    def of_agent(self, agent_id: str, week: str) -> list[QaRecord]:
+        return [r for r in self.records.values() if r.agent_id == agent_id and week_of(r) == week]
+
+    def of_queue(self, queue: str, week: str) -> list[QaRecord]:
+        return [r for r in self.records.values() if r.queue == queue and week_of(r) == week]
+
+
+class InMemoryReasonCounts:
+    def __init__(self) -> None:
+        self.count: Counter[tuple[str, str, datetime]] = Counter()
+        self.contacts: dict[tuple[str, str, datetime], list[str]] = {}
+        self.alerted: set[tuple[str, str, datetime]] = set()
+
+    def add(self, tally: Tally) -> None:
+        key = (tally.scope, tally.reason, tally.bucket)
+        self.count[key] += 1
+        self.contacts.setdefault(key, []).append(tally.contact_id)
+
+    def counts(self, scope: str, reason: str, buckets: Sequence[datetime]) -> dict[datetime, int]:
+        found = {b: self.count[(scope, reason, b)] for b in buckets}
+        return {b: n for b, n in found.items() if n}
+
+    def active(self, bucket: datetime) -> list[tuple[str, str]]:
+        return sorted({(s, r) for (s, r, b) in self.count if b == bucket})
+
+    def examples(self, scope: str, reason: str, bucket: datetime) -> tuple[str, ...]:
+        return tuple(self.contacts.get((scope, reason, bucket), [])[:5])
+
+    def first_alert(self, scope: str, reason: str, bucket: datetime) -> bool:
+        if (scope, reason, bucket) in self.alerted:
+            return False
+        self.alerted.add((scope, reason, bucket))
+        return True
+
+
+@dataclass
+class InMemoryAnalysisFiles:
+    files: dict[str, tuple[bytes, datetime]] = field(default_factory=dict)
+
+    def read(self, key: str) -> tuple[bytes, datetime] | None:
+        return self.files.get(key)
+
+
+@dataclass
+class KnownContacts:
+    """DescribeContact's answers, by contact id."""
+
+    contacts: dict[str, ContactSeen] = field(default_factory=dict)
+    asked: list[str] = field(default_factory=list)
+
+    def describe(self, contact_id: str) -> ContactSeen | None:
+        self.asked.append(contact_id)
+        return self.contacts.get(contact_id)
+
+
+@dataclass
+class RubricsByQueue:
+    by_queue: dict[str, Rubric] = field(default_factory=dict)  # "*" for every other queue
+
+    def for_queue(self, queue: str) -> Rubric | None:
+        return self.by_queue.get(queue) or self.by_queue.get("*")
+
+
+@dataclass
+class RecordedInterventions:
+    """Callbacks asked for, one per contact as the callbacks ledger keeps it."""
+
+    asked: dict[str, str] = field(default_factory=dict)  # contact id -> reason
+    calls: int = 0
+
+    def call_back(self, record: QaRecord, reason: str) -> str:
+        self.calls += 1
+        self.asked.setdefault(record.contact_id, reason)
+        return f"callback-{record.contact_id}"
+
+
+@dataclass
+class RecordedAlerts:
+    sent: list[tuple[str, Mapping[str, object]]] = field(default_factory=list)
+
+    def send(self, kind: str, detail: Mapping[str, object]) -> None:
+        self.sent.append((kind, dict(detail)))
+
+    def of(self, kind: str) -> list[Mapping[str, object]]:
+        return [detail for sent, detail in self.sent if sent == kind]
 
 
 class InMemoryReviews:
@@ -621,3 +715,38 @@ class InMemoryReviews:
                 after, version=1 if before is None else before.version + 1
             )
             return True
+
+
+@dataclass
+class QaWorld:
+    """A QA service on in-memory ports, and the ports, for tests to look into."""
+
+    service: QaService
+    records: InMemoryQaRecords
+    reviews: InMemoryReviews
+    files: InMemoryAnalysisFiles
+    contacts: KnownContacts
+    rubrics: RubricsByQueue
+    interventions: RecordedInterventions
+    alerts: RecordedAlerts
+
+
+def qa_world(clock: FixedClock, rubrics: Mapping[str, Rubric] | None = None) -> QaWorld:
+    from chalicelib.qa.service import QaService, ReviewQueue
+
+    records, reviews = InMemoryQaRecords(), InMemoryReviews()
+    files, contacts = InMemoryAnalysisFiles(), KnownContacts()
+    by_queue = RubricsByQueue(dict(rubrics or {}))
+    interventions, alerts = RecordedInterventions(), RecordedAlerts()
+    service = QaService(
+        records=records,
+        clock=clock,
+        files=files,
+        contacts=contacts,
+        rubrics=by_queue,
+        reviews=ReviewQueue(reviews, clock),
+        interventions=interventions,
+        alerts=alerts,
+        reasons=records.reasons,
+    )
+    return QaWorld(service, records, reviews, files, contacts, by_queue, interventions, alerts)

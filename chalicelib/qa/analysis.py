@@ -11,6 +11,7 @@ truncated upload is recorded as such, never scored as an empty call.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -18,6 +19,30 @@ from enum import Enum
 from typing import Any
 
 SUPPORTED_VERSIONS = frozenset({"1.0.0", "1.1.0"})
+
+# <instance prefix>/Analysis/<Voice|Chat>[/Redacted]/YYYY/MM/DD/<contact>_analysis[_redacted]_<at>
+# .json; the time in the name is when the agent connected, not when the file was written.
+_KEY = re.compile(
+    r"(?:^|/)Analysis/(?P<channel>Voice|Chat)(?P<redacted>/Redacted)?/\d{4}/\d{2}/\d{2}/"
+    r"(?P<contact>[A-Za-z0-9-]{1,64})_analysis(?:_redacted)?_[^/]+\.json$"
+)
+
+
+@dataclass(frozen=True)
+class AnalysisKey:
+    contact_id: str
+    channel: str  # VOICE or CHAT
+    redacted: bool
+
+
+def analysis_key(key: str) -> AnalysisKey | None:
+    """The contact an analysis file's S3 key is for; None for any other object (the redacted
+    audio, email analyses, files someone else put there)."""
+    found = _KEY.search(key)
+    if found is None:
+        return None
+    channel = found["channel"].upper()
+    return AnalysisKey(found["contact"], channel, found["redacted"] is not None)
 
 
 class Role(Enum):

@@ -37,6 +37,16 @@ class ContactSeen:
     agent_id: str = ""  # "" when no agent handled it
     queue: str = ""
     ended_at: datetime | None = None
+    number: str = ""  # the customer's, for an intervention callback ("" when not given)
+
+
+@dataclass(frozen=True)
+class LensFailed:
+    """Contact Lens said it cannot analyse the contact (`Analysis State Change`, FAILED): no
+    file will come, so the contact is scored on its record now instead of after the grace."""
+
+    contact_id: str
+    reason: str  # Contact Lens's reasonCode
 
 
 @dataclass(frozen=True)
@@ -49,6 +59,9 @@ class AnalysisSeen:
     total: float | None = None
     flags: tuple[str, ...] = ()
     problem: str = ""  # why the file could not be read ("" when it was)
+    card: str = ""  # the scorecard as JSON, for reviewers and reports
+    call_back: tuple[str, ...] = ()  # failed questions that ask for a callback
+    reasons: tuple[str, ...] = ()  # contact reasons it showed, for the early warning
 
 
 @dataclass(frozen=True)
@@ -68,10 +81,18 @@ class QaRecord:
     total: float | None = None
     flags: tuple[str, ...] = ()
     problem: str = ""
+    card: str = ""
+    call_back: tuple[str, ...] = ()
+    reasons: tuple[str, ...] = ()
+    number: str = ""
+    number_at: datetime | None = None
+    lens_failed: str = ""  # Contact Lens's reason, when it said no analysis will come
+    callback_id: str = ""  # the intervention callback asked for, once
+    reasons_counted: bool = False  # its reasons are in the early warning's counts
     version: int = 0
 
 
-Seen = ContactSeen | AnalysisSeen
+Seen = ContactSeen | AnalysisSeen | LensFailed
 
 
 def empty(contact_id: str) -> QaRecord:
@@ -82,6 +103,9 @@ def fold(record: QaRecord, seen: Seen) -> QaRecord:
     """The record after one more input; a stale or repeated input changes nothing."""
     if isinstance(seen, ContactSeen):
         return _status(_with_contact(record, seen))
+    if isinstance(seen, LensFailed):
+        # Of two reasons for one contact, the same one is kept whatever their order.
+        return replace(record, lens_failed=max(record.lens_failed, seen.reason))
     return _status(_with_analysis(record, seen))
 
 
@@ -92,6 +116,7 @@ def _with_contact(record: QaRecord, seen: ContactSeen) -> QaRecord:
     agent, agent_at = _newest(record.agent_id, record.agent_at, seen.agent_id, at)
     queue, queue_at = _newest(record.queue, record.queue_at, seen.queue, at)
     ended, ended_from = _newest(record.ended_at, record.ended_from, seen.ended_at, at)
+    number, number_at = _newest(record.number, record.number_at, seen.number, at)
     latest = record.contact_updated_at
     return replace(
         record,
@@ -102,6 +127,8 @@ def _with_contact(record: QaRecord, seen: ContactSeen) -> QaRecord:
         queue_at=queue_at,
         ended_at=ended,
         ended_from=ended_from,
+        number=number,
+        number_at=number_at,
     )
 
 
@@ -125,6 +152,9 @@ def _with_analysis(record: QaRecord, seen: AnalysisSeen) -> QaRecord:
         total=seen.total,
         flags=seen.flags,
         problem=seen.problem,
+        card=seen.card,
+        call_back=seen.call_back,
+        reasons=seen.reasons,
     )
 
 
@@ -150,15 +180,55 @@ def _status(record: QaRecord) -> QaRecord:
 
 
 def overdue(record: QaRecord, now: datetime, grace: timedelta) -> bool:
-    """Handled by an agent, ended more than `grace` ago, and still without a score."""
-    return (
-        record.status is QaStatus.AWAITING
-        and bool(record.agent_id)
-        and record.ended_at is not None
-        and now - record.ended_at > grace
-    )
+    """Handled by an agent, still without a score, and no analysis to wait for: it ended
+    more than `grace` ago, or Contact Lens said none will come."""
+    if record.status is not QaStatus.AWAITING or not record.agent_id:
+        return False
+    if record.lens_failed:
+        return True
+    return record.ended_at is not None and now - record.ended_at > grace
 
 
 def scored_partially(record: QaRecord, total: float | None, flags: tuple[str, ...]) -> QaRecord:
     """No analysis in time: the score from the contact record alone, marked partial."""
     return replace(record, status=QaStatus.PARTIAL, total=total, flags=(*flags, "partial"))
+
+
+# -- what a record earns the early warning and the reports ---------------------------------------
+
+BUCKET = timedelta(minutes=15)
+NO_QUEUE = "no-queue"
+
+
+@dataclass(frozen=True)
+class Tally:
+    """One contact reason seen in one queue's 15-minute bucket."""
+
+    scope: str
+    reason: str
+    bucket: datetime
+    contact_id: str
+
+
+def bucket_of(at: datetime) -> datetime:
+    return at.replace(minute=at.minute - at.minute % 15, second=0, microsecond=0)
+
+
+def counted(record: QaRecord) -> tuple[QaRecord, tuple[Tally, ...]]:
+    """The reasons a contact is counted under, once: with its first readable analysis (a
+    newer run of the same contact is not a second contact); the record then says so."""
+    if record.reasons_counted or record.analysed_at is None or record.problem:
+        return record, ()
+    at = bucket_of(record.ended_at or record.analysed_at)
+    scope = record.queue or NO_QUEUE
+    found = tuple(Tally(scope, reason, at, record.contact_id) for reason in record.reasons)
+    return replace(record, reasons_counted=True), found
+
+
+def week_of(record: QaRecord) -> str:
+    """The ISO week a contact is reported in ("2026-W49"), by when it ended."""
+    at = record.ended_at or record.analysed_at or record.contact_updated_at
+    if at is None:
+        return ""
+    year, week, _ = at.isocalendar()
+    return f"{year}-W{week:02d}"

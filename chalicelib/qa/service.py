@@ -1,72 +1,109 @@
-"""QA use cases over ports. So far: folding a contact's events into its one QA record
-(conditional on the version read, so concurrent deliveries never lose one), and the
-reconciliation that finds every contact an agent handled and nobody scored."""
+"""QA use cases over ports: a contact's events folded into its one QA record (each write
+conditional on the version read, so concurrent deliveries never lose one), its analysis file
+read and scored, the follow-ups a score asks for (review, intervention callback), the
+reconciliation that scores what no analysis came for, the early warning, and the reports."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from chalicelib.platform.clock import Clock
 from chalicelib.qa import review
-from chalicelib.qa.records import QaRecord, Seen, empty, fold, overdue, scored_partially
+from chalicelib.qa.analysis import AnalysisError, Conversation, analysis_key, read_analysis
+from chalicelib.qa.model import Rubric, Scorecard, score, scorecard_dict
+from chalicelib.qa.records import (
+    BUCKET,
+    AnalysisSeen,
+    ContactSeen,
+    QaRecord,
+    Seen,
+    Tally,
+    counted,
+    empty,
+    fold,
+    overdue,
+    scored_partially,
+)
+from chalicelib.qa.report import report
 from chalicelib.qa.review import Review
+from chalicelib.qa.warning import SLOTS_PER_WEEK, Detector
 
 RACES = 5
+UNREADABLE = "QA Analysis Unreadable"
+WARNING = "QA Early Warning"
+UNSCORED = "QA Contacts Unscored"
+EXAMPLES = 5
 
 
 class QaRecords(Protocol):
     def get(self, contact_id: str) -> QaRecord | None: ...
 
-    def put(self, before: QaRecord | None, after: QaRecord) -> bool:
-        """Write `after` if the stored record is still `before` (None: there is none yet);
-        False if someone else wrote first."""
+    def put(self, before: QaRecord | None, after: QaRecord, tallies: Sequence[Tally] = ()) -> bool:
+        """Write `after` (and add `tallies` to the reason counts, in the same transaction) if
+        the stored record is still `before` (None: there is none yet); False if someone else
+        wrote first."""
         ...
 
     def awaiting(self, limit: int) -> Sequence[QaRecord]:
         """Records handled by an agent and not scored yet, oldest first."""
         ...
 
+    def of_agent(self, agent_id: str, week: str) -> Sequence[QaRecord]: ...
+
+    def of_queue(self, queue: str, week: str) -> Sequence[QaRecord]: ...
+
+
+class AnalysisFiles(Protocol):
+    def read(self, key: str) -> tuple[bytes, datetime] | None:
+        """The file's bytes and when it was written; None when it is gone."""
+        ...
+
+
+class ContactDetails(Protocol):
+    def describe(self, contact_id: str) -> ContactSeen | None:
+        """What Connect says of the contact now (agent, queue, number); None if unknown."""
+        ...
+
+
+class Rubrics(Protocol):
+    def for_queue(self, queue: str) -> Rubric | None:
+        """The rubric that scores the queue's contacts (the one for "*" otherwise)."""
+        ...
+
+
+class Interventions(Protocol):
+    def call_back(self, record: QaRecord, reason: str) -> str:
+        """Ask for a callback to the contact's customer, one per contact (asking again gives
+        the same one); the callback's id, or "refused: <why>"."""
+        ...
+
+
+class Alerts(Protocol):
+    def send(self, kind: str, detail: Mapping[str, Any]) -> None: ...
+
+
+class ReasonCounts(Protocol):
+    def counts(
+        self, scope: str, reason: str, buckets: Sequence[datetime]
+    ) -> dict[datetime, int]: ...
+
+    def active(self, bucket: datetime) -> Sequence[tuple[str, str]]:
+        """(scope, reason) pairs counted in the bucket."""
+        ...
+
+    def examples(self, scope: str, reason: str, bucket: datetime) -> tuple[str, ...]: ...
+
+    def first_alert(self, scope: str, reason: str, bucket: datetime) -> bool:
+        """Note an alert for the bucket; False if one was noted already (a rerun)."""
+        ...
+
 
 class BusyError(Exception):
     """The record kept changing under us: the event is retried by its source."""
-
-
-@dataclass
-class QaService:
-    records: QaRecords
-    clock: Clock
-    grace: timedelta = timedelta(minutes=10)  # how long an analysis may take to arrive
-
-    def take(self, seen: Seen) -> QaRecord:
-        """Fold one input into its contact's record; repeats and stale inputs write nothing."""
-        for _ in range(RACES):
-            before = self.records.get(seen.contact_id)
-            after = fold(before or empty(seen.contact_id), seen)
-            if before is not None and after == before:
-                return before
-            if self.records.put(before, after):
-                return after
-        raise BusyError(seen.contact_id)
-
-    def reconcile(
-        self,
-        score_without_analysis: Callable[[QaRecord], tuple[float | None, tuple[str, ...]]],
-        limit: int = 500,
-    ) -> list[QaRecord]:
-        """Every contact handled by an agent that has no score `grace` after it ended: scored
-        on its contact record alone and marked partial; returned, so none goes unseen."""
-        now, found = self.clock.now(), []
-        for record in self.records.awaiting(limit):
-            if not overdue(record, now, self.grace):
-                continue
-            total, flags = score_without_analysis(record)
-            after = scored_partially(record, total, flags)
-            if self.records.put(record, after):
-                found.append(after)
-        return found
 
 
 # -- the review queue ----------------------------------------------------------------------------
@@ -118,3 +155,206 @@ class ReviewQueue:
         if not self.reviews.put(current, after):
             raise review.ReviewError(f"{contact_id} changed meanwhile: read it again")
         return after
+
+
+# -- the QA service ------------------------------------------------------------------------------
+
+
+@dataclass
+class QaService:
+    records: QaRecords
+    clock: Clock
+    files: AnalysisFiles
+    contacts: ContactDetails
+    rubrics: Rubrics
+    reviews: ReviewQueue
+    interventions: Interventions
+    alerts: Alerts
+    reasons: ReasonCounts
+    grace: timedelta = timedelta(minutes=10)  # how long an analysis may take to arrive
+    sample_rate: float = 0.05  # of scored contacts, for reviewers' calibration
+    detector: Detector = field(default_factory=Detector)
+
+    def take(self, seen: Seen) -> QaRecord:
+        """Fold one input into its contact's record; repeats and stale inputs write nothing."""
+        return self._write(seen.contact_id, lambda record: fold(record, seen))[0]
+
+    def _write(
+        self, contact_id: str, change: Callable[[QaRecord], QaRecord]
+    ) -> tuple[QaRecord, bool]:
+        """The record after `change`, and whether this call wrote it."""
+        for _ in range(RACES):
+            before = self.records.get(contact_id)
+            after, tallies = counted(change(before or empty(contact_id)))
+            if before is not None and after == before:
+                return before, False
+            if self.records.put(before, after, tallies):
+                return replace(after, version=(before.version if before else 0) + 1), True
+        raise BusyError(contact_id)
+
+    # -- inputs ----------------------------------------------------------------------------
+
+    def take_contact(self, seen: Seen) -> QaRecord:
+        """A contact event, contact record or Contact Lens state change, with its follow-ups
+        (a contact record may bring the number an intervention was waiting for)."""
+        record = self.take(seen)
+        self.follow_up(record)
+        return record
+
+    def take_file(self, key: str) -> QaRecord | None:
+        """An analysis file written to S3: read, scored and folded in; None when the key is
+        not an analysis file or the file is gone (a newer one replaced it)."""
+        found = analysis_key(key)
+        read = self.files.read(key) if found is not None else None
+        if found is None or read is None:
+            return None
+        body, written = read
+        known = self._known(found.contact_id)
+        seen = self._analysed(known, key, body, written)
+        record, wrote = self._write(found.contact_id, lambda current: fold(current, seen))
+        if wrote and seen.problem and record.analysis_key == key:
+            detail = {"contact_id": found.contact_id, "key": key, "problem": seen.problem}
+            self.alerts.send(UNREADABLE, detail)
+        self.follow_up(record)
+        return record
+
+    def _known(self, contact_id: str) -> QaRecord:
+        """The record, with who handled the contact and in which queue asked of Connect when
+        no contact event or record said so yet (the rubric depends on the queue)."""
+        record = self.records.get(contact_id) or empty(contact_id)
+        if record.agent_id and record.queue:
+            return record
+        described = self.contacts.describe(contact_id)
+        return self.take(described) if described is not None else record
+
+    def _analysed(self, record: QaRecord, key: str, body: bytes, written: datetime) -> AnalysisSeen:
+        contact_id = record.contact_id
+        try:
+            conversation = read_analysis(body, key, contact_id)
+        except AnalysisError as unreadable:
+            return AnalysisSeen(contact_id, written, key, problem=str(unreadable))
+        rubric = self.rubrics.for_queue(record.queue)
+        if rubric is None:
+            problem = f"no rubric scores queue {record.queue or '(none)'!r} and none is for '*'"
+            return AnalysisSeen(contact_id, written, key, problem=problem)
+        card = score(rubric, conversation)
+        return AnalysisSeen(
+            contact_id,
+            written,
+            key,
+            card.total,
+            card.flags,
+            card=_json(card),
+            call_back=_call_back_titles(rubric, card),
+            reasons=tuple(sorted(conversation.categories)),
+        )
+
+    # -- follow-ups ------------------------------------------------------------------------
+
+    def follow_up(self, record: QaRecord) -> None:
+        """What a score asks for, each at most once however often it is asked: a review for a
+        flagged or sampled contact, and a callback for a failed question that says so."""
+        if not record.card:
+            return
+        reasons = list(record.flags)
+        if review.in_sample(record.contact_id, self.sample_rate):
+            reasons.append(review.CALIBRATION)
+        self.reviews.enqueue(record.contact_id, tuple(reasons))
+        if record.call_back and record.number and not record.callback_id:
+            reason = "QA: " + "; ".join(record.call_back)
+            asked = self.interventions.call_back(record, reason)
+            self._write(record.contact_id, lambda current: replace(current, callback_id=asked))
+
+    # -- reconciliation --------------------------------------------------------------------
+
+    def reconcile(self, limit: int = 500) -> list[QaRecord]:
+        """Every contact handled by an agent that has no score `grace` after it ended (or that
+        Contact Lens said it cannot analyse): scored on its contact record alone and marked
+        partial; returned, so none goes unseen."""
+        now, found = self.clock.now(), []
+        for record in self.records.awaiting(limit):
+            if not overdue(record, now, self.grace):
+                continue
+            card = self._partial(record)
+            after = scored_partially(
+                record, card.total if card else None, card.flags if card else ()
+            )
+            after = replace(after, card=_json(card) if card else "")
+            if self.records.put(record, after):
+                found.append(after)
+                self.follow_up(after)
+        if found:
+            contacts = [r.contact_id for r in found[:EXAMPLES]]
+            self.alerts.send(UNSCORED, {"count": len(found), "examples": contacts})
+        return found
+
+    def _partial(self, record: QaRecord) -> Scorecard | None:
+        rubric = self.rubrics.for_queue(record.queue)
+        if rubric is None:
+            return None
+        nothing = Conversation(record.contact_id, "VOICE", False, "", ())
+        return score(rubric, nothing, partial=True)
+
+    # -- early warning ---------------------------------------------------------------------
+
+    def warn(self) -> list[dict[str, Any]]:
+        """Judge the last whole 15-minute bucket: an alert for each reason that starts to
+        spike in a queue (with example contacts); none again while it stays up."""
+        bucket = _bucket_before(self.clock.now())
+        raised = []
+        for scope, reason in self.reasons.active(bucket):
+            alert = self._judge(scope, reason, bucket)
+            if alert is not None and self.reasons.first_alert(scope, reason, bucket):
+                self.alerts.send(WARNING, alert)
+                raised.append(alert)
+        return raised
+
+    def _judge(self, scope: str, reason: str, bucket: datetime) -> dict[str, Any] | None:
+        """The detector over just the buckets it reads: this one and the two before it, and
+        the same slots in each of the weeks before."""
+        weeks = self.detector.weeks
+        origin = bucket - weeks * SLOTS_PER_WEEK * BUCKET - 2 * BUCKET
+        wanted = [
+            bucket - step * BUCKET - week * SLOTS_PER_WEEK * BUCKET
+            for step in range(3)
+            for week in range(weeks + 1)
+        ]
+        counts = self.reasons.counts(scope, reason, wanted)
+        series = [0] * (weeks * SLOTS_PER_WEEK + 3)
+        for at, count in counts.items():
+            series[(at - origin) // BUCKET] = count
+        now, before = len(series) - 1, len(series) - 2
+        if not self.detector.spiking(series, now) or self.detector.spiking(series, before):
+            return None
+        same_slot = [series[now - week * SLOTS_PER_WEEK] for week in range(1, weeks + 1)]
+        return {
+            "scope": scope,
+            "reason": reason,
+            "bucket": bucket.isoformat(),
+            "count": series[now],
+            "usual": round(sum(same_slot) / weeks, 2),
+            "examples": list(self.reasons.examples(scope, reason, bucket)),
+        }
+
+    # -- reports ---------------------------------------------------------------------------
+
+    def agent_report(self, agent_id: str, week: str) -> dict[str, Any]:
+        return report(agent_id, week, self.records.of_agent(agent_id, week))
+
+    def team_report(self, queue: str, week: str) -> dict[str, Any]:
+        return report(queue, week, self.records.of_queue(queue, week))
+
+
+def _bucket_before(now: datetime) -> datetime:
+    """The last bucket that has ended by `now`."""
+    start = now.replace(minute=now.minute - now.minute % 15, second=0, microsecond=0)
+    return start - BUCKET
+
+
+def _json(card: Scorecard) -> str:
+    return json.dumps(scorecard_dict(card), separators=(",", ":"), sort_keys=True)
+
+
+def _call_back_titles(rubric: Rubric, card: Scorecard) -> tuple[str, ...]:
+    titles = {q.ref_id: q.title for q in rubric.questions()}
+    return tuple(titles[ref] for ref in card.call_back)

@@ -14,8 +14,7 @@ from hypothesis import strategies as st
 
 from chalicelib.platform.clock import FixedClock
 from chalicelib.qa.records import AnalysisSeen, ContactSeen, QaStatus, empty, fold
-from chalicelib.qa.service import QaService
-from devkit.fakes import InMemoryQaRecords
+from devkit.fakes import qa_world
 
 NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
 CONTACTS = 2_000
@@ -67,8 +66,8 @@ def test_ten_thousand_shuffled_events_give_one_record_per_handled_contact() -> N
     stream, truth = events()
     deliveries = delivered(stream)
     assert len(deliveries) >= 10_000
-    records = InMemoryQaRecords()
-    service = QaService(records, FixedClock(NOW))
+    world = qa_world(FixedClock(NOW))
+    records, service = world.records, world.service
     workers = [deliveries[k::8] for k in range(8)]  # eight consumers at once
     threads = [threading.Thread(target=lambda part: [service.take(e) for e in part], args=(w,))
                for w in workers]  # fmt: skip
@@ -89,11 +88,11 @@ def test_ten_thousand_shuffled_events_give_one_record_per_handled_contact() -> N
             assert record.status is (QaStatus.UNREADABLE if newest.problem else QaStatus.SCORED)
             assert record.queue == queue  # the newest copy that names one; a blank erases nothing
 
-    found = service.reconcile(lambda record: (None, ("no_analysis",)))
+    found = service.reconcile()
     missing = {c for c, (agent, newest, _) in truth.items() if agent and newest is None}
     assert {r.contact_id for r in found} == missing and missing
     assert all(records.records[c].status is QaStatus.PARTIAL for c in missing)
-    assert service.reconcile(lambda record: (None, ())) == []  # found once, not again
+    assert service.reconcile() == []  # found once, not again
 
 
 @settings(max_examples=200, deadline=None)
@@ -114,8 +113,8 @@ def test_folding_is_free_of_order_and_repetition(rng) -> None:
 
 
 def test_a_newer_analysis_replaces_the_score_and_a_late_older_one_does_not() -> None:
-    records = InMemoryQaRecords()
-    service = QaService(records, FixedClock(NOW))
+    world = qa_world(FixedClock(NOW))
+    records, service = world.records, world.service
     ended = NOW - timedelta(hours=1)
     service.take(ContactSeen("c-1", ended, "agent-1", "billing", ended))
     newer = AnalysisSeen("c-1", ended + timedelta(minutes=9), "b.json", 62.0, ("low_score",))
@@ -128,8 +127,8 @@ def test_a_newer_analysis_replaces_the_score_and_a_late_older_one_does_not() -> 
 
 
 def test_an_unreadable_file_is_recorded_with_its_problem_until_a_good_one_comes() -> None:
-    records = InMemoryQaRecords()
-    service = QaService(records, FixedClock(NOW))
+    world = qa_world(FixedClock(NOW))
+    records, service = world.records, world.service
     at = NOW - timedelta(minutes=30)
     service.take(AnalysisSeen("c-2", at, "x.json", problem="line 3, column 1: truncated"))
     assert records.records["c-2"].status is QaStatus.UNREADABLE

@@ -1,0 +1,168 @@
+"""The QA service on in-memory ports: an analysis file scored with the queue's rubric, the
+contact asked of Connect when nothing said who handled it, unreadable files recorded and
+alerted once, reviews and intervention callbacks once per contact however often an event
+comes, reconciliation, the early warning over stored counts, and the weekly reports."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from chalicelib.platform.clock import FixedClock
+from chalicelib.qa.records import BUCKET, ContactSeen, LensFailed, QaStatus, Tally, week_of
+from chalicelib.qa.schema import read_rubric
+from chalicelib.qa.service import UNREADABLE, UNSCORED, WARNING
+from chalicelib.qa.warning import SLOTS_PER_WEEK
+from devkit.analyses import analysis_key, voice_analysis
+from devkit.fakes import qa_world
+
+ROOT = Path(__file__).resolve().parents[2]
+NOW = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
+ENDED = NOW - timedelta(minutes=3)
+WRITTEN = NOW - timedelta(seconds=20)
+GOOD = [
+    ("AGENT", "Thank you for calling Switchboard Bank. This call is recorded."),
+    ("CUSTOMER", "I have a question about my savings."),
+    ("AGENT", "Before I look, can you confirm your date of birth and security question?"),
+    ("CUSTOMER", "Fourth of May. Hillside."),
+    ("AGENT", "Thanks. Is there anything else I can help you with today?"),
+    ("CUSTOMER", "No, thanks."),
+]
+
+
+def rubric(name: str):
+    return read_rubric(json.loads((ROOT / "rubrics" / f"{name}.json").read_text()))
+
+
+def world(**rubrics):
+    return qa_world(FixedClock(NOW), {"*": rubric("bank-service"), **rubrics})
+
+
+def seen(contact: str, queue: str = "billing", number: str = "+12125550123") -> ContactSeen:
+    return ContactSeen(contact, ENDED, "agent-7", queue, ENDED, number)
+
+
+def put_file(w, contact: str, text: str) -> str:
+    key = analysis_key(contact)
+    w.files.files[key] = (text.encode(), WRITTEN)
+    return key
+
+
+def test_a_file_is_scored_with_its_queues_rubric_and_its_reasons_counted_once() -> None:
+    w = world(collections=rubric("collections"))
+    w.service.take_contact(seen("c-1", queue="collections"))
+    key = put_file(w, "c-1", voice_analysis(GOOD, categories=["Complaint"]))
+    record = w.service.take_file(key)
+    assert record is not None and record.status is QaStatus.SCORED
+    card = json.loads(record.card)
+    assert card["rubric"] == "collections" and card["rubric_version"] == 1
+    assert "missing_disclosure" in record.flags  # no mini-Miranda said
+    assert w.reviews.reviews["c-1"].reasons[:1] == ("missing_disclosure",)
+    w.service.take_file(key)  # the same file's second event
+    w.service.take_contact(seen("c-1", queue="collections"))
+    bucket = ENDED.replace(minute=45, second=0, microsecond=0)
+    assert w.records.reasons.count[("collections", "Complaint", bucket)] == 1
+    assert w.contacts.asked == []  # the contact event had said who and where
+
+
+def test_a_file_before_any_event_asks_connect_who_handled_the_contact() -> None:
+    w = world()
+    w.contacts.contacts["c-2"] = seen("c-2")
+    record = w.service.take_file(put_file(w, "c-2", voice_analysis(GOOD)))
+    assert record is not None and (record.agent_id, record.queue) == ("agent-7", "billing")
+    assert record.status is QaStatus.SCORED and w.contacts.asked == ["c-2"]
+
+
+def test_an_unreadable_file_is_recorded_and_alerted_once() -> None:
+    w = world()
+    w.service.take_contact(seen("c-3"))
+    key = put_file(w, "c-3", voice_analysis(GOOD)[:-40])
+    for _ in range(3):
+        record = w.service.take_file(key)
+    assert record is not None and record.status is QaStatus.UNREADABLE
+    assert "truncated" in record.problem and key in record.problem
+    assert [a["key"] for a in w.alerts.of(UNREADABLE)] == [key]
+
+
+def test_keys_that_are_not_analyses_and_files_gone_are_ignored() -> None:
+    w = world()
+    assert w.service.take_file("connect/x/Analysis/Voice/Redacted/2026/12/01/c_call_recording"
+                               "_redacted_2026-12-01T09:00:00Z.wav") is None  # fmt: skip
+    assert w.service.take_file(analysis_key("c-gone")) is None
+    assert w.records.records == {}
+
+
+def test_an_upset_ending_asks_for_one_callback_with_the_reason() -> None:
+    w = world()
+    key = put_file(w, "c-4", voice_analysis(GOOD, closing=-4))
+    w.service.take_file(key)  # nobody said the number yet: the callback waits for it
+    assert w.interventions.calls == 0
+    for _ in range(3):
+        w.service.take_contact(seen("c-4"))
+        w.service.take_file(key)
+    assert w.interventions.calls == 1
+    assert w.interventions.asked["c-4"].startswith("QA: Did the customer end the call calm")
+    assert w.records.records["c-4"].callback_id == "callback-c-4"
+    assert "negative_ending" in w.reviews.reviews["c-4"].reasons
+
+
+def test_reconciliation_scores_partially_what_no_analysis_came_for() -> None:
+    w = world()
+    w.service.take_contact(seen("c-5"))  # ended 3 minutes ago: still within the grace
+    w.service.take_contact(ContactSeen("c-6", ENDED, "agent-7", "billing", ENDED))
+    w.service.take_contact(LensFailed("c-6", "RECORDING_FILE_CANNOT_BE_READ"))
+    found = w.service.reconcile()
+    assert [r.contact_id for r in found] == ["c-6"]  # no file will come: scored now
+    assert found[0].status is QaStatus.PARTIAL and "partial" in found[0].flags
+    assert json.loads(found[0].card)["partial"] is True
+    assert w.alerts.of(UNSCORED) == [{"count": 1, "examples": ["c-6"]}]
+    w.service.clock.set(NOW + timedelta(minutes=11))  # type: ignore[attr-defined]
+    assert [r.contact_id for r in w.service.reconcile()] == ["c-5"]
+    assert w.service.reconcile() == []
+
+
+def _history(w, bucket: datetime, usual: int, now: int) -> None:
+    for week in range(1, 7):
+        for step in range(3):
+            at = bucket - step * BUCKET - week * SLOTS_PER_WEEK * BUCKET
+            for n in range(usual + (week + step) % 3):
+                w.records.reasons.add(Tally("billing", "Complaint", at, f"old-{week}-{step}-{n}"))
+    for n in range(now):
+        w.records.reasons.add(Tally("billing", "Complaint", bucket, f"now-{n}"))
+
+
+def test_a_tripled_reason_raises_one_warning_with_examples() -> None:
+    w = world()
+    bucket = datetime(2026, 12, 1, 9, 45, tzinfo=UTC)
+    _history(w, bucket, usual=10, now=36)
+    w.service.clock.set(bucket + BUCKET + timedelta(minutes=1))  # type: ignore[attr-defined]
+    raised = w.service.warn()
+    assert [(a["scope"], a["reason"], a["count"]) for a in raised] == [("billing", "Complaint", 36)]
+    assert raised[0]["examples"] == [f"now-{n}" for n in range(5)] and raised[0]["usual"] > 9
+    assert w.service.warn() == []  # the schedule ran twice: one alert
+    assert len(w.alerts.of(WARNING)) == 1
+
+
+def test_a_usual_bucket_raises_nothing() -> None:
+    w = world()
+    bucket = datetime(2026, 12, 1, 9, 45, tzinfo=UTC)
+    _history(w, bucket, usual=10, now=12)
+    w.service.clock.set(bucket + BUCKET)  # type: ignore[attr-defined]
+    assert w.service.warn() == []
+
+
+def test_reports_show_each_agents_week_and_most_failed_questions() -> None:
+    w = world(collections=rubric("collections"))
+    for n in range(4):
+        contact = f"r-{n}"
+        w.service.take_contact(seen(contact, queue="collections" if n < 3 else "billing"))
+        w.service.take_file(put_file(w, contact, voice_analysis(GOOD)))
+    week = week_of(w.records.records["r-0"])
+    agent = w.service.agent_report("agent-7", week)
+    assert agent["contacts"] == 4 and agent["scored"] == 4 and agent["automatic_fails"] == 3
+    failed = agent["by_rubric"]["collections v1"]["most_failed"][0]
+    assert failed["failed"] == 3 and failed["of"] == 3
+    team = w.service.team_report("billing", week)
+    assert team["contacts"] == 1 and team["automatic_fails"] == 0
+    assert w.service.agent_report("agent-7", "2020-W01")["contacts"] == 0
