@@ -639,6 +639,13 @@ class InMemoryReasonCounts:
         self.alerted.add((scope, reason, bucket))
         return True
 
+    def raised(self, since: datetime, until: datetime) -> list[dict[str, object]]:
+        return [
+            {"bucket": b.isoformat(), "scope": s, "reason": r}
+            for s, r, b in sorted(self.alerted, key=lambda a: (a[2], a[0], a[1]))
+            if since <= b <= until
+        ]
+
 
 @dataclass
 class InMemoryAnalysisFiles:

@@ -46,16 +46,12 @@ from chalicelib.platform.tables import (
     TextListAttribute,
     cancellation_codes,
     lost_race,
+    stamp,
     table_meta,
 )
 
 _PRIORITIES = range(1, 11)  # 1 is served first
 _IN_FLIGHT = "IN_FLIGHT"
-
-
-def stamp(moment: datetime) -> str:
-    """A sortable UTC timestamp, always the same width."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 class TransitionEntry(MapAttribute[str, Any]):

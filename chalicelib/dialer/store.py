@@ -59,15 +59,11 @@ from chalicelib.platform.tables import (
     TextListAttribute,
     TextMapAttribute,
     lost_race,
+    stamp,
     table_meta,
 )
 
 _LEASED = "LEASED"
-
-
-def stamp(moment: datetime) -> str:
-    """A sortable UTC timestamp, always the same width."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def campaign_key(campaign: str) -> str:

@@ -23,6 +23,7 @@ TABLE_VARIABLES = {
     "callbacks_table": "CALLBACKS_TABLE",
     "outbound_table": "OUTBOUND_TABLE",
     "dialer_table": "DIALER_TABLE",
+    "qa_table": "QA_TABLE",
 }
 
 
@@ -43,6 +44,7 @@ class Settings:
     callbacks_table: str
     outbound_table: str
     dialer_table: str
+    qa_table: str
     hook_budget_seconds: float
     default_country: str
     queue_ids: Mapping[str, str] = field(default_factory=dict)
@@ -51,6 +53,14 @@ class Settings:
     callback_countries: frozenset[str] = frozenset({"US", "CA"})
     caller_key_parameter: str = ""
     contact_limit: tuple[int, timedelta] | None = None  # calls per person, every campaign
+    contact_lens_bucket: str = ""  # the Connect instance's bucket, where analyses are written
+    qa_callback_queue: str = "care"  # interventions for contacts whose queue calls no one back
+    qa_sample_rate: float = 0.05  # of scored contacts, reviewed for calibration
+    # Named when Chalice builds the event sources: `chalice deploy` and `package` import the
+    # app with the stage's environment, so each stage reads its own queue and stream.
+    qa_events_queue: str = "switchboard-dev-qa-events"
+    contact_records_stream: str = "switchboard-dev-contact-records"
+    qa_dead_letter_queue: str = "switchboard-dev-qa-dead-letters"
 
 
 def _required(environ: Mapping[str, str], name: str) -> str:
@@ -111,10 +121,22 @@ def _contact_limit(environ: Mapping[str, str]) -> tuple[int, timedelta] | None:
     return int(match.group(1)), span
 
 
+def _rate(environ: Mapping[str, str], variable: str, default: str) -> float:
+    raw = environ.get(variable, default)
+    try:
+        rate = float(raw)
+    except ValueError as error:
+        raise SettingsError(f"{variable} must be a number from 0 to 1, got {raw!r}") from error
+    if not 0 <= rate <= 1:
+        raise SettingsError(f"{variable} must be a number from 0 to 1, got {raw!r}")
+    return rate
+
+
 def load_settings(environ: Mapping[str, str]) -> Settings:
     tables = {attr: _required(environ, var) for attr, var in TABLE_VARIABLES.items()}
+    stage = environ.get("STAGE", "dev")
     return Settings(
-        stage=environ.get("STAGE", "dev"),
+        stage=stage,
         region=environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION") or "us-east-1",
         connect_instance_id=_required(environ, "CONNECT_INSTANCE_ID"),
         caller_key_parameter=_parameter_name(environ, "CALLER_KEY_PARAMETER"),
@@ -124,6 +146,16 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         flow_ids=_ids(environ, "FLOW_IDS", "flow"),
         contact_limit=_contact_limit(environ),
         callback_flow_id=environ.get("CALLBACK_FLOW_ID", "").strip(),
+        contact_lens_bucket=environ.get("CONTACT_LENS_BUCKET", "").strip(),
+        qa_callback_queue=environ.get("QA_CALLBACK_QUEUE", "care").strip() or "care",
+        qa_sample_rate=_rate(environ, "QA_SAMPLE_RATE", "0.05"),
+        qa_events_queue=environ.get("QA_EVENTS_QUEUE", f"switchboard-{stage}-qa-events"),
+        contact_records_stream=environ.get(
+            "CONTACT_RECORDS_STREAM", f"switchboard-{stage}-contact-records"
+        ),
+        qa_dead_letter_queue=environ.get(
+            "QA_DEAD_LETTER_QUEUE", f"switchboard-{stage}-qa-dead-letters"
+        ),
         callback_countries=frozenset(
             c.strip().upper()
             for c in environ.get("CALLBACK_COUNTRIES", "US,CA").split(",")

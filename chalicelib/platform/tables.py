@@ -4,7 +4,7 @@ and list and map attributes that still read what earlier releases stored as JSON
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from pynamodb.attributes import (
@@ -35,6 +35,11 @@ def table_meta(table_name: str) -> Any:
             "max_retry_attempts": 1,
         },
     )
+
+
+def stamp(moment: datetime) -> str:
+    """A sortable UTC timestamp, always the same width (for sort keys)."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 CONDITION_FAILED = "ConditionalCheckFailedException"

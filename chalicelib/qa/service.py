@@ -101,6 +101,10 @@ class ReasonCounts(Protocol):
         """Note an alert for the bucket; False if one was noted already (a rerun)."""
         ...
 
+    def raised(self, since: datetime, until: datetime) -> list[dict[str, Any]]:
+        """The alerts noted for buckets in that span: bucket, scope, reason."""
+        ...
+
 
 class BusyError(Exception):
     """The record kept changing under us: the event is retried by its source."""

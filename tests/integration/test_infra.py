@@ -108,7 +108,7 @@ def test_every_deployed_lambda_starts_in_app_py_with_its_middleware() -> None:
         for resource in DependencyBuilder().build_dependencies(graph)
         if isinstance(resource, models.LambdaFunction) and resource.handler != "app.app"
     )
-    assert len(handlers) == 16 and all(h.startswith("app.") for h in handlers), handlers
+    assert len(handlers) == 20 and all(h.startswith("app.") for h in handlers), handlers
     probe = (
         "import importlib, sys\n"
         "for handler in sys.argv[1:]:\n"

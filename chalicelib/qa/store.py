@@ -1,0 +1,548 @@
+"""QA state on DynamoDB (PynamoDB), one table, and the other adapters QA's ports need: the
+Contact Lens bucket, DescribeContact, the callbacks service and EventBridge.
+
+Items of the `qa` table, by key:
+- `CONTACT#<id>` / `QA`: the contact's one QA record, its scorecard as JSON; indexes find
+  the ones awaiting a score (`awaiting`) and a week's by agent (`by_agent`) and queue
+  (`by_queue`).
+- `CONTACT#<id>` / `REVIEW`: its review, in the `free_reviews` index while a reviewer may
+  claim it (keyed by when it became free).
+- `BUCKET#<15-minute bucket>` / `<scope>#<reason>`: a reason's count in a queue, added in the
+  same transaction as the record that first shows it; `ALERT#<bucket>` beside it once
+  warned.
+- `RUBRICS` / `<name>`: rubric documents, checked when put.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    NumberAttribute,
+    TTLAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+    VersionAttribute,
+)
+from pynamodb.connection import Connection
+from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
+from pynamodb.expressions.condition import size
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
+from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
+
+from chalicelib.platform.settings import settings
+from chalicelib.platform.tables import TextListAttribute, lost_race, stamp, table_meta
+from chalicelib.qa.model import Rubric
+from chalicelib.qa.records import ContactSeen, QaRecord, QaStatus, Tally, week_of
+from chalicelib.qa.review import Override, Review, ReviewStatus
+
+if TYPE_CHECKING:
+    from mypy_boto3_connect import ConnectClient
+
+    from chalicelib.callbacks.service import CallbackService
+
+KEPT_FOR = timedelta(days=400)  # a year of weekly reports, and then some
+EXAMPLES = 5
+RUBRICS = "RUBRICS"
+RUBRICS_CACHED_FOR = 60.0  # seconds: a put rubric scores within a minute everywhere
+
+
+def contact_key(contact_id: str) -> str:
+    return f"CONTACT#{contact_id}"
+
+
+# -- QA records ---------------------------------------------------------------------------------
+
+
+class AwaitingIndex(GlobalSecondaryIndex["QaItem"]):
+    class Meta:
+        index_name = "awaiting"
+        projection = AllProjection()
+
+    awaiting_partition = UnicodeAttribute(hash_key=True)  # "AWAITING"
+    awaiting_sort = UnicodeAttribute(range_key=True)  # "<ended>#<contact>"
+
+
+class ByAgentIndex(GlobalSecondaryIndex["QaItem"]):
+    class Meta:
+        index_name = "by_agent"
+        projection = AllProjection()
+
+    agent_week = UnicodeAttribute(hash_key=True)  # "<agent>#<week>"
+    pk = UnicodeAttribute(range_key=True)
+
+
+class ByQueueIndex(GlobalSecondaryIndex["QaItem"]):
+    class Meta:
+        index_name = "by_queue"
+        projection = AllProjection()
+
+    queue_week = UnicodeAttribute(hash_key=True)  # "<queue>#<week>"
+    pk = UnicodeAttribute(range_key=True)
+
+
+class QaItem(Model):
+    Meta = table_meta(settings().qa_table)
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)  # "QA"
+    status = UnicodeAttribute()
+    contact_updated_at = UTCDateTimeAttribute(null=True)
+    agent_id = UnicodeAttribute(default="")
+    queue = UnicodeAttribute(default="")
+    ended_at = UTCDateTimeAttribute(null=True)
+    agent_at = UTCDateTimeAttribute(null=True)
+    queue_at = UTCDateTimeAttribute(null=True)
+    ended_from = UTCDateTimeAttribute(null=True)
+    analysed_at = UTCDateTimeAttribute(null=True)
+    analysis_key = UnicodeAttribute(default="")
+    total = NumberAttribute(null=True)
+    flags = TextListAttribute(default=list)
+    problem = UnicodeAttribute(default="")
+    card = UnicodeAttribute(default="")
+    call_back = TextListAttribute(default=list)
+    reasons = TextListAttribute(default=list)
+    number = UnicodeAttribute(default="")
+    number_at = UTCDateTimeAttribute(null=True)
+    lens_failed = UnicodeAttribute(default="")
+    callback_id = UnicodeAttribute(default="")
+    reasons_counted = BooleanAttribute(default=False)
+    awaiting_partition = UnicodeAttribute(null=True)
+    awaiting_sort = UnicodeAttribute(null=True)
+    agent_week = UnicodeAttribute(null=True)
+    queue_week = UnicodeAttribute(null=True)
+    expires_at = TTLAttribute(null=True)
+    version = VersionAttribute()
+    awaiting_index = AwaitingIndex()
+    by_agent = ByAgentIndex()
+    by_queue = ByQueueIndex()
+
+
+_COPIED = (
+    "contact_updated_at",
+    "agent_id",
+    "queue",
+    "ended_at",
+    "agent_at",
+    "queue_at",
+    "ended_from",
+    "analysed_at",
+    "analysis_key",
+    "total",
+    "problem",
+    "card",
+    "number",
+    "number_at",
+    "lens_failed",
+    "callback_id",
+    "reasons_counted",
+)
+_LISTS = ("flags", "call_back", "reasons")
+
+
+def _item(record: QaRecord) -> QaItem:
+    item = QaItem(contact_key(record.contact_id), "QA", status=record.status.value)
+    for name in _COPIED:
+        setattr(item, name, getattr(record, name))
+    for name in _LISTS:
+        setattr(item, name, list(getattr(record, name)))
+    for name, value in _index_keys(record).items():
+        setattr(item, name, value)
+    at = record.ended_at or record.contact_updated_at or record.analysed_at
+    item.expires_at = (at or datetime.now(UTC)) + KEPT_FOR
+    return item
+
+
+def _index_keys(record: QaRecord) -> dict[str, str | None]:
+    """Only the indexes that should find the record get their keys."""
+    at = record.ended_at or record.contact_updated_at or record.analysed_at
+    waiting = record.status is QaStatus.AWAITING and bool(record.agent_id) and at is not None
+    week = week_of(record)
+    return {
+        "awaiting_partition": "AWAITING" if waiting else None,
+        "awaiting_sort": f"{stamp(at)}#{record.contact_id}" if waiting and at else None,
+        "agent_week": f"{record.agent_id}#{week}" if record.agent_id and week else None,
+        "queue_week": f"{record.queue}#{week}" if record.queue and week else None,
+    }
+
+
+def _record(item: QaItem) -> QaRecord:
+    copied = {name: getattr(item, name) for name in _COPIED}
+    lists = {name: tuple(getattr(item, name) or ()) for name in _LISTS}
+    contact_id = item.pk.removeprefix("CONTACT#")
+    total = float(item.total) if item.total is not None else None
+    return QaRecord(
+        contact_id,
+        QaStatus(item.status),
+        **{**copied, **lists, "total": total},
+        version=int(item.version or 0),
+    )
+
+
+class BucketItem(Model):
+    """A reason's count in one queue and 15-minute bucket, and a few contacts that had it."""
+
+    Meta = table_meta(settings().qa_table)
+
+    pk = UnicodeAttribute(hash_key=True)  # "BUCKET#<bucket>" (ALERT#<bucket> once warned)
+    sk = UnicodeAttribute(range_key=True)  # "<scope>#<reason>"
+    scope = UnicodeAttribute()
+    reason = UnicodeAttribute()
+    contacts = NumberAttribute(default=0)
+    examples = TextListAttribute(null=True)
+    expires_at = TTLAttribute(null=True)
+
+
+def _bucket_key(bucket: datetime) -> str:
+    return f"BUCKET#{stamp(bucket)}"
+
+
+class DynamoQaRecords:
+    @cached_property
+    def _connection(self) -> Connection:
+        return Connection(region=settings().region)
+
+    def get(self, contact_id: str) -> QaRecord | None:
+        try:
+            return _record(QaItem.get(contact_key(contact_id), "QA", consistent_read=True))
+        except QaItem.DoesNotExist:
+            return None
+
+    def put(self, before: QaRecord | None, after: QaRecord, tallies: Sequence[Tally] = ()) -> bool:
+        """Conditional on the version read (VersionAttribute); the tallies in the same
+        transaction, so a contact is counted exactly when its record says so."""
+        item = _item(after)
+        if before is not None:
+            item.version = before.version
+        try:
+            if tallies:
+                with TransactWrite(connection=self._connection) as transaction:
+                    transaction.save(item)
+                    for tally in tallies:
+                        transaction.update(*_count(tally))
+            else:
+                item.save()
+        except (PutError, TransactWriteError) as error:
+            if lost_race(error):
+                return False
+            raise
+        for tally in tallies:
+            _add_example(tally)
+        return True
+
+    def awaiting(self, limit: int) -> list[QaRecord]:
+        found = QaItem.awaiting_index.query("AWAITING", limit=limit)
+        return [_record(item) for item in found][:limit]
+
+    def of_agent(self, agent_id: str, week: str) -> list[QaRecord]:
+        return [_record(item) for item in QaItem.by_agent.query(f"{agent_id}#{week}")]
+
+    def of_queue(self, queue: str, week: str) -> list[QaRecord]:
+        return [_record(item) for item in QaItem.by_queue.query(f"{queue}#{week}")]
+
+
+def _count(tally: Tally) -> tuple[BucketItem, list[Any]]:
+    item = BucketItem(_bucket_key(tally.bucket), f"{tally.scope}#{tally.reason}")
+    return item, [
+        BucketItem.scope.set(tally.scope),
+        BucketItem.reason.set(tally.reason),
+        BucketItem.contacts.add(1),
+        BucketItem.expires_at.set(tally.bucket + KEPT_FOR),
+    ]
+
+
+def _add_example(tally: Tally) -> None:
+    """A few contacts per bucket for the alert to point at; best effort, after the count."""
+    item = BucketItem(_bucket_key(tally.bucket), f"{tally.scope}#{tally.reason}")
+    try:
+        item.update(
+            [BucketItem.examples.set((BucketItem.examples | []).append([tally.contact_id]))],
+            condition=BucketItem.examples.does_not_exist() | (size(BucketItem.examples) < EXAMPLES),
+        )
+    except UpdateError as error:
+        if not lost_race(error):  # five are there already
+            raise
+
+
+class DynamoReasonCounts:
+    def counts(self, scope: str, reason: str, buckets: Sequence[datetime]) -> dict[datetime, int]:
+        keys = [(_bucket_key(b), f"{scope}#{reason}") for b in buckets]
+        by_key = dict(zip((k for k, _ in keys), buckets, strict=True))
+        return {by_key[item.pk]: int(item.contacts) for item in BucketItem.batch_get(keys)}
+
+    def active(self, bucket: datetime) -> list[tuple[str, str]]:
+        return [(item.scope, item.reason) for item in BucketItem.query(_bucket_key(bucket))]
+
+    def examples(self, scope: str, reason: str, bucket: datetime) -> tuple[str, ...]:
+        try:
+            item = BucketItem.get(_bucket_key(bucket), f"{scope}#{reason}")
+        except BucketItem.DoesNotExist:
+            return ()
+        return tuple(item.examples or ())
+
+    def first_alert(self, scope: str, reason: str, bucket: datetime) -> bool:
+        marker = BucketItem(
+            f"ALERT#{stamp(bucket)}",
+            f"{scope}#{reason}",
+            scope=scope,
+            reason=reason,
+            expires_at=bucket + KEPT_FOR,
+        )
+        try:
+            marker.save(condition=BucketItem.pk.does_not_exist())
+        except PutError as error:
+            if lost_race(error):
+                return False
+            raise
+        return True
+
+    def raised(self, since: datetime, until: datetime) -> list[dict[str, Any]]:
+        """Warnings raised between the two instants, for `switchboard qa warnings`."""
+        found = []
+        at = since.replace(minute=since.minute - since.minute % 15, second=0, microsecond=0)
+        while at <= until:
+            for item in BucketItem.query(f"ALERT#{stamp(at)}"):
+                found.append({"bucket": at.isoformat(), "scope": item.scope, "reason": item.reason})
+            at += timedelta(minutes=15)
+        return found
+
+
+# -- reviews ------------------------------------------------------------------------------------
+
+
+class FreeIndex(GlobalSecondaryIndex["ReviewItem"]):
+    class Meta:
+        index_name = "free_reviews"
+        projection = KeysOnlyProjection()
+
+    free_partition = UnicodeAttribute(hash_key=True)  # "REVIEWS"
+    free_sort = UnicodeAttribute(range_key=True)  # "<free from>#<contact>"
+
+
+class ReviewItem(Model):
+    Meta = table_meta(settings().qa_table)
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)  # "REVIEW"
+    reasons = TextListAttribute()
+    queued_at = UTCDateTimeAttribute()
+    status = UnicodeAttribute()
+    reviewer = UnicodeAttribute(default="")
+    lease_until = UTCDateTimeAttribute(null=True)
+    overrides = UnicodeAttribute(default="{}")  # JSON: question -> value, score, reason
+    submitted_at = UTCDateTimeAttribute(null=True)
+    free_partition = UnicodeAttribute(null=True)
+    free_sort = UnicodeAttribute(null=True)
+    expires_at = TTLAttribute(null=True)
+    version = VersionAttribute()
+    free_index = FreeIndex()
+
+
+def _review_item(value: Review) -> ReviewItem:
+    free_from = value.queued_at if value.status is ReviewStatus.WAITING else value.lease_until
+    free = value.status is not ReviewStatus.SUBMITTED and free_from is not None
+    overrides = {
+        q: {"value": o.value, "score": o.score, "reason": o.reason}
+        for q, o in value.overrides.items()
+    }
+    return ReviewItem(
+        contact_key(value.contact_id),
+        "REVIEW",
+        reasons=list(value.reasons),
+        queued_at=value.queued_at,
+        status=value.status.value,
+        reviewer=value.reviewer,
+        lease_until=value.lease_until,
+        overrides=json.dumps(overrides, sort_keys=True),
+        submitted_at=value.submitted_at,
+        free_partition="REVIEWS" if free else None,
+        free_sort=f"{stamp(free_from)}#{value.contact_id}" if free and free_from else None,
+        expires_at=value.queued_at + KEPT_FOR,
+    )
+
+
+def _review(item: ReviewItem) -> Review:
+    overrides = {
+        q: Override(q, o["value"], o["score"], o["reason"])
+        for q, o in json.loads(item.overrides).items()
+    }
+    return Review(
+        item.pk.removeprefix("CONTACT#"),
+        tuple(item.reasons),
+        item.queued_at,
+        ReviewStatus(item.status),
+        item.reviewer,
+        item.lease_until,
+        overrides,
+        item.submitted_at,
+        int(item.version or 0),
+    )
+
+
+class DynamoReviews:
+    def get(self, contact_id: str) -> Review | None:
+        try:
+            return _review(ReviewItem.get(contact_key(contact_id), "REVIEW", consistent_read=True))
+        except ReviewItem.DoesNotExist:
+            return None
+
+    def free(self, now: datetime, limit: int) -> list[Review]:
+        keys = ReviewItem.free_index.query(
+            "REVIEWS", ReviewItem.free_sort <= f"{stamp(now)}#~", limit=limit
+        )
+        found = [self.get(k.pk.removeprefix("CONTACT#")) for k in keys]
+        return [r for r in found if r is not None and r.free(now)][:limit]
+
+    def put(self, before: Review | None, after: Review) -> bool:
+        item = _review_item(after)
+        if before is not None:
+            item.version = before.version
+        try:
+            item.save()
+        except PutError as error:
+            if lost_race(error):
+                return False
+            raise
+        return True
+
+
+# -- rubrics ------------------------------------------------------------------------------------
+
+
+class RubricItem(Model):
+    Meta = table_meta(settings().qa_table)
+
+    pk = UnicodeAttribute(hash_key=True)  # "RUBRICS"
+    sk = UnicodeAttribute(range_key=True)  # the rubric's name
+    document = UnicodeAttribute()  # the JSON as written, checked when it was put
+    queues = TextListAttribute(default=list)
+    updated_at = UTCDateTimeAttribute()
+
+
+class DynamoRubrics:
+    """Rubric documents; read through the schema at most once a minute per Lambda."""
+
+    def __init__(self) -> None:
+        self._cached: tuple[float, dict[str, Rubric]] | None = None
+
+    def put(self, document: Mapping[str, Any], queues: Sequence[str], at: datetime) -> None:
+        RubricItem(
+            RUBRICS,
+            document["Name"],
+            document=json.dumps(document),
+            queues=list(queues),
+            updated_at=at,
+        ).save()
+        self._cached = None
+
+    def names(self) -> dict[str, list[str]]:
+        return {item.sk: list(item.queues) for item in RubricItem.query(RUBRICS)}
+
+    def for_queue(self, queue: str) -> Rubric | None:
+        by_queue = self._by_queue()
+        return by_queue.get(queue) or by_queue.get("*")
+
+    def _by_queue(self) -> dict[str, Rubric]:
+        from chalicelib.qa.schema import read_rubric  # pydantic: only when a rubric is read
+
+        if self._cached is not None and time.monotonic() - self._cached[0] < RUBRICS_CACHED_FOR:
+            return self._cached[1]
+        by_queue: dict[str, Rubric] = {}
+        for item in sorted(RubricItem.query(RUBRICS), key=lambda i: i.sk):
+            rubric = read_rubric(json.loads(item.document))
+            for queue in item.queues:
+                by_queue.setdefault(queue, rubric)
+        self._cached = (time.monotonic(), by_queue)
+        return by_queue
+
+
+# -- the other adapters -------------------------------------------------------------------------
+
+
+class S3AnalysisFiles:
+    """The Connect instance's bucket, where Contact Lens writes its analyses."""
+
+    def __init__(self, bucket: str, client: Any = None) -> None:
+        self.bucket = bucket
+        self._client = client
+
+    def read(self, key: str) -> tuple[bytes, datetime] | None:
+        import boto3
+
+        client = self._client or boto3.client("s3")
+        try:
+            found = client.get_object(Bucket=self.bucket, Key=key)
+        except client.exceptions.NoSuchKey:
+            return None
+        return found["Body"].read(), found["LastModified"]
+
+
+class ConnectContactDetails:
+    def __init__(self, client: ConnectClient, instance_id: str, queues: Mapping[str, str]):
+        self._client = client
+        self._instance_id = instance_id
+        self._names = {queue_id: name for name, queue_id in queues.items()}
+
+    def describe(self, contact_id: str) -> ContactSeen | None:
+        try:
+            contact = self._client.describe_contact(
+                InstanceId=self._instance_id, ContactId=contact_id
+            )["Contact"]
+        except self._client.exceptions.ResourceNotFoundException:
+            return None
+        queue_id = contact.get("QueueInfo", {}).get("Id", "")
+        endpoint = contact.get("CustomerEndpoint", {})
+        number = endpoint.get("Address", "") if endpoint.get("Type") == "TELEPHONE_NUMBER" else ""
+        updated = contact.get("LastUpdateTimestamp") or contact.get("DisconnectTimestamp")
+        return ContactSeen(
+            contact_id,
+            updated or datetime.now(UTC),
+            contact.get("AgentInfo", {}).get("Id", ""),
+            self._names.get(queue_id, queue_id),
+            contact.get("DisconnectTimestamp"),
+            number,
+        )
+
+
+class CallbackInterventions:
+    """Intervention callbacks through the callbacks service, which keeps one per contact."""
+
+    def __init__(self, callbacks: Callable[[], CallbackService], fallback_queue: str) -> None:
+        self._callbacks = callbacks  # built when first needed: most scores ask for none
+        self._fallback = fallback_queue
+
+    def call_back(self, record: QaRecord, reason: str) -> str:
+        from chalicelib.callbacks.service import CallbackError
+
+        callbacks = self._callbacks()
+        queue = record.queue if record.queue in callbacks.queues else self._fallback
+        try:
+            standing = callbacks.request(
+                record.number, queue, contact_id=record.contact_id, source="qa", journey=reason
+            )
+        except CallbackError as error:
+            return f"refused: {error.code}"
+        return standing.callback.callback_id
+
+
+class EventBridgeAlerts:
+    SOURCE = "switchboard.qa"
+
+    def __init__(self, client: Any = None) -> None:
+        self._client = client
+
+    def send(self, kind: str, detail: Mapping[str, Any]) -> None:
+        import boto3
+
+        client = self._client or boto3.client("events")
+        entry = {"Source": self.SOURCE, "DetailType": kind, "Detail": json.dumps(detail)}
+        failed = client.put_events(Entries=[entry]).get("FailedEntryCount", 0)
+        if failed:
+            raise RuntimeError(f"EventBridge refused the {kind!r} alert")

@@ -1,0 +1,436 @@
+"""QA's entry points through `chalice.test.Client`, on moto (the table, queues and stream from
+infra/template.yaml, the Connect instance's bucket, EventBridge) with DescribeContact under
+botocore's Stubber and intervention callbacks through the real callbacks service."""
+
+from __future__ import annotations
+
+import io
+import json
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from devkit.analyses import analysis_key, voice_analysis
+from tests.integration.conftest import NOW
+
+ROOT = Path(__file__).resolve().parents[2]
+BUCKET = "switchboard-dev-connect-instance"
+INSTANCE = "arn:aws:connect:us-east-1:111122223333:instance/00000000-0000-4000-8000-00000000dev0"
+NUMBER = "+12125550143"
+GOOD = [
+    ("AGENT", "Thank you for calling Switchboard Bank. This call is recorded."),
+    ("CUSTOMER", "I have a question about my savings."),
+    ("AGENT", "Before I look, can you confirm your date of birth and security question?"),
+    ("CUSTOMER", "Fourth of May. Hillside."),
+    ("AGENT", "Thanks. Is there anything else I can help you with today?"),
+    ("CUSTOMER", "No, thanks."),
+]
+
+
+def contact_id(n: int) -> str:
+    return f"6b1d0c2e-0000-4000-8000-{n:012d}"
+
+
+@pytest.fixture
+def qa(callbacks: Any, connect: Any, clock: Any) -> Any:
+    """The test client with QA on moto, the rubrics put, the instance's bucket there and the
+    alerts EventBridge sends caught in a queue."""
+    from chalicelib import bootstrap
+    from chalicelib.qa.capability import build_service
+    from chalicelib.qa.service import QaService
+    from chalicelib.qa.store import DynamoRubrics
+
+    connect_client, _ = connect
+    bootstrap.override(QaService, build_service(clock=clock, connect=connect_client))
+    rubrics = DynamoRubrics()
+    for name, queues in (("bank-service", ["*", "billing"]), ("collections", ["care"])):
+        document = json.loads((ROOT / "rubrics" / f"{name}.json").read_text())
+        rubrics.put(document, queues, NOW)
+    boto3.client("s3", region_name="us-east-1").create_bucket(Bucket=BUCKET)
+    _catch_alerts()
+    return callbacks
+
+
+def _catch_alerts() -> None:
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    url = sqs.create_queue(QueueName="caught-alerts")["QueueUrl"]
+    drained("caught-alerts")
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]
+    events = boto3.client("events", region_name="us-east-1")
+    events.put_rule(Name="caught-alerts", EventPattern=json.dumps({"source": ["switchboard.qa"]}))
+    events.put_targets(Rule="caught-alerts", Targets=[{"Id": "q", "Arn": arn["QueueArn"]}])
+
+
+def drained(queue: str) -> list[dict[str, Any]]:
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    url = sqs.get_queue_url(QueueName=queue)["QueueUrl"]
+    found = []
+    while True:
+        got = sqs.receive_message(
+            QueueUrl=url, MaxNumberOfMessages=10, MessageAttributeNames=["All"]
+        ).get("Messages", [])
+        if not got:
+            return found
+        for message in got:
+            reason = message.get("MessageAttributes", {}).get("reason", {}).get("StringValue")
+            found.append({"body": message["Body"], "reason": reason})
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+
+
+def service() -> Any:
+    from chalicelib import bootstrap
+    from chalicelib.qa.service import QaService
+
+    return bootstrap.service(QaService)
+
+
+def deliver(client: Any, *events: dict[str, Any] | str) -> None:
+    """Each through the events queue, one message per invocation as the mapping sends them."""
+    for event in events:
+        body = event if isinstance(event, str) else json.dumps(event)
+        message = client.events.generate_sqs_event([body], queue_name="switchboard-dev-qa-events")
+        client.lambda_.invoke("qa_events", message)
+
+
+def completed(n: int, queue_id: str = "dev-billing-queue-id", ended: Any = None) -> dict[str, Any]:
+    ended = ended or NOW - timedelta(minutes=2)
+    return {
+        "version": "0",
+        "id": f"event-{n}",
+        "detail-type": "Amazon Connect Contact Event",
+        "source": "aws.connect",
+        "time": ended.isoformat().replace("+00:00", "Z"),
+        "detail": {
+            "eventType": "COMPLETED",
+            "contactId": contact_id(n),
+            "channel": "VOICE",
+            "instanceArn": INSTANCE,
+            "agentInfo": {"agentArn": f"{INSTANCE}/agent/agent-7"},
+            "queueInfo": {"queueArn": f"{INSTANCE}/queue/{queue_id}", "queueType": "STANDARD"},
+            "disconnectTimestamp": ended.isoformat().replace("+00:00", "Z"),
+            "someFieldConnectAddsLater": {"ignored": True},
+        },
+    }
+
+
+def written(n: int, text: str, bucket: str = BUCKET) -> dict[str, Any]:
+    key = analysis_key(contact_id(n))
+    boto3.client("s3", region_name="us-east-1").put_object(Bucket=bucket, Key=key, Body=text)
+    return {
+        "version": "0",
+        "id": f"s3-{n}",
+        "detail-type": "Object Created",
+        "source": "aws.s3",
+        "time": NOW.isoformat(),
+        "detail": {"bucket": {"name": bucket}, "object": {"key": key, "size": len(text)}},
+    }
+
+
+def contact_record(n: int, queue: str = "billing", number: str = NUMBER) -> bytes:
+    return json.dumps({
+        "ContactId": contact_id(n),
+        "Channel": "VOICE",
+        "InitiationMethod": "INBOUND",
+        "LastUpdateTimestamp": (NOW - timedelta(minutes=1)).isoformat(),
+        "DisconnectTimestamp": (NOW - timedelta(minutes=2)).isoformat(),
+        "Agent": {"ARN": f"{INSTANCE}/agent/agent-7", "AfterContactWorkDuration": 30},
+        "Queue": {"ARN": f"{INSTANCE}/queue/dev-{queue}-queue-id", "Name": queue},
+        "CustomerEndpoint": {"Type": "TELEPHONE_NUMBER", "Address": number},
+    }).encode()  # fmt: skip
+
+
+def stream(client: Any, *records: bytes) -> None:
+    event = client.events.generate_kinesis_event(
+        list(records), stream_name="switchboard-dev-contact-records"
+    )
+    client.lambda_.invoke("qa_contact_records", event)
+
+
+def post(client: Any, path: str, body: Any) -> Any:
+    raw = body if isinstance(body, str) else json.dumps(body)
+    return client.http.post(path, body=raw, headers={"Content-Type": "application/json"})
+
+
+# -- triggers -----------------------------------------------------------------------------------
+
+
+def test_an_analysis_file_scores_the_contact_with_its_queues_rubric(qa) -> None:
+    deliver(qa, completed(1, queue_id="dev-billing-queue-id"))
+    deliver(qa, written(1, voice_analysis(GOOD, categories=["Complaint"])))
+    record = service().records.get(contact_id(1))
+    assert record.status.value == "SCORED" and (record.agent_id, record.queue) == (
+        "agent-7",
+        "billing",
+    )
+    card = json.loads(record.card)
+    assert (card["rubric"], card["rubric_version"], card["total"]) == ("bank-service", 1, 100.0)
+    bucket = (NOW - timedelta(minutes=2)).replace(minute=45, second=0, microsecond=0)
+    assert service().reasons.counts("billing", "Complaint", [bucket]) == {bucket: 1}
+    deliver(qa, written(1, voice_analysis(GOOD, categories=["Complaint"])))  # told twice
+    assert service().reasons.counts("billing", "Complaint", [bucket]) == {bucket: 1}
+    assert service().reasons.examples("billing", "Complaint", bucket) == (contact_id(1),)
+
+
+def test_a_file_before_any_event_asks_connect_who_handled_the_contact(qa, connect) -> None:
+    _, stubber = connect
+    stubber.add_response(
+        "describe_contact",
+        {
+            "Contact": {
+                "Id": contact_id(2),
+                "AgentInfo": {"Id": "agent-9"},
+                "QueueInfo": {"Id": "dev-queue-id-nobody-named"},
+                "LastUpdateTimestamp": NOW,
+                "DisconnectTimestamp": NOW - timedelta(minutes=1),
+                "CustomerEndpoint": {"Type": "TELEPHONE_NUMBER", "Address": NUMBER},
+            }
+        },
+        {"InstanceId": "00000000-0000-4000-8000-00000000dev0", "ContactId": contact_id(2)},
+    )
+    deliver(qa, written(2, voice_analysis(GOOD)))
+    record = service().records.get(contact_id(2))
+    assert record.agent_id == "agent-9"
+    assert record.queue == "dev-queue-id-nobody-named"  # not in QUEUE_IDS: kept as the id
+    assert json.loads(record.card)["rubric"] == "bank-service"  # the rubric for "*"
+    stubber.assert_no_pending_responses()
+
+
+def test_a_truncated_file_is_recorded_on_the_contact_and_alerted(qa) -> None:
+    deliver(qa, completed(3))
+    event = written(3, voice_analysis(GOOD)[:-30])
+    deliver(qa, event, event)
+    record = service().records.get(contact_id(3))
+    assert record.status.value == "UNREADABLE" and "truncated" in record.problem
+    alerts = [json.loads(m["body"]) for m in drained("caught-alerts")]
+    assert [a["detail-type"] for a in alerts] == ["QA Analysis Unreadable"]
+    assert alerts[0]["detail"]["key"] == event["detail"]["object"]["key"]
+
+
+def test_an_upset_customer_gets_one_intervention_callback(qa) -> None:
+    from chalicelib import bootstrap
+    from chalicelib.callbacks.service import CallbackService
+
+    upset = written(4, voice_analysis(GOOD, closing=-4))
+    deliver(qa, completed(4), upset)  # no number yet: the callback waits for the record
+    stream(qa, contact_record(4))
+    deliver(qa, upset, completed(4))
+    stream(qa, contact_record(4))
+    record = service().records.get(contact_id(4))
+    callback = bootstrap.service(CallbackService).ledger.get(record.callback_id)
+    assert callback is not None and callback.contact_id == contact_id(4)
+    assert callback.source == "qa" and callback.journey.startswith("QA: Did the customer end")
+    assert len(bootstrap.service(CallbackService).ledger.active_for_number(NUMBER)) == 1
+    review = service().reviews.reviews.get(contact_id(4))
+    assert "negative_ending" in review.reasons
+
+
+def test_contact_lens_failing_gets_the_contact_scored_partially_now(qa) -> None:
+    deliver(qa, completed(5))
+    deliver(qa, {
+        "version": "0", "id": "lens-5", "detail-type": "Contact Lens Analysis State Change",
+        "source": "aws.connect", "time": NOW.isoformat(),
+        "detail": {"instance": INSTANCE, "contact": f"{INSTANCE}/contact/{contact_id(5)}",
+                   "channel": "VOICE", "state": "FAILED",
+                   "reasonCode": "RECORDING_FILE_CANNOT_BE_READ"},
+    })  # fmt: skip
+    tick = qa.events.generate_cw_event(
+        source="aws.events", detail_type="Scheduled Event", resources=[], detail={}
+    )
+    assert qa.lambda_.invoke("qa_reconcile", tick).payload == {"scored_partially": 1}
+    record = service().records.get(contact_id(5))
+    assert (
+        record.status.value == "PARTIAL" and record.lens_failed == "RECORDING_FILE_CANNOT_BE_READ"
+    )
+    assert qa.lambda_.invoke("qa_reconcile", tick).payload == {"scored_partially": 0}
+
+
+MALFORMED_EVENTS = {
+    "empty": "",
+    "not-json": "{nope",
+    "not-an-object": "[1, 2]",
+    "null-detail": json.dumps({"detail-type": "Object Created", "detail": None}),
+    "oversize": json.dumps({"detail": {"pad": "x" * 300_000}}),
+    "no-key": json.dumps({"detail-type": "Object Created", "detail": {"bucket": {"name": BUCKET}}}),
+    "other-bucket": json.dumps({
+        "detail-type": "Object Created",
+        "detail": {"bucket": {"name": "someone-else"}, "object": {"key": "Analysis/x.json"}},
+    }),
+    "bad-contact-id": json.dumps({**completed(9), "detail": {**completed(9)["detail"],
+                                                             "contactId": "../etc"}}),
+    "null-time": json.dumps({**completed(9), "time": None}),
+    "bad-lens-contact": json.dumps({
+        "detail-type": "Contact Lens Analysis State Change",
+        "detail": {"state": "FAILED", "contact": None},
+    }),
+}  # fmt: skip
+
+
+def test_malformed_messages_are_parked_with_their_reason_and_nothing_else_moves(qa) -> None:
+    drained("switchboard-dev-qa-dead-letters")
+    deliver(qa, *MALFORMED_EVENTS.values())
+    parked = drained("switchboard-dev-qa-dead-letters")
+    assert len(parked) == len(MALFORMED_EVENTS)
+    assert all(p["reason"] for p in parked)
+    reasons = {p["reason"] for p in parked}
+    assert "Amazon Connect Contact Event: contactId: not a contact id" in reasons
+    assert "Object Created: 'someone-else' is not CONTACT_LENS_BUCKET" in reasons
+    assert service().records.get(contact_id(9)) is None
+
+
+def test_events_qa_does_not_need_are_ignored(qa) -> None:
+    drained("switchboard-dev-qa-dead-letters")
+    queued = {**completed(8), "detail": {**completed(8)["detail"], "eventType": "QUEUED"}}
+    lens_ok = {"detail-type": "Contact Lens Analysis State Change", "detail": {"state": "DONE"}}
+    deliver(qa, queued, lens_ok, {"detail-type": "Something New", "detail": {}})
+    assert drained("switchboard-dev-qa-dead-letters") == []
+    assert service().records.get(contact_id(8)) is None
+
+
+def test_unreadable_contact_records_are_parked_and_the_rest_of_the_batch_taken(qa) -> None:
+    drained("switchboard-dev-qa-dead-letters")
+    missing_id = json.loads(contact_record(6))
+    del missing_id["ContactId"]
+    bad_time = {**json.loads(contact_record(6)), "LastUpdateTimestamp": "yesterday"}
+    null_agent = {**json.loads(contact_record(7)), "Agent": None}
+    stream(qa, b"", b"{nope", json.dumps(missing_id).encode(), json.dumps(bad_time).encode(),
+           b"x" * 300_000, json.dumps(null_agent).encode(), contact_record(6))  # fmt: skip
+    parked = drained("switchboard-dev-qa-dead-letters")
+    assert len(parked) == 5 and all(p["reason"] for p in parked)
+    assert service().records.get(contact_id(6)).number == NUMBER
+    assert service().records.get(contact_id(7)).status.value == "NO_AGENT"
+
+
+# -- the review API -------------------------------------------------------------------------------
+
+
+def test_a_reviewer_claims_overrides_and_submits_and_nobody_else_can(qa) -> None:
+    deliver(qa, completed(10, queue_id="dev-care-queue-id"))
+    deliver(qa, written(10, voice_analysis(GOOD)))  # no mini-Miranda: flagged
+    claimed = post(qa, "/qa/reviews/claim", {"reviewer": "rita"})
+    assert claimed.status_code == 200
+    body = claimed.json_body
+    assert body["review"]["contact_id"] == contact_id(10)
+    assert body["contact"]["scorecard"]["automatic_fail"] is True
+    assert post(qa, "/qa/reviews/claim", {"reviewer": "sam"}).json_body == {"review": None}
+    path = f"/qa/reviews/{contact_id(10)}"
+    change = {"reviewer": "rita", "question": "mini-miranda", "value": "yes", "score": 10,
+              "reason": "said in the second minute, in other words"}  # fmt: skip
+    assert post(qa, f"{path}/override", {**change, "reviewer": "sam"}).status_code == 409
+    assert post(qa, f"{path}/override", {**change, "reason": " "}).status_code == 400
+    assert (
+        post(qa, f"{path}/override", change).json_body["review"]["overrides"]["mini-miranda"][
+            "score"
+        ]
+        == 10
+    )
+    assert post(qa, f"{path}/submit", {"reviewer": "rita"}).json_body["review"]["status"] == (
+        "SUBMITTED"
+    )
+    got = qa.http.get(f"/qa/contacts/{contact_id(10)}").json_body
+    assert got["review"]["status"] == "SUBMITTED" and got["status"] == "SCORED"
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "error"),
+    [
+        ("", 400, "missing_body"),
+        ("null", 400, "malformed_json"),
+        ("{nope", 400, "malformed_json"),
+        ("x" * 20_000, 413, "body_too_large"),
+        ({"reviewer": None}, 400, "invalid_reviewer"),
+        ({"reviewer": "r" * 200}, 400, "invalid_reviewer"),
+    ],
+    ids=["missing", "null", "malformed", "oversize", "null-reviewer", "long-reviewer"],
+)
+def test_bad_review_bodies_are_refused_naming_the_problem(qa, body, status, error) -> None:
+    answer = post(qa, "/qa/reviews/claim", body)
+    assert (answer.status_code, answer.json_body["error"]) == (status, error)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"question": "q", "value": "v", "score": "ten", "reason": "r"},
+        {"question": "q", "value": True, "score": 1, "reason": "r"},
+        {"question": None, "value": "v", "score": 1, "reason": "r"},
+        {"question": "q", "value": {"a": 1}, "score": 1, "reason": "r"},
+    ],
+    ids=["score-text", "value-bool", "null-question", "value-object"],
+)
+def test_bad_overrides_are_refused(qa, change) -> None:
+    answer = post(qa, f"/qa/reviews/{contact_id(11)}/override", {"reviewer": "r", **change})
+    assert answer.status_code == 400
+
+
+def test_an_unknown_contact_is_404(qa) -> None:
+    assert qa.http.get(f"/qa/contacts/{contact_id(99)}").status_code == 404
+
+
+# -- reports and warnings -------------------------------------------------------------------------
+
+
+def test_the_weekly_report_shows_an_agents_most_failed_question(qa) -> None:
+    for n in (20, 21):
+        deliver(qa, completed(n, queue_id="dev-care-queue-id"))
+        deliver(qa, written(n, voice_analysis(GOOD)))
+    week = "{}-W{:02d}".format(*NOW.isocalendar()[:2])
+    report = qa.http.get(f"/qa/reports/agents/agent-7?week={week}").json_body
+    assert report["contacts"] == 2 and report["automatic_fails"] == 2
+    most = report["by_rubric"]["collections v1"]["most_failed"][0]
+    assert most == {"question": "mini-miranda", "failed": 2, "of": 2}
+    team = qa.http.get(f"/qa/reports/queues/care?week={week}").json_body
+    assert team["contacts"] == 2
+    assert qa.http.get("/qa/reports/agents/agent-7?week=last").status_code == 400
+    assert qa.http.get("/qa/reports/agents/agent-7").status_code == 400
+
+
+def test_a_rising_complaint_raises_one_warning_event(qa, clock) -> None:
+    from chalicelib.qa.records import BUCKET as FIFTEEN
+    from chalicelib.qa.records import Tally
+    from chalicelib.qa.store import _count
+    from chalicelib.qa.warning import SLOTS_PER_WEEK
+
+    bucket = NOW.replace(minute=30) - FIFTEEN
+    for week in range(1, 7):
+        for step in range(3):
+            at = bucket - step * FIFTEEN - week * SLOTS_PER_WEEK * FIFTEEN
+            for _ in range(10 + (week + step) % 3):
+                _count_one(_count(Tally("billing", "Complaint", at, "old")))
+    for n in range(40):
+        _count_one(_count(Tally("billing", "Complaint", bucket, contact_id(100 + n))))
+    drained("caught-alerts")
+    clock.set(bucket + FIFTEEN + timedelta(minutes=1))
+    tick = qa.events.generate_cw_event(
+        source="aws.events", detail_type="Scheduled Event", resources=[], detail={}
+    )
+    assert qa.lambda_.invoke("qa_warnings", tick).payload == {"warnings": 1}
+    assert qa.lambda_.invoke("qa_warnings", tick).payload == {"warnings": 0}
+    alerts = [json.loads(m["body"]) for m in drained("caught-alerts")]
+    assert [(a["detail-type"], a["detail"]["count"]) for a in alerts] == [("QA Early Warning", 40)]
+    listed = qa.http.get("/qa/warnings").json_body["warnings"]
+    assert [(w["scope"], w["reason"]) for w in listed] == [("billing", "Complaint")]
+
+
+def _count_one(update: tuple[Any, list[Any]]) -> None:
+    item, actions = update
+    item.update(actions)
+
+
+def test_qa_logs_hold_no_phone_number(qa) -> None:
+    from chalicelib.platform.observability import logger
+
+    out = io.StringIO()
+    handler = logger.registered_handler
+    previous = handler.setStream(out)
+    try:
+        deliver(qa, completed(30), written(30, voice_analysis(GOOD, closing=-4)))
+        stream(qa, contact_record(30), b"{nope")
+        deliver(qa, "not json")
+    finally:
+        handler.setStream(previous)
+    logs = out.getvalue()
+    assert "analysis taken" in logs and "QA input parked" in logs
+    assert NUMBER not in logs and NUMBER[2:] not in logs
