@@ -20,9 +20,10 @@ switchboard caller-key retire --stage S  drop the old secrets once the repeat wi
 from __future__ import annotations
 
 import json
+import re
 import sys
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -815,6 +816,89 @@ def qa_rubric_check(paths: tuple[Path, ...]) -> None:
             f"{len(rubric.sections)} sections, {len(questions)} questions "
             f"({automated} answered automatically)"
         )
+
+
+@qa_rubric.command("put")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--queue",
+    "queues",
+    multiple=True,
+    default=("*",),
+    show_default=True,
+    help="A queue whose contacts it scores (repeat; * for every queue no rubric names).",
+)
+@click.option("--stage", default="dev", show_default=True, help="Whose QA table to write.")
+def qa_rubric_put(path: Path, queues: tuple[str, ...], stage: str) -> None:
+    """Check a rubric and store it for the stage's QA (create or replace); contacts of its
+    queues are scored with it from the next minute on.
+
+    Exit status: 0 stored; 2 the rubric cannot be used (nothing was stored).
+    """
+    rubric = _rubric(path)
+    document = json.loads(path.read_bytes().decode("utf-8-sig"))
+    _use_stage(stage)
+    from chalicelib.qa.store import DynamoRubrics
+
+    DynamoRubrics().put(document, queues, datetime.now(UTC))
+    click.echo(f"{rubric.name} v{rubric.version}: stored for {stage}, scores {', '.join(queues)}")
+
+
+_WEEK = re.compile(r"^\d{4}-W(0[1-9]|[1-4]\d|5[0-3])$")
+
+
+@qa.command("report")
+@click.option("--agent", help="An agent's id (the end of the agent ARN).")
+@click.option("--queue", help="A queue (team) name, instead of an agent.")
+@click.option("--week", required=True, help="The ISO week, as 2026-W49.")
+@click.option("--stage", default="dev", show_default=True, help="Whose QA table to read.")
+@click.option("--json", "as_json", is_flag=True, help="The report as JSON.")
+def qa_report(agent: str | None, queue: str | None, week: str, stage: str, as_json: bool) -> None:
+    """An agent's (or a team's) week: contacts, scores by rubric, the questions most often
+    failed, the flagged contacts.
+
+    Exit status: 0 the report (also for a week with no contacts); 2 the week or the choice
+    of agent or queue cannot be used.
+    """
+    if (agent is None) == (queue is None):
+        _unreadable("give one of --agent ID or --queue NAME")
+    if not _WEEK.match(week):
+        _unreadable(f"--week {week!r}: give an ISO week, as 2026-W49")
+    _use_stage(stage)
+    from chalicelib.qa.report import report
+    from chalicelib.qa.store import DynamoQaRecords
+
+    records = DynamoQaRecords()
+    found = records.of_agent(agent, week) if agent else records.of_queue(queue or "", week)
+    result = report(agent or queue or "", week, found)
+    if as_json:
+        click.echo(json.dumps(result, indent=2))
+        return
+    from devkit.qa_tables import report_table
+
+    _stdout().print(report_table(result))
+
+
+@qa.command("warnings")
+@click.option("--hours", default=24, show_default=True, type=click.IntRange(1, 24 * 14))
+@click.option("--stage", default="dev", show_default=True, help="Whose QA table to read.")
+@click.option("--json", "as_json", is_flag=True, help="The warnings as JSON.")
+def qa_warnings(hours: int, stage: str, as_json: bool) -> None:
+    """Early warnings raised in the last HOURS: which reason spiked in which queue, when.
+
+    Exit status: 0 (with or without warnings).
+    """
+    _use_stage(stage)
+    from chalicelib.qa.store import DynamoReasonCounts
+
+    now = datetime.now(UTC)
+    raised = DynamoReasonCounts().raised(now - timedelta(hours=hours), now)
+    if as_json:
+        click.echo(json.dumps(raised, indent=2))
+        return
+    from devkit.qa_tables import warnings_table
+
+    _stdout().print(warnings_table(raised, hours))
 
 
 @main.group("caller-key")

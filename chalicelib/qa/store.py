@@ -8,8 +8,8 @@ Items of the `qa` table, by key:
 - `CONTACT#<id>` / `REVIEW`: its review, in the `free_reviews` index while a reviewer may
   claim it (keyed by when it became free).
 - `BUCKET#<15-minute bucket>` / `<scope>#<reason>`: a reason's count in a queue, added in the
-  same transaction as the record that first shows it; `ALERT#<bucket>` beside it once
-  warned.
+  same transaction as the record that first shows it.
+- `ALERTS` / `<bucket>#<scope>#<reason>`: each early warning raised, once.
 - `RUBRICS` / `<name>`: rubric documents, checked when put.
 """
 
@@ -51,6 +51,7 @@ if TYPE_CHECKING:
 KEPT_FOR = timedelta(days=400)  # a year of weekly reports, and then some
 EXAMPLES = 5
 RUBRICS = "RUBRICS"
+ALERTS = "ALERTS"
 RUBRICS_CACHED_FOR = 60.0  # seconds: a put rubric scores within a minute everywhere
 
 
@@ -191,13 +192,17 @@ class BucketItem(Model):
 
     Meta = table_meta(settings().qa_table)
 
-    pk = UnicodeAttribute(hash_key=True)  # "BUCKET#<bucket>" (ALERT#<bucket> once warned)
-    sk = UnicodeAttribute(range_key=True)  # "<scope>#<reason>"
+    pk = UnicodeAttribute(hash_key=True)  # "BUCKET#<bucket>", or "ALERTS"
+    sk = UnicodeAttribute(range_key=True)  # "<scope>#<reason>", or "<bucket>#<scope>#<reason>"
     scope = UnicodeAttribute()
     reason = UnicodeAttribute()
     contacts = NumberAttribute(default=0)
     examples = TextListAttribute(null=True)
     expires_at = TTLAttribute(null=True)
+
+
+def _unstamp(text: str) -> str:
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC).isoformat()
 
 
 def _bucket_key(bucket: datetime) -> str:
@@ -289,8 +294,8 @@ class DynamoReasonCounts:
 
     def first_alert(self, scope: str, reason: str, bucket: datetime) -> bool:
         marker = BucketItem(
-            f"ALERT#{stamp(bucket)}",
-            f"{scope}#{reason}",
+            ALERTS,
+            f"{stamp(bucket)}#{scope}#{reason}",
             scope=scope,
             reason=reason,
             expires_at=bucket + KEPT_FOR,
@@ -304,14 +309,16 @@ class DynamoReasonCounts:
         return True
 
     def raised(self, since: datetime, until: datetime) -> list[dict[str, Any]]:
-        """Warnings raised between the two instants, for `switchboard qa warnings`."""
-        found = []
-        at = since.replace(minute=since.minute - since.minute % 15, second=0, microsecond=0)
-        while at <= until:
-            for item in BucketItem.query(f"ALERT#{stamp(at)}"):
-                found.append({"bucket": at.isoformat(), "scope": item.scope, "reason": item.reason})
-            at += timedelta(minutes=15)
-        return found
+        """Warnings raised for buckets between the two instants, oldest first."""
+        found = BucketItem.query(ALERTS, BucketItem.sk.between(stamp(since), f"{stamp(until)}~"))
+        return [
+            {
+                "bucket": _unstamp(item.sk.split("#", 1)[0]),
+                "scope": item.scope,
+                "reason": item.reason,
+            }
+            for item in found
+        ]
 
 
 # -- reviews ------------------------------------------------------------------------------------
