@@ -3,6 +3,7 @@ Chalice test client, with Connect behind a botocore Stubber."""
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -15,6 +16,7 @@ from botocore.stub import Stubber
 from devkit.local_aws import ROOT, local_aws
 
 NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)  # Tuesday 10:00 in New York
+CONTACT_LENS_BUCKET = "switchboard-dev-connect-instance"  # the dev stage's, as in config.json
 
 
 @pytest.fixture(scope="module")
@@ -98,6 +100,52 @@ def callbacks(client: Any, connect: tuple[Any, Stubber], clock: Any) -> Any:
     connect_client, _ = connect
     bootstrap.override(CallbackService, build_callback_service(clock=clock, connect=connect_client))
     return client
+
+
+@pytest.fixture
+def qa(callbacks: Any, connect: Any, clock: Any) -> Any:
+    """The test client with QA on moto, the rubrics put, the instance's bucket there and the
+    alerts EventBridge sends caught in a queue."""
+    from chalicelib import bootstrap
+    from chalicelib.qa.capability import build_service
+    from chalicelib.qa.service import QaService
+    from chalicelib.qa.store import DynamoRubrics
+
+    connect_client, _ = connect
+    bootstrap.override(QaService, build_service(clock=clock, connect=connect_client))
+    rubrics = DynamoRubrics()
+    for name, queues in (("bank-service", ["*", "billing"]), ("collections", ["care"])):
+        document = json.loads((ROOT / "rubrics" / f"{name}.json").read_text())
+        rubrics.put(document, queues, NOW)
+    boto3.client("s3", region_name="us-east-1").create_bucket(Bucket=CONTACT_LENS_BUCKET)
+    _catch_alerts()
+    return callbacks
+
+
+def _catch_alerts() -> None:
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    url = sqs.create_queue(QueueName="caught-alerts")["QueueUrl"]
+    drained("caught-alerts")
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]
+    events = boto3.client("events", region_name="us-east-1")
+    events.put_rule(Name="caught-alerts", EventPattern=json.dumps({"source": ["switchboard.qa"]}))
+    events.put_targets(Rule="caught-alerts", Targets=[{"Id": "q", "Arn": arn["QueueArn"]}])
+
+
+def drained(queue: str) -> list[dict[str, Any]]:
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    url = sqs.get_queue_url(QueueName=queue)["QueueUrl"]
+    found = []
+    while True:
+        got = sqs.receive_message(
+            QueueUrl=url, MaxNumberOfMessages=10, MessageAttributeNames=["All"]
+        ).get("Messages", [])
+        if not got:
+            return found
+        for message in got:
+            reason = message.get("MessageAttributes", {}).get("reason", {}).get("StringValue")
+            found.append({"body": message["Body"], "reason": reason})
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
 
 
 def metrics_response(**queues: tuple[int, int, int]) -> dict[str, Any]:

@@ -14,10 +14,10 @@ import boto3
 import pytest
 
 from devkit.analyses import analysis_key, voice_analysis
-from tests.integration.conftest import NOW
+from tests.integration.conftest import CONTACT_LENS_BUCKET as BUCKET
+from tests.integration.conftest import NOW, drained
 
 ROOT = Path(__file__).resolve().parents[2]
-BUCKET = "switchboard-dev-connect-instance"
 INSTANCE = "arn:aws:connect:us-east-1:111122223333:instance/00000000-0000-4000-8000-00000000dev0"
 NUMBER = "+12125550143"
 GOOD = [
@@ -32,52 +32,6 @@ GOOD = [
 
 def contact_id(n: int) -> str:
     return f"6b1d0c2e-0000-4000-8000-{n:012d}"
-
-
-@pytest.fixture
-def qa(callbacks: Any, connect: Any, clock: Any) -> Any:
-    """The test client with QA on moto, the rubrics put, the instance's bucket there and the
-    alerts EventBridge sends caught in a queue."""
-    from chalicelib import bootstrap
-    from chalicelib.qa.capability import build_service
-    from chalicelib.qa.service import QaService
-    from chalicelib.qa.store import DynamoRubrics
-
-    connect_client, _ = connect
-    bootstrap.override(QaService, build_service(clock=clock, connect=connect_client))
-    rubrics = DynamoRubrics()
-    for name, queues in (("bank-service", ["*", "billing"]), ("collections", ["care"])):
-        document = json.loads((ROOT / "rubrics" / f"{name}.json").read_text())
-        rubrics.put(document, queues, NOW)
-    boto3.client("s3", region_name="us-east-1").create_bucket(Bucket=BUCKET)
-    _catch_alerts()
-    return callbacks
-
-
-def _catch_alerts() -> None:
-    sqs = boto3.client("sqs", region_name="us-east-1")
-    url = sqs.create_queue(QueueName="caught-alerts")["QueueUrl"]
-    drained("caught-alerts")
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]
-    events = boto3.client("events", region_name="us-east-1")
-    events.put_rule(Name="caught-alerts", EventPattern=json.dumps({"source": ["switchboard.qa"]}))
-    events.put_targets(Rule="caught-alerts", Targets=[{"Id": "q", "Arn": arn["QueueArn"]}])
-
-
-def drained(queue: str) -> list[dict[str, Any]]:
-    sqs = boto3.client("sqs", region_name="us-east-1")
-    url = sqs.get_queue_url(QueueName=queue)["QueueUrl"]
-    found = []
-    while True:
-        got = sqs.receive_message(
-            QueueUrl=url, MaxNumberOfMessages=10, MessageAttributeNames=["All"]
-        ).get("Messages", [])
-        if not got:
-            return found
-        for message in got:
-            reason = message.get("MessageAttributes", {}).get("reason", {}).get("StringValue")
-            found.append({"body": message["Body"], "reason": reason})
-            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
 
 
 def service() -> Any:
