@@ -184,11 +184,15 @@ class QaService:
         return self._write(seen.contact_id, lambda record: fold(record, seen))[0]
 
     def _write(
-        self, contact_id: str, change: Callable[[QaRecord], QaRecord]
+        self,
+        contact_id: str,
+        change: Callable[[QaRecord], QaRecord],
+        read: QaRecord | None = None,
     ) -> tuple[QaRecord, bool]:
-        """The record after `change`, and whether this call wrote it."""
-        for _ in range(RACES):
-            before = self.records.get(contact_id)
+        """The record after `change`, and whether this call wrote it; `read` is the record
+        as just read, if it was (a lost race reads it again)."""
+        for attempt in range(RACES):
+            before = read if attempt == 0 and read is not None else self.records.get(contact_id)
             after, tallies = counted(change(before or empty(contact_id)))
             if before is not None and after == before:
                 return before, False
@@ -215,7 +219,8 @@ class QaService:
         body, written = read
         known = self._known(found.contact_id)
         seen = self._analysed(known, key, body, written)
-        record, wrote = self._write(found.contact_id, lambda current: fold(current, seen))
+        stored = known if known.version else None
+        record, wrote = self._write(found.contact_id, lambda now: fold(now, seen), stored)
         if wrote and seen.problem and record.analysis_key == key:
             detail = {"contact_id": found.contact_id, "key": key, "problem": seen.problem}
             self.alerts.send(UNREADABLE, detail)

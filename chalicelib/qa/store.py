@@ -478,12 +478,16 @@ class S3AnalysisFiles:
 
     def __init__(self, bucket: str, client: Any = None) -> None:
         self.bucket = bucket
-        self._client = client
+        self._given = client
 
-    def read(self, key: str) -> tuple[bytes, datetime] | None:
+    @cached_property
+    def _client(self) -> Any:
         import boto3
 
-        client = self._client or boto3.client("s3")
+        return self._given or boto3.client("s3")
+
+    def read(self, key: str) -> tuple[bytes, datetime] | None:
+        client = self._client
         try:
             found = client.get_object(Bucket=self.bucket, Key=key)
         except client.exceptions.NoSuchKey:
@@ -543,12 +547,16 @@ class EventBridgeAlerts:
     SOURCE = "switchboard.qa"
 
     def __init__(self, client: Any = None) -> None:
-        self._client = client
+        self._given = client
 
-    def send(self, kind: str, detail: Mapping[str, Any]) -> None:
+    @cached_property
+    def _client(self) -> Any:
         import boto3
 
-        client = self._client or boto3.client("events")
+        return self._given or boto3.client("events")
+
+    def send(self, kind: str, detail: Mapping[str, Any]) -> None:
+        client = self._client
         entry = {"Source": self.SOURCE, "DetailType": kind, "Detail": json.dumps(detail)}
         failed = client.put_events(Entries=[entry]).get("FailedEntryCount", 0)
         if failed:
