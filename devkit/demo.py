@@ -249,8 +249,11 @@ def _run() -> int:
         from devkit.outbound_demo import outbound_morning
 
         failures += outbound_morning(switchboard)
+        from devkit.qa_demo import qa_day
+
+        failures += qa_day(switchboard)
     console.print(
-        f"{len(MORNING)} morning calls, callbacks and campaigns in "
+        f"{len(MORNING)} morning calls, callbacks, campaigns and QA in "
         f"{time.monotonic() - started:.1f} s, {failures} not as expected."
     )
     return 1 if failures else 0

@@ -14,7 +14,7 @@ from typing import Any, Protocol
 from chalicelib.platform.clock import Clock
 from chalicelib.qa import review
 from chalicelib.qa.analysis import AnalysisError, Conversation, analysis_key, read_analysis
-from chalicelib.qa.model import Rubric, Scorecard, score, scorecard_dict
+from chalicelib.qa.model import Answer, Rubric, Scorecard, score, scorecard, scorecard_dict
 from chalicelib.qa.records import (
     BUCKET,
     AnalysisSeen,
@@ -298,11 +298,14 @@ class QaService:
         return found
 
     def _partial(self, record: QaRecord) -> Scorecard | None:
+        """With no transcript no rule can be tried: every question is left to a reviewer
+        (rather than answered "no" for want of a phrase nobody could hear)."""
         rubric = self.rubrics.for_queue(record.queue)
         if rubric is None:
             return None
         nothing = Conversation(record.contact_id, "VOICE", False, "", ())
-        return score(rubric, nothing, partial=True)
+        unanswered = {q.ref_id: Answer(q.ref_id, None) for q in rubric.questions()}
+        return scorecard(rubric, nothing, unanswered, partial=True)
 
     # -- early warning ---------------------------------------------------------------------
 

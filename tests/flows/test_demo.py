@@ -11,3 +11,4 @@ def test_the_demo_runs_and_everything_is_as_expected(capsys) -> None:
     assert "0 not as expected" in output
     # The callback table wraps with the terminal's width; its words do not.
     assert "RETRY_WAIT" in output and "CANCELLED" in output
+    assert "early warning" in output and "review submitted" in output

@@ -115,7 +115,10 @@ def test_reconciliation_scores_partially_what_no_analysis_came_for() -> None:
     found = w.service.reconcile()
     assert [r.contact_id for r in found] == ["c-6"]  # no file will come: scored now
     assert found[0].status is QaStatus.PARTIAL and "partial" in found[0].flags
-    assert json.loads(found[0].card)["partial"] is True
+    card = json.loads(found[0].card)
+    assert card["partial"] is True and card["total"] is None and card["automatic_fail"] is False
+    assert len(card["needs_review"]) == 7  # every question but the notes, for a reviewer
+    assert w.reviews.reviews["c-6"].reasons[:1] == ("partial",)
     assert w.alerts.of(UNSCORED) == [{"count": 1, "examples": ["c-6"]}]
     w.service.clock.set(NOW + timedelta(minutes=11))  # type: ignore[attr-defined]
     assert [r.contact_id for r in w.service.reconcile()] == ["c-5"]
