@@ -879,6 +879,29 @@ def qa_report(agent: str | None, queue: str | None, week: str, stage: str, as_js
     _stdout().print(report_table(result))
 
 
+@qa.command("calibration")
+@click.option("--week", required=True, help="The ISO week, as 2026-W49.")
+@click.option("--stage", default="dev", show_default=True, help="Whose QA table to read.")
+def qa_calibration(week: str, stage: str) -> None:
+    """How far reviewers agreed on the calibration contacts they submitted in the week:
+    Cohen's kappa per question, mean absolute difference of totals; JSON.
+
+    Exit status: 0 (also for a week with none); 2 the week cannot be used.
+    """
+    if not _WEEK.match(week):
+        _unreadable(f"--week {week!r}: give an ISO week, as 2026-W49")
+    _use_stage(stage)
+    from chalicelib.qa.calibration import calibration
+    from chalicelib.qa.store import DynamoQaRecords, DynamoReviews, DynamoRubrics
+
+    records, submitted = DynamoQaRecords(), []
+    for copy in DynamoReviews().calibrated(week):
+        record = records.get(copy.contact_id)
+        if record is not None and record.card:
+            submitted.append((copy, json.loads(record.card)))
+    click.echo(json.dumps(calibration(week, submitted, DynamoRubrics().named), indent=2))
+
+
 @qa.command("warnings")
 @click.option("--hours", default=24, show_default=True, type=click.IntRange(1, 24 * 14))
 @click.option("--stage", default="dev", show_default=True, help="Whose QA table to read.")

@@ -674,6 +674,9 @@ class RubricsByQueue:
     def for_queue(self, queue: str) -> Rubric | None:
         return self.by_queue.get(queue) or self.by_queue.get("*")
 
+    def named(self, name: str) -> Rubric | None:
+        return next((r for r in self.by_queue.values() if r.name == name), None)
+
 
 @dataclass
 class RecordedInterventions:
@@ -700,28 +703,47 @@ class RecordedAlerts:
 
 
 class InMemoryReviews:
+    """Reviews by contact id and copy, each write conditional on the version read."""
+
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self.reviews: dict[str, Review] = {}
+        self.reviews: dict[tuple[str, int], Review] = {}
 
-    def get(self, contact_id: str) -> Review | None:
-        return self.reviews.get(contact_id)
+    def get(self, contact_id: str, copy: int = 1) -> Review | None:
+        return self.reviews.get((contact_id, copy))
+
+    def copies(self, contact_id: str) -> list[Review]:
+        return sorted(
+            (r for (c, _), r in self.reviews.items() if c == contact_id), key=lambda r: r.copy
+        )
 
     def free(self, now: datetime, limit: int) -> list[Review]:
         free = [r for r in self.reviews.values() if r.free(now)]
-        return sorted(free, key=lambda r: (r.queued_at, r.contact_id))[:limit]
+        return sorted(free, key=lambda r: (r.queued_at, r.contact_id, r.copy))[:limit]
 
     def put(self, before: Review | None, after: Review) -> bool:
         with self._lock:
-            current = self.reviews.get(after.contact_id)
+            current = self.reviews.get((after.contact_id, after.copy))
             if (current is None) != (before is None):
                 return False
             if current is not None and before is not None and current.version != before.version:
                 return False
-            self.reviews[after.contact_id] = _replace(
+            self.reviews[(after.contact_id, after.copy)] = _replace(
                 after, version=1 if before is None else before.version + 1
             )
             return True
+
+    def calibrated(self, week: str) -> list[Review]:
+        from chalicelib.qa.review import CALIBRATION, ReviewStatus
+
+        return [
+            r
+            for r in self.reviews.values()
+            if CALIBRATION in r.reasons
+            and r.status is ReviewStatus.SUBMITTED
+            and r.submitted_at is not None
+            and "{}-W{:02d}".format(*r.submitted_at.isocalendar()[:2]) == week
+        ]
 
 
 @dataclass

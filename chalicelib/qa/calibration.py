@@ -5,9 +5,13 @@ averaged over the pairs; for the totals, the mean absolute difference."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import combinations
+from typing import Any
+
+from chalicelib.qa.model import Answer, Rubric, total_of
+from chalicelib.qa.review import Override, Review
 
 
 def cohen_kappa(first: Sequence[str], second: Sequence[str]) -> float | None:
@@ -82,3 +86,67 @@ def _pair_kappa(
     return cohen_kappa(
         [answers[a][c][question] for c in both], [answers[b][c][question] for c in both]
     )
+
+
+# -- from submitted calibration reviews ----------------------------------------------------------
+
+
+def reviewed_answers(
+    card: Mapping[str, Any], overrides: Mapping[str, Override]
+) -> dict[str, Answer]:
+    """The answers as a reviewer left them: the automatic ones, each overridden one replaced."""
+    answers = {}
+    for automatic in card["answers"]:
+        question = automatic["question"]
+        change = overrides.get(question)
+        if change is None:
+            answers[question] = Answer(
+                question,
+                automatic["value"],
+                automatic["score"],
+                not_applicable=automatic["not_applicable"],
+                automatic_fail=automatic["automatic_fail"],
+            )
+        else:
+            answers[question] = Answer(question, change.value, change.score, by="reviewer")
+    return answers
+
+
+def _reviewed_total(rubric: Rubric, left: Mapping[str, Answer]) -> float | None:
+    """As scoring totals it: weighted, and 0 when an answer left is an automatic fail."""
+    total = total_of(rubric, left)[0]
+    options = {(q.ref_id, o.ref_id): o for q in rubric.questions() for o in q.options}
+    failed = any(
+        answer.automatic_fail
+        or ((option := options.get((question, str(answer.value)))) and option.automatic_fail)
+        for question, answer in left.items()
+    )
+    return 0.0 if failed and total is not None else total
+
+
+def calibration(
+    week: str,
+    submitted: Sequence[tuple[Review, Mapping[str, Any]]],
+    rubric_named: Callable[[str], Rubric | None],
+) -> dict[str, Any]:
+    """Agreement over the week's submitted calibration copies, each with its contact's
+    scorecard: per question the option (or number) each reviewer left, and their totals."""
+    answers: dict[str, dict[str, dict[str, str]]] = {}
+    totals: dict[str, dict[str, float]] = {}
+    for copy, card in submitted:
+        left = reviewed_answers(card, copy.overrides)
+        answers.setdefault(copy.reviewer, {})[copy.contact_id] = {
+            q: str(a.value) for q, a in left.items() if a.value is not None
+        }
+        rubric = rubric_named(card["rubric"])
+        total = _reviewed_total(rubric, left) if rubric is not None else card["total"]
+        if total is not None:
+            totals.setdefault(copy.reviewer, {})[copy.contact_id] = float(total)
+    found = agreement(answers, totals)
+    return {
+        "week": week,
+        "reviewers": sorted(answers),
+        "contacts": found.contacts,
+        "kappa": dict(found.kappa),
+        "total_mean_abs_difference": found.total_mean_abs_difference,
+    }

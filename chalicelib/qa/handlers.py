@@ -236,6 +236,7 @@ def _review(value: review.Review | None) -> dict[str, Any] | None:
         "reasons": list(value.reasons),
         "status": value.status.value,
         "reviewer": value.reviewer,
+        "copy": value.copy,
         "lease_until": value.lease_until.isoformat() if value.lease_until else None,
         "overrides": {
             q: {"value": o.value, "score": o.score, "reason": o.reason}
@@ -250,8 +251,8 @@ def get_contact(contact_id: str) -> Response:
     record = service.records.get(contact_id)
     if record is None:
         return http.error(404, "not_found", "contact_id", "no QA record for that contact")
-    found = service.reviews.reviews.get(contact_id)
-    return Response(body={**(_contact(record) or {}), "review": _review(found)}, status_code=200)
+    copies = [_review(copy) for copy in service.reviews.reviews.copies(contact_id)]
+    return Response(body={**(_contact(record) or {}), "reviews": copies}, status_code=200)
 
 
 @bp.route(
@@ -352,6 +353,15 @@ def queue_report(queue: str) -> Response:
     if isinstance(week, Response):
         return week
     return Response(body=bootstrap.service(QaService).team_report(queue, week), status_code=200)
+
+
+@bp.route("/qa/calibration", methods=["GET"], authorizer=IAMAuthorizer())
+def calibration() -> Response:
+    """Reviewers' agreement on the calibration contacts they submitted in the week."""
+    week = _week()
+    if isinstance(week, Response):
+        return week
+    return Response(body=bootstrap.service(QaService).calibration(week), status_code=200)
 
 
 @bp.route("/qa/warnings", methods=["GET"], authorizer=IAMAuthorizer())

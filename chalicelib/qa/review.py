@@ -43,6 +43,7 @@ class Review:
     lease_until: datetime | None = None
     overrides: Mapping[str, Override] = field(default_factory=dict)
     submitted_at: datetime | None = None
+    copy: int = 1  # a calibration contact is reviewed by several reviewers, one copy each
     version: int = 0
 
     def free(self, now: datetime) -> bool:

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 from chalicelib.platform.clock import Clock
 from chalicelib.qa import review
 from chalicelib.qa.analysis import AnalysisError, Conversation, analysis_key, read_analysis
+from chalicelib.qa.calibration import calibration
 from chalicelib.qa.model import Answer, Rubric, Scorecard, score, scorecard, scorecard_dict
 from chalicelib.qa.records import (
     BUCKET,
@@ -29,7 +30,7 @@ from chalicelib.qa.records import (
     scored_partially,
 )
 from chalicelib.qa.report import report
-from chalicelib.qa.review import Review
+from chalicelib.qa.review import Review, ReviewStatus
 from chalicelib.qa.warning import SLOTS_PER_WEEK, Detector
 
 RACES = 5
@@ -74,6 +75,8 @@ class Rubrics(Protocol):
         """The rubric that scores the queue's contacts (the one for "*" otherwise)."""
         ...
 
+    def named(self, name: str) -> Rubric | None: ...
+
 
 class Interventions(Protocol):
     def call_back(self, record: QaRecord, reason: str) -> str:
@@ -114,7 +117,11 @@ class BusyError(Exception):
 
 
 class Reviews(Protocol):
-    def get(self, contact_id: str) -> Review | None: ...
+    def get(self, contact_id: str, copy: int = 1) -> Review | None: ...
+
+    def copies(self, contact_id: str) -> Sequence[Review]:
+        """Every copy of the contact's review (several for a calibration contact)."""
+        ...
 
     def free(self, now: datetime, limit: int) -> Sequence[Review]:
         """Reviews a reviewer may claim now (waiting, or their lease lapsed), oldest first."""
@@ -124,37 +131,54 @@ class Reviews(Protocol):
         """Conditional on the version read (None: there is none yet)."""
         ...
 
+    def calibrated(self, week: str) -> Sequence[Review]:
+        """Calibration copies submitted in the ISO week."""
+        ...
+
 
 @dataclass
 class ReviewQueue:
     reviews: Reviews
     clock: Clock
     lease: timedelta = timedelta(minutes=20)
+    calibration_reviewers: int = 3  # each calibration contact is scored by this many
 
     def enqueue(self, contact_id: str, reasons: tuple[str, ...]) -> Review | None:
-        """Queue a contact for review once; None when it needs none."""
+        """Queue a contact for review once (a calibration contact once per reviewer it
+        needs); None when it needs none."""
         if not reasons:
             return None
-        existing = self.reviews.get(contact_id)
-        if existing is not None:
-            return existing
-        self.reviews.put(None, Review(contact_id, reasons, self.clock.now()))
+        copies = self.calibration_reviewers if review.CALIBRATION in reasons else 1
+        for copy in range(1, copies + 1):  # a retry adds any copy a crash left out
+            if self.reviews.get(contact_id, copy) is None:
+                self.reviews.put(None, Review(contact_id, reasons, self.clock.now(), copy=copy))
         return self.reviews.get(contact_id)  # ours, or the one a concurrent enqueue wrote
 
     def claim_next(self, reviewer: str) -> Review | None:
-        """The oldest free review, now this reviewer's alone until the lease ends."""
+        """The oldest free review, now this reviewer's alone until the lease ends; never a
+        second copy of a contact the reviewer has one of (calibration needs other eyes)."""
         now = self.clock.now()
         for candidate in self.reviews.free(now, limit=20):
+            if review.CALIBRATION in candidate.reasons and self._has_another(candidate, reviewer):
+                continue
             claimed = review.claim(candidate, reviewer, now, self.lease)
             if self.reviews.put(candidate, claimed):
                 return claimed
         return None
 
+    def _has_another(self, candidate: Review, reviewer: str) -> bool:
+        return any(
+            other.reviewer == reviewer and other.copy != candidate.copy
+            for other in self.reviews.copies(candidate.contact_id)
+        )
+
     def change(self, contact_id: str, reviewer: str, move: Callable[[Review], Review]) -> Review:
-        """An override or a submit by the reviewer holding the lease."""
-        current = self.reviews.get(contact_id)
-        if current is None:
+        """An override or a submit by the reviewer holding the lease (on their copy)."""
+        copies = self.reviews.copies(contact_id)
+        if not copies:
             raise review.ReviewError(f"no review for {contact_id}")
+        held = [c for c in copies if c.reviewer == reviewer and c.status is ReviewStatus.CLAIMED]
+        current = held[0] if held else copies[0]
         after = move(current)
         if not self.reviews.put(current, after):
             raise review.ReviewError(f"{contact_id} changed meanwhile: read it again")
@@ -355,6 +379,15 @@ class QaService:
 
     def team_report(self, queue: str, week: str) -> dict[str, Any]:
         return report(queue, week, self.records.of_queue(queue, week))
+
+    def calibration(self, week: str) -> dict[str, Any]:
+        """How far reviewers agreed on the calibration contacts they submitted in the week."""
+        submitted = []
+        for copy in self.reviews.reviews.calibrated(week):
+            record = self.records.get(copy.contact_id)
+            if record is not None and record.card:
+                submitted.append((copy, json.loads(record.card)))
+        return calibration(week, submitted, self.rubrics.named)
 
 
 def _bucket_before(now: datetime) -> datetime:

@@ -41,7 +41,7 @@ from chalicelib.platform.settings import settings
 from chalicelib.platform.tables import TextListAttribute, lost_race, stamp, table_meta
 from chalicelib.qa.model import Rubric
 from chalicelib.qa.records import ContactSeen, QaRecord, QaStatus, Tally, week_of
-from chalicelib.qa.review import Override, Review, ReviewStatus
+from chalicelib.qa.review import CALIBRATION, Override, Review, ReviewStatus
 
 if TYPE_CHECKING:
     from mypy_boto3_connect import ConnectClient
@@ -333,11 +333,20 @@ class FreeIndex(GlobalSecondaryIndex["ReviewItem"]):
     free_sort = UnicodeAttribute(range_key=True)  # "<free from>#<contact>"
 
 
+class CalibrationIndex(GlobalSecondaryIndex["ReviewItem"]):
+    class Meta:
+        index_name = "calibration"
+        projection = AllProjection()
+
+    calibration_week = UnicodeAttribute(hash_key=True)  # the week a calibration copy was done
+    pk = UnicodeAttribute(range_key=True)
+
+
 class ReviewItem(Model):
     Meta = table_meta(settings().qa_table)
 
     pk = UnicodeAttribute(hash_key=True)
-    sk = UnicodeAttribute(range_key=True)  # "REVIEW"
+    sk = UnicodeAttribute(range_key=True)  # "REVIEW", "REVIEW#2", ... (calibration copies)
     reasons = TextListAttribute()
     queued_at = UTCDateTimeAttribute()
     status = UnicodeAttribute()
@@ -347,9 +356,15 @@ class ReviewItem(Model):
     submitted_at = UTCDateTimeAttribute(null=True)
     free_partition = UnicodeAttribute(null=True)
     free_sort = UnicodeAttribute(null=True)
+    calibration_week = UnicodeAttribute(null=True)
     expires_at = TTLAttribute(null=True)
     version = VersionAttribute()
     free_index = FreeIndex()
+    calibration_index = CalibrationIndex()
+
+
+def _review_sk(copy: int) -> str:
+    return "REVIEW" if copy == 1 else f"REVIEW#{copy}"
 
 
 def _review_item(value: Review) -> ReviewItem:
@@ -361,7 +376,7 @@ def _review_item(value: Review) -> ReviewItem:
     }
     return ReviewItem(
         contact_key(value.contact_id),
-        "REVIEW",
+        _review_sk(value.copy),
         reasons=list(value.reasons),
         queued_at=value.queued_at,
         status=value.status.value,
@@ -371,8 +386,19 @@ def _review_item(value: Review) -> ReviewItem:
         submitted_at=value.submitted_at,
         free_partition="REVIEWS" if free else None,
         free_sort=f"{stamp(free_from)}#{value.contact_id}" if free and free_from else None,
+        calibration_week=_calibration_week(value),
         expires_at=value.queued_at + KEPT_FOR,
     )
+
+
+def _calibration_week(value: Review) -> str | None:
+    """The week a calibration copy was submitted in (None for anything else)."""
+    if value.status is not ReviewStatus.SUBMITTED or CALIBRATION not in value.reasons:
+        return None
+    if value.submitted_at is None:
+        return None
+    year, week, _ = value.submitted_at.isocalendar()
+    return f"{year}-W{week:02d}"
 
 
 def _review(item: ReviewItem) -> Review:
@@ -389,23 +415,38 @@ def _review(item: ReviewItem) -> Review:
         item.lease_until,
         overrides,
         item.submitted_at,
+        int(item.sk.removeprefix("REVIEW").removeprefix("#") or 1),
         int(item.version or 0),
     )
 
 
 class DynamoReviews:
-    def get(self, contact_id: str) -> Review | None:
+    def get(self, contact_id: str, copy: int = 1) -> Review | None:
+        key = contact_key(contact_id)
         try:
-            return _review(ReviewItem.get(contact_key(contact_id), "REVIEW", consistent_read=True))
+            return _review(ReviewItem.get(key, _review_sk(copy), consistent_read=True))
         except ReviewItem.DoesNotExist:
             return None
 
+    def copies(self, contact_id: str) -> list[Review]:
+        found = ReviewItem.query(
+            contact_key(contact_id),
+            ReviewItem.sk.startswith("REVIEW"),
+            consistent_read=True,
+        )
+        return sorted((_review(item) for item in found), key=lambda r: r.copy)
+
     def free(self, now: datetime, limit: int) -> list[Review]:
+        """The index is eventually consistent and holds keys only: each is read again."""
         keys = ReviewItem.free_index.query(
             "REVIEWS", ReviewItem.free_sort <= f"{stamp(now)}#~", limit=limit
         )
-        found = [self.get(k.pk.removeprefix("CONTACT#")) for k in keys]
-        return [r for r in found if r is not None and r.free(now)][:limit]
+        found = [ReviewItem.get(k.pk, k.sk, consistent_read=True) for k in keys]
+        reviews = [_review(item) for item in found]
+        return [r for r in reviews if r.free(now)][:limit]
+
+    def calibrated(self, week: str) -> list[Review]:
+        return [_review(item) for item in ReviewItem.calibration_index.query(week)]
 
     def put(self, before: Review | None, after: Review) -> bool:
         item = _review_item(after)
@@ -455,6 +496,9 @@ class DynamoRubrics:
     def for_queue(self, queue: str) -> Rubric | None:
         by_queue = self._by_queue()
         return by_queue.get(queue) or by_queue.get("*")
+
+    def named(self, name: str) -> Rubric | None:
+        return next((r for r in self._by_queue().values() if r.name == name), None)
 
     def _by_queue(self) -> dict[str, Rubric]:
         from chalicelib.qa.schema import read_rubric  # pydantic: only when a rubric is read

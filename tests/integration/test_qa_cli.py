@@ -74,6 +74,16 @@ def test_bad_choices_exit_2_naming_them(tables, tmp_path) -> None:
     assert refused.exit_code == 2 and "Title" in refused.output
 
 
+def test_calibration_of_a_week_with_none_says_so(tables) -> None:
+    quiet = run("calibration", "--week", WEEK)
+    assert quiet.exit_code == 0, quiet.output
+    assert json.loads(quiet.output) == {
+        "week": WEEK, "reviewers": [], "contacts": 0, "kappa": {},
+        "total_mean_abs_difference": None,
+    }  # fmt: skip
+    assert run("calibration", "--week", "49").exit_code == 2
+
+
 def test_warnings_lists_what_was_raised_in_the_window(tables) -> None:
     from chalicelib.qa.store import DynamoReasonCounts
 

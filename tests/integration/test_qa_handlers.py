@@ -284,7 +284,32 @@ def test_a_reviewer_claims_overrides_and_submits_and_nobody_else_can(qa) -> None
         "SUBMITTED"
     )
     got = qa.http.get(f"/qa/contacts/{contact_id(10)}").json_body
-    assert got["review"]["status"] == "SUBMITTED" and got["status"] == "SCORED"
+    assert [r["status"] for r in got["reviews"]] == ["SUBMITTED"] and got["status"] == "SCORED"
+
+
+def test_calibration_contacts_go_to_three_reviewers_and_their_agreement_is_reported(qa) -> None:
+    service().sample_rate = 1.0  # every scored contact is in the sample
+    week = "{}-W{:02d}".format(*NOW.isocalendar()[:2])
+    for n in (12, 13):
+        deliver(qa, completed(n), written(n, voice_analysis(GOOD)))
+    said = {"rita": "yes", "sam": "yes", "tom": "no"}
+    for _ in range(2):
+        for reviewer, greeting in said.items():
+            claimed = post(qa, "/qa/reviews/claim", {"reviewer": reviewer}).json_body["review"]
+            path = f"/qa/reviews/{claimed['contact_id']}"
+            score = 10 if greeting == "yes" else 0
+            change = {"reviewer": reviewer, "question": "greeting", "value": greeting,
+                      "score": score, "reason": "listened to it"}  # fmt: skip
+            assert post(qa, f"{path}/override", change).status_code == 200
+            assert post(qa, f"{path}/submit", {"reviewer": reviewer}).status_code == 200
+    assert post(qa, "/qa/reviews/claim", {"reviewer": "rita"}).json_body == {"review": None}
+    copies = qa.http.get(f"/qa/contacts/{contact_id(12)}").json_body["reviews"]
+    assert sorted(c["reviewer"] for c in copies) == ["rita", "sam", "tom"]  # one copy each
+    agreed = qa.http.get(f"/qa/calibration?week={week}").json_body
+    assert agreed["reviewers"] == ["rita", "sam", "tom"] and agreed["contacts"] == 2
+    assert agreed["kappa"]["identity-check"] is None  # everyone left the same answer
+    assert agreed["total_mean_abs_difference"] > 0  # tom failed the greeting twice
+    assert qa.http.get("/qa/calibration").status_code == 400
 
 
 @pytest.mark.parametrize(

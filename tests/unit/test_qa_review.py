@@ -101,3 +101,57 @@ def test_a_sampled_scorecard_goes_to_review_with_its_flags() -> None:
     assert reasons_for(card("contact-20", ()), 0.05) == (CALIBRATION,)
     assert reasons_for(card("contact-21", ("low_score",)), 0.05) == ("low_score",)
     assert reasons_for(card("contact-21", ()), 0.05) == ()
+
+
+def test_a_calibration_contact_gets_one_copy_per_reviewer_and_never_two_to_one() -> None:
+    reviews, clock = queue()
+    reviews.enqueue("c-7", (CALIBRATION,))
+    reviews.enqueue("c-7", (CALIBRATION,))  # told again: still three copies
+    assert [r.copy for r in reviews.reviews.copies("c-7")] == [1, 2, 3]
+    first = reviews.claim_next("ann")
+    assert first is not None and first.copy == 1
+    reviews.change("c-7", "ann", lambda r: submit(r, "ann", clock.now()))
+    assert reviews.claim_next("ann") is None  # the other copies need other eyes
+    assert {reviews.claim_next(name).copy for name in ("bob", "cy")} == {2, 3}
+    assert reviews.claim_next("dee") is None
+
+
+def test_calibration_reports_agreement_from_what_reviewers_left() -> None:
+    import json
+    from pathlib import Path
+
+    from chalicelib.qa.analysis import read_analysis
+    from chalicelib.qa.calibration import calibration
+    from chalicelib.qa.model import score, scorecard_dict
+    from chalicelib.qa.schema import read_rubric
+    from devkit.analyses import voice_analysis
+
+    rubric_path = Path(__file__).resolve().parents[2] / "rubrics" / "collections.json"
+    rubric = read_rubric(json.loads(rubric_path.read_text()))
+
+    said = [("AGENT", "Am I speaking with Ms Lee?"), ("CUSTOMER", "Yes.")]
+    cards = {
+        c: scorecard_dict(score(rubric, read_analysis(voice_analysis(said), contact_id=c)))
+        for c in ("c-1", "c-2")
+    }
+    reviews, _ = queue()
+    left = {"ann": {"c-1": "yes", "c-2": "no"}, "bob": {"c-1": "yes", "c-2": "yes"}}
+    submitted = []
+    for reviewer, verdicts in left.items():
+        for contact, verdict in verdicts.items():
+            reviews.enqueue(contact, (CALIBRATION,))
+            held = reviews.claim_next(reviewer)
+            assert held is not None and held.contact_id == contact
+            change = Override("mini-miranda", verdict, 10 if verdict == "yes" else 0, "heard it")
+            who = reviewer
+            reviews.change(contact, who, lambda r, c=change, w=who: override(r, w, c, NOW))
+            done = reviews.change(contact, who, lambda r, w=who: submit(r, w, NOW))
+            submitted.append((done, cards[contact]))
+    found = calibration("2026-W48", submitted, lambda name: rubric)
+    assert found["reviewers"] == ["ann", "bob"] and found["contacts"] == 2
+    assert found["kappa"]["mini-miranda"] == pytest.approx(0.0)  # agreed once in two, by chance
+    assert found["kappa"]["right-party"] is None  # the same automatic answer everywhere
+    # ann failed the disclosure on c-2 (an automatic fail: 0), bob passed it (90: the short
+    # call's silence question scores less): 90 points apart on one contact of two.
+    assert cards["c-2"]["total"] == 0.0  # the automatic answer, before either reviewer
+    assert found["total_mean_abs_difference"] == pytest.approx(45.0)

@@ -58,7 +58,7 @@ def test_a_file_is_scored_with_its_queues_rubric_and_its_reasons_counted_once() 
     card = json.loads(record.card)
     assert card["rubric"] == "collections" and card["rubric_version"] == 1
     assert "missing_disclosure" in record.flags  # no mini-Miranda said
-    assert w.reviews.reviews["c-1"].reasons[:1] == ("missing_disclosure",)
+    assert w.reviews.get("c-1").reasons[:1] == ("missing_disclosure",)
     w.service.take_file(key)  # the same file's second event
     w.service.take_contact(seen("c-1", queue="collections"))
     bucket = ENDED.replace(minute=45, second=0, microsecond=0)
@@ -104,7 +104,7 @@ def test_an_upset_ending_asks_for_one_callback_with_the_reason() -> None:
     assert w.interventions.calls == 1
     assert w.interventions.asked["c-4"].startswith("QA: Did the customer end the call calm")
     assert w.records.records["c-4"].callback_id == "callback-c-4"
-    assert "negative_ending" in w.reviews.reviews["c-4"].reasons
+    assert "negative_ending" in w.reviews.get("c-4").reasons
 
 
 def test_reconciliation_scores_partially_what_no_analysis_came_for() -> None:
@@ -118,7 +118,7 @@ def test_reconciliation_scores_partially_what_no_analysis_came_for() -> None:
     card = json.loads(found[0].card)
     assert card["partial"] is True and card["total"] is None and card["automatic_fail"] is False
     assert len(card["needs_review"]) == 7  # every question but the notes, for a reviewer
-    assert w.reviews.reviews["c-6"].reasons[:1] == ("partial",)
+    assert w.reviews.get("c-6").reasons[:1] == ("partial",)
     assert w.alerts.of(UNSCORED) == [{"count": 1, "examples": ["c-6"]}]
     w.service.clock.set(NOW + timedelta(minutes=11))  # type: ignore[attr-defined]
     assert [r.contact_id for r in w.service.reconcile()] == ["c-5"]
