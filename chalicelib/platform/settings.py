@@ -56,6 +56,7 @@ class Settings:
     contact_lens_bucket: str = ""  # the Connect instance's bucket, where analyses are written
     qa_callback_queue: str = "care"  # interventions for contacts whose queue calls no one back
     qa_sample_rate: float = 0.05  # of scored contacts, reviewed for calibration
+    qa_grace: timedelta = timedelta(minutes=10)  # how long an analysis may take to come
     # Named when Chalice builds the event sources: `chalice deploy` and `package` import the
     # app with the stage's environment, so each stage reads its own queue and stream.
     qa_events_queue: str = "switchboard-dev-qa-events"
@@ -132,6 +133,13 @@ def _rate(environ: Mapping[str, str], variable: str, default: str) -> float:
     return rate
 
 
+def _minutes(environ: Mapping[str, str], variable: str, default: int) -> timedelta:
+    raw = environ.get(variable, str(default))
+    if not raw.isdigit() or not 1 <= int(raw) <= 24 * 60:
+        raise SettingsError(f"{variable} must be whole minutes from 1 to 1440, got {raw!r}")
+    return timedelta(minutes=int(raw))
+
+
 def load_settings(environ: Mapping[str, str]) -> Settings:
     tables = {attr: _required(environ, var) for attr, var in TABLE_VARIABLES.items()}
     stage = environ.get("STAGE", "dev")
@@ -149,6 +157,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         contact_lens_bucket=environ.get("CONTACT_LENS_BUCKET", "").strip(),
         qa_callback_queue=environ.get("QA_CALLBACK_QUEUE", "care").strip() or "care",
         qa_sample_rate=_rate(environ, "QA_SAMPLE_RATE", "0.05"),
+        qa_grace=_minutes(environ, "QA_GRACE_MINUTES", 10),
         qa_events_queue=environ.get("QA_EVENTS_QUEUE", f"switchboard-{stage}-qa-events"),
         contact_records_stream=environ.get(
             "CONTACT_RECORDS_STREAM", f"switchboard-{stage}-contact-records"

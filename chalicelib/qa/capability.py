@@ -48,6 +48,7 @@ def build_service(clock: Clock | None = None, connect: ConnectClient | None = No
         alerts=EventBridgeAlerts(),
         reasons=DynamoReasonCounts(),
         sample_rate=config.qa_sample_rate,
+        grace=config.qa_grace,
     )
 
 

@@ -79,6 +79,8 @@ def contact_record(record: Mapping[str, Any], queues: Mapping[str, str]) -> Cont
     customer = _map(record.get("CustomerEndpoint"), "CustomerEndpoint")
     queue_id = _last(queue.get("ARN"))
     name = queue.get("Name") if isinstance(queue.get("Name"), str) else ""
+    attributes = _map(record.get("Attributes"), "Attributes")
+    said = attributes.get("intent") or attributes.get("route_rule") or ""
     phone = customer.get("Type", "TELEPHONE_NUMBER") == "TELEPHONE_NUMBER"
     number = customer.get("Address") if phone else ""
     return ContactSeen(
@@ -88,6 +90,7 @@ def contact_record(record: Mapping[str, Any], queues: Mapping[str, str]) -> Cont
         queue=queues.get(queue_id) or name or queue_id,
         ended_at=_instant(record.get("DisconnectTimestamp"), "DisconnectTimestamp"),
         number=number if isinstance(number, str) else "",
+        intent=said[:64] if isinstance(said, str) else "",
     )
 
 

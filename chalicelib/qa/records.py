@@ -38,6 +38,7 @@ class ContactSeen:
     queue: str = ""
     ended_at: datetime | None = None
     number: str = ""  # the customer's, for an intervention callback ("" when not given)
+    intent: str = ""  # why the IVR says they called (the flow's `intent` or `route_rule`)
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,8 @@ class QaRecord:
     reasons: tuple[str, ...] = ()
     number: str = ""
     number_at: datetime | None = None
+    intent: str = ""
+    intent_at: datetime | None = None
     lens_failed: str = ""  # Contact Lens's reason, when it said no analysis will come
     callback_id: str = ""  # the intervention callback asked for, once
     reasons_counted: bool = False  # its reasons are in the early warning's counts
@@ -117,6 +120,7 @@ def _with_contact(record: QaRecord, seen: ContactSeen) -> QaRecord:
     queue, queue_at = _newest(record.queue, record.queue_at, seen.queue, at)
     ended, ended_from = _newest(record.ended_at, record.ended_from, seen.ended_at, at)
     number, number_at = _newest(record.number, record.number_at, seen.number, at)
+    intent, intent_at = _newest(record.intent, record.intent_at, seen.intent, at)
     latest = record.contact_updated_at
     return replace(
         record,
@@ -129,6 +133,8 @@ def _with_contact(record: QaRecord, seen: ContactSeen) -> QaRecord:
         ended_from=ended_from,
         number=number,
         number_at=number_at,
+        intent=intent,
+        intent_at=intent_at,
     )
 
 
@@ -216,12 +222,14 @@ def bucket_of(at: datetime) -> datetime:
 
 def counted(record: QaRecord) -> tuple[QaRecord, tuple[Tally, ...]]:
     """The reasons a contact is counted under, once: with its first readable analysis (a
-    newer run of the same contact is not a second contact); the record then says so."""
+    newer run of the same contact is not a second contact), the analysis's reasons and the
+    IVR's intent as known by then; the record then says so."""
     if record.reasons_counted or record.analysed_at is None or record.problem:
         return record, ()
     at = bucket_of(record.ended_at or record.analysed_at)
     scope = record.queue or NO_QUEUE
-    found = tuple(Tally(scope, reason, at, record.contact_id) for reason in record.reasons)
+    reasons = (*record.reasons, *((f"ivr:{record.intent}",) if record.intent else ()))
+    found = tuple(Tally(scope, reason, at, record.contact_id) for reason in reasons)
     return replace(record, reasons_counted=True), found
 
 

@@ -279,7 +279,7 @@ class QaService:
             card.flags,
             card=_json(card),
             call_back=_call_back_titles(rubric, card),
-            reasons=tuple(sorted(conversation.categories)),
+            reasons=_reasons(conversation, card),
         )
 
     # -- follow-ups ------------------------------------------------------------------------
@@ -398,6 +398,13 @@ def _bucket_before(now: datetime) -> datetime:
 
 def _json(card: Scorecard) -> str:
     return json.dumps(scorecard_dict(card), separators=(",", ":"), sort_keys=True)
+
+
+def _reasons(conversation: Conversation, card: Scorecard) -> tuple[str, ...]:
+    """What the early warning counts from an analysis: the Contact Lens categories matched,
+    and a customer who left upset."""
+    upset = ("negative_ending",) if "negative_ending" in card.flags else ()
+    return (*sorted(conversation.categories), *upset)
 
 
 def _call_back_titles(rubric: Rubric, card: Scorecard) -> tuple[str, ...]:

@@ -112,6 +112,8 @@ class QaItem(Model):
     reasons = TextListAttribute(default=list)
     number = UnicodeAttribute(default="")
     number_at = UTCDateTimeAttribute(null=True)
+    intent = UnicodeAttribute(default="")
+    intent_at = UTCDateTimeAttribute(null=True)
     lens_failed = UnicodeAttribute(default="")
     callback_id = UnicodeAttribute(default="")
     reasons_counted = BooleanAttribute(default=False)
@@ -141,6 +143,8 @@ _COPIED = (
     "card",
     "number",
     "number_at",
+    "intent",
+    "intent_at",
     "lens_failed",
     "callback_id",
     "reasons_counted",

@@ -93,6 +93,7 @@ def contact_record(n: int, queue: str = "billing", number: str = NUMBER) -> byte
         "Agent": {"ARN": f"{INSTANCE}/agent/agent-7", "AfterContactWorkDuration": 30},
         "Queue": {"ARN": f"{INSTANCE}/queue/dev-{queue}-queue-id", "Name": queue},
         "CustomerEndpoint": {"Type": "TELEPHONE_NUMBER", "Address": number},
+        "Attributes": {"intent": "payment", "route_rule": "billing"},
     }).encode()  # fmt: skip
 
 
@@ -254,6 +255,7 @@ def test_unreadable_contact_records_are_parked_and_the_rest_of_the_batch_taken(q
     parked = drained("switchboard-dev-qa-dead-letters")
     assert len(parked) == 5 and all(p["reason"] for p in parked)
     assert service().records.get(contact_id(6)).number == NUMBER
+    assert service().records.get(contact_id(6)).intent == "payment"
     assert service().records.get(contact_id(7)).status.value == "NO_AGENT"
 
 

@@ -38,6 +38,12 @@ def test_settings_load_from_the_dev_stage() -> None:
     assert config.hook_budget_seconds == 2.5
     assert config.queue_ids["general"]
     assert config.flow_ids["outbound-survey"] and config.contact_limit is None
+    assert (config.qa_table, config.qa_events_queue) == (
+        "switchboard-dev-qa",
+        "switchboard-dev-qa-events",
+    )
+    assert config.contact_lens_bucket == "switchboard-dev-connect-instance"
+    assert config.qa_sample_rate == 0.05 and config.qa_grace.total_seconds() == 600
 
 
 def test_an_instance_contact_limit_is_calls_per_span() -> None:
@@ -63,6 +69,11 @@ def test_an_instance_contact_limit_is_calls_per_span() -> None:
         ({"CONTACT_LIMIT": "0/7d"}, "CONTACT_LIMIT"),
         ({"CONTACT_LIMIT": "5/7w"}, "CONTACT_LIMIT"),
         ({"CONTACT_LIMIT": "5/31d"}, "at most 30 days"),
+        ({"QA_SAMPLE_RATE": "often"}, "QA_SAMPLE_RATE"),
+        ({"QA_SAMPLE_RATE": "1.5"}, "from 0 to 1"),
+        ({"QA_GRACE_MINUTES": "0"}, "QA_GRACE_MINUTES"),
+        ({"QA_GRACE_MINUTES": "ten"}, "QA_GRACE_MINUTES"),
+        ({"QA_TABLE": ""}, "QA_TABLE"),
     ],
 )
 def test_bad_settings_fail_at_start_naming_the_variable(change, message) -> None:

@@ -6,6 +6,7 @@ comes, reconciliation, the early warning over stored counts, and the weekly repo
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -169,3 +170,12 @@ def test_reports_show_each_agents_week_and_most_failed_questions() -> None:
     team = w.service.team_report("billing", week)
     assert team["contacts"] == 1 and team["automatic_fails"] == 0
     assert w.service.agent_report("agent-7", "2020-W01")["contacts"] == 0
+
+
+def test_the_ivr_intent_and_an_upset_ending_are_counted_as_reasons_too() -> None:
+    w = world()
+    w.service.take_contact(replace(seen("c-9"), intent="payment"))
+    w.service.take_file(put_file(w, "c-9", voice_analysis(GOOD, ["Fees"], closing=-4)))
+    bucket = ENDED.replace(minute=45, second=0, microsecond=0)
+    counted = {reason for (_, reason, at) in w.records.reasons.count if at == bucket}
+    assert counted == {"Fees", "negative_ending", "ivr:payment"}
