@@ -38,6 +38,8 @@ UNREADABLE = "QA Analysis Unreadable"
 WARNING = "QA Early Warning"
 UNSCORED = "QA Contacts Unscored"
 EXAMPLES = 5
+# A two-hour call's analysis is about 1 MiB; anything far past that is not one we should load.
+MAX_ANALYSIS_BYTES = 16 * 1024 * 1024
 
 
 class QaRecords(Protocol):
@@ -262,6 +264,9 @@ class QaService:
 
     def _analysed(self, record: QaRecord, key: str, body: bytes, written: datetime) -> AnalysisSeen:
         contact_id = record.contact_id
+        if len(body) > MAX_ANALYSIS_BYTES:
+            problem = f"{key}: over {MAX_ANALYSIS_BYTES:,} bytes, not read"
+            return AnalysisSeen(contact_id, written, key, problem=problem)
         try:
             conversation = read_analysis(body, key, contact_id)
         except AnalysisError as unreadable:

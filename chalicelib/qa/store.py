@@ -40,6 +40,7 @@ from pynamodb.transactions import TransactWrite
 from chalicelib.platform.settings import settings
 from chalicelib.platform.tables import TextListAttribute, lost_race, stamp, table_meta
 from chalicelib.qa.model import Rubric
+from chalicelib.qa.service import MAX_ANALYSIS_BYTES
 from chalicelib.qa.records import ContactSeen, QaRecord, QaStatus, Tally, week_of
 from chalicelib.qa.review import CALIBRATION, Override, Review, ReviewStatus
 
@@ -540,7 +541,8 @@ class S3AnalysisFiles:
             found = client.get_object(Bucket=self.bucket, Key=key)
         except client.exceptions.NoSuchKey:
             return None
-        return found["Body"].read(), found["LastModified"]
+        # One byte past the limit is enough for the service to refuse it.
+        return found["Body"].read(MAX_ANALYSIS_BYTES + 1), found["LastModified"]
 
 
 class ConnectContactDetails:

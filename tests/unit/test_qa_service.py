@@ -86,6 +86,17 @@ def test_an_unreadable_file_is_recorded_and_alerted_once() -> None:
     assert [a["key"] for a in w.alerts.of(UNREADABLE)] == [key]
 
 
+def test_an_oversize_file_is_recorded_not_read(monkeypatch) -> None:
+    from chalicelib.qa import service as qa_service
+
+    monkeypatch.setattr(qa_service, "MAX_ANALYSIS_BYTES", 1000)
+    w = world()
+    w.service.take_contact(seen("c-8"))
+    record = w.service.take_file(put_file(w, "c-8", voice_analysis(GOOD)))
+    assert record is not None and record.status is QaStatus.UNREADABLE
+    assert "over 1,000 bytes, not read" in record.problem and len(w.alerts.of(UNREADABLE)) == 1
+
+
 def test_keys_that_are_not_analyses_and_files_gone_are_ignored() -> None:
     w = world()
     assert w.service.take_file("connect/x/Analysis/Voice/Redacted/2026/12/01/c_call_recording"
