@@ -40,9 +40,9 @@ from pynamodb.transactions import TransactWrite
 from chalicelib.platform.settings import settings
 from chalicelib.platform.tables import TextListAttribute, lost_race, stamp, table_meta
 from chalicelib.qa.model import Rubric
-from chalicelib.qa.service import MAX_ANALYSIS_BYTES
 from chalicelib.qa.records import ContactSeen, QaRecord, QaStatus, Tally, week_of
 from chalicelib.qa.review import CALIBRATION, Override, Review, ReviewStatus
+from chalicelib.qa.service import MAX_ANALYSIS_BYTES
 
 if TYPE_CHECKING:
     from mypy_boto3_connect import ConnectClient
