@@ -14,6 +14,15 @@ from typing import Any
 FIXTURES = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "contact-lens"
 FIXTURE = FIXTURES / "voice-raw.json"
 TURN_MS = 5_000
+# A bank service call that does what the sample rubrics ask of one.
+GOOD_CALL = (
+    ("AGENT", "Thank you for calling Switchboard Bank. This call is recorded."),
+    ("CUSTOMER", "I have a question about my savings."),
+    ("AGENT", "Before I look, can you confirm your date of birth and security question?"),
+    ("CUSTOMER", "Fourth of May. Hillside."),
+    ("AGENT", "Thanks. Is there anything else I can help you with today?"),
+    ("CUSTOMER", "No, thanks."),
+)
 
 
 @lru_cache(maxsize=1)

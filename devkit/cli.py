@@ -20,7 +20,6 @@ switchboard caller-key retire --stage S  drop the old secrets once the repeat wi
 from __future__ import annotations
 
 import json
-import re
 import sys
 import time
 from datetime import UTC, datetime, timedelta
@@ -844,7 +843,11 @@ def qa_rubric_put(path: Path, queues: tuple[str, ...], stage: str) -> None:
     click.echo(f"{rubric.name} v{rubric.version}: stored for {stage}, scores {', '.join(queues)}")
 
 
-_WEEK = re.compile(r"^\d{4}-W(0[1-9]|[1-4]\d|5[0-3])$")
+def _check_week(week: str) -> None:
+    from chalicelib.qa.records import is_week
+
+    if not is_week(week):
+        _unreadable(f"--week {week!r}: give an ISO week, as 2026-W49")
 
 
 @qa.command("report")
@@ -862,8 +865,7 @@ def qa_report(agent: str | None, queue: str | None, week: str, stage: str, as_js
     """
     if (agent is None) == (queue is None):
         _unreadable("give one of --agent ID or --queue NAME")
-    if not _WEEK.match(week):
-        _unreadable(f"--week {week!r}: give an ISO week, as 2026-W49")
+    _check_week(week)
     _use_stage(stage)
     from chalicelib.qa.report import report
     from chalicelib.qa.store import DynamoQaRecords
@@ -888,8 +890,7 @@ def qa_calibration(week: str, stage: str) -> None:
 
     Exit status: 0 (also for a week with none); 2 the week cannot be used.
     """
-    if not _WEEK.match(week):
-        _unreadable(f"--week {week!r}: give an ISO week, as 2026-W49")
+    _check_week(week)
     _use_stage(stage)
     from chalicelib.qa.calibration import calibration
     from chalicelib.qa.store import DynamoQaRecords, DynamoReviews, DynamoRubrics

@@ -12,7 +12,6 @@ be read is parked the same way, so the shard moves on. Logs carry contact ids, n
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
@@ -33,14 +32,13 @@ from chalicelib.platform.observability import count, logger
 from chalicelib.platform.settings import settings
 from chalicelib.qa import review
 from chalicelib.qa.events import EventError, contact_event, contact_record, lens_state
-from chalicelib.qa.records import QaRecord
+from chalicelib.qa.records import QaRecord, is_week
 from chalicelib.qa.review import Override, ReviewError
 from chalicelib.qa.service import QaService
 
 bp = Blueprint(__name__)
 MAX_BODY_BYTES = 16 * 1024
 MAX_EVENT_BYTES = 256 * 1024  # SQS's own limit: anything bigger was not sent by EventBridge
-_WEEK = r"^\d{4}-W\d{2}$"
 
 
 class UnreadableError(ValueError):
@@ -334,7 +332,7 @@ def submit_review(contact_id: str) -> Response:
 def _week() -> str | Response:
     params: Mapping[str, str] = bp.current_request.query_params or {}
     week = params.get("week", "")
-    if not re.match(_WEEK, week):
+    if not is_week(week):
         return http.error(400, "invalid_week", "week", "week must look like 2026-W49")
     return week
 

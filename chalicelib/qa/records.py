@@ -12,6 +12,7 @@ record says and marked partial (`reconcile`).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import Enum
@@ -231,6 +232,14 @@ def counted(record: QaRecord) -> tuple[QaRecord, tuple[Tally, ...]]:
     reasons = (*record.reasons, *((f"ivr:{record.intent}",) if record.intent else ()))
     found = tuple(Tally(scope, reason, at, record.contact_id) for reason in reasons)
     return replace(record, reasons_counted=True), found
+
+
+_WEEK = re.compile(r"^\d{4}-W(0[1-9]|[1-4]\d|5[0-3])$")
+
+
+def is_week(text: str) -> bool:
+    """An ISO week as reports take it: "2026-W49"."""
+    return bool(_WEEK.match(text))
 
 
 def week_of(record: QaRecord) -> str:

@@ -13,21 +13,14 @@ from typing import Any
 import boto3
 import pytest
 
-from devkit.analyses import analysis_key, voice_analysis
+from devkit.analyses import GOOD_CALL, analysis_key, voice_analysis
 from tests.integration.conftest import CONTACT_LENS_BUCKET as BUCKET
 from tests.integration.conftest import NOW, drained
 
 ROOT = Path(__file__).resolve().parents[2]
 INSTANCE = "arn:aws:connect:us-east-1:111122223333:instance/00000000-0000-4000-8000-00000000dev0"
 NUMBER = "+12125550143"
-GOOD = [
-    ("AGENT", "Thank you for calling Switchboard Bank. This call is recorded."),
-    ("CUSTOMER", "I have a question about my savings."),
-    ("AGENT", "Before I look, can you confirm your date of birth and security question?"),
-    ("CUSTOMER", "Fourth of May. Hillside."),
-    ("AGENT", "Thanks. Is there anything else I can help you with today?"),
-    ("CUSTOMER", "No, thanks."),
-]
+GOOD = list(GOOD_CALL)
 
 
 def contact_id(n: int) -> str:

@@ -15,21 +15,14 @@ from chalicelib.qa.records import BUCKET, ContactSeen, LensFailed, QaStatus, Tal
 from chalicelib.qa.schema import read_rubric
 from chalicelib.qa.service import UNREADABLE, UNSCORED, WARNING
 from chalicelib.qa.warning import SLOTS_PER_WEEK
-from devkit.analyses import analysis_key, voice_analysis
+from devkit.analyses import GOOD_CALL, analysis_key, voice_analysis
 from devkit.fakes import qa_world
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
 ENDED = NOW - timedelta(minutes=3)
 WRITTEN = NOW - timedelta(seconds=20)
-GOOD = [
-    ("AGENT", "Thank you for calling Switchboard Bank. This call is recorded."),
-    ("CUSTOMER", "I have a question about my savings."),
-    ("AGENT", "Before I look, can you confirm your date of birth and security question?"),
-    ("CUSTOMER", "Fourth of May. Hillside."),
-    ("AGENT", "Thanks. Is there anything else I can help you with today?"),
-    ("CUSTOMER", "No, thanks."),
-]
+GOOD = list(GOOD_CALL)
 
 
 def rubric(name: str):
