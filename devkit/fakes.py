@@ -639,6 +639,9 @@ class InMemoryReasonCounts:
         self.alerted.add((scope, reason, bucket))
         return True
 
+    def forget_alert(self, scope: str, reason: str, bucket: datetime) -> None:
+        self.alerted.discard((scope, reason, bucket))
+
     def raised(self, since: datetime, until: datetime) -> list[dict[str, object]]:
         return [
             {"bucket": b.isoformat(), "scope": s, "reason": r}
@@ -694,8 +697,12 @@ class RecordedInterventions:
 @dataclass
 class RecordedAlerts:
     sent: list[tuple[str, Mapping[str, object]]] = field(default_factory=list)
+    failing: int = 0  # the next sends that fail, as EventBridge can
 
     def send(self, kind: str, detail: Mapping[str, object]) -> None:
+        if self.failing:
+            self.failing -= 1
+            raise RuntimeError(f"EventBridge refused the {kind!r} alert")
         self.sent.append((kind, dict(detail)))
 
     def of(self, kind: str) -> list[Mapping[str, object]]:

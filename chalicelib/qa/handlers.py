@@ -110,9 +110,13 @@ def take_event(body: str) -> QaRecord | None:
     return None
 
 
+def _named(detail: Mapping[str, Any], part: str, field: str) -> Any:
+    inner = detail.get(part)
+    return inner.get(field) if isinstance(inner, dict) else None
+
+
 def _analysis_written(service: QaService, detail: Mapping[str, Any]) -> QaRecord | None:
-    bucket = (detail.get("bucket") or {}).get("name")
-    key = (detail.get("object") or {}).get("key")
+    bucket, key = _named(detail, "bucket", "name"), _named(detail, "object", "key")
     if not isinstance(bucket, str) or not isinstance(key, str) or not key:
         raise UnreadableError("Object Created: the event names no bucket and key")
     if bucket != settings().contact_lens_bucket:

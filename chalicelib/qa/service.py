@@ -106,6 +106,10 @@ class ReasonCounts(Protocol):
         """Note an alert for the bucket; False if one was noted already (a rerun)."""
         ...
 
+    def forget_alert(self, scope: str, reason: str, bucket: datetime) -> None:
+        """Undo `first_alert` when the alert could not be sent."""
+        ...
+
     def raised(self, since: datetime, until: datetime) -> list[dict[str, Any]]:
         """The alerts noted for buckets in that span: bucket, scope, reason."""
         ...
@@ -245,11 +249,17 @@ class QaService:
         body, written = read
         known = self._known(found.contact_id)
         seen = self._analysed(known, key, body, written)
-        stored = known if known.version else None
-        record, wrote = self._write(found.contact_id, lambda now: fold(now, seen), stored)
-        if wrote and seen.problem and record.analysis_key == key:
+        told = (known.analysis_key, known.analysed_at, known.problem) == (
+            key,
+            written,
+            seen.problem,
+        )
+        if seen.problem and not told:
+            # Before the write: if the write fails, the retry tells again (a repeat beats a loss).
             detail = {"contact_id": found.contact_id, "key": key, "problem": seen.problem}
             self.alerts.send(UNREADABLE, detail)
+        stored = known if known.version else None
+        record = self._write(found.contact_id, lambda now: fold(now, seen), stored)[0]
         self.follow_up(record)
         return record
 
@@ -309,10 +319,14 @@ class QaService:
         """Every contact handled by an agent that has no score `grace` after it ended (or that
         Contact Lens said it cannot analyse): scored on its contact record alone and marked
         partial; returned, so none goes unseen."""
-        now, found = self.clock.now(), []
-        for record in self.records.awaiting(limit):
-            if not overdue(record, now, self.grace):
-                continue
+        now = self.clock.now()
+        due = [r for r in self.records.awaiting(limit) if overdue(r, now, self.grace)]
+        if due:
+            # Told before they are written: an alert that fails leaves them for the next run.
+            contacts = [r.contact_id for r in due[:EXAMPLES]]
+            self.alerts.send(UNSCORED, {"count": len(due), "examples": contacts})
+        found = []
+        for record in due:
             card = self._partial(record)
             after = scored_partially(
                 record, card.total if card else None, card.flags if card else ()
@@ -321,9 +335,6 @@ class QaService:
             if self.records.put(record, after):
                 found.append(after)
                 self.follow_up(after)
-        if found:
-            contacts = [r.contact_id for r in found[:EXAMPLES]]
-            self.alerts.send(UNSCORED, {"count": len(found), "examples": contacts})
         return found
 
     def _partial(self, record: QaRecord) -> Scorecard | None:
@@ -346,7 +357,11 @@ class QaService:
         for scope, reason in self.reasons.active(bucket):
             alert = self._judge(scope, reason, bucket)
             if alert is not None and self.reasons.first_alert(scope, reason, bucket):
-                self.alerts.send(WARNING, alert)
+                try:
+                    self.alerts.send(WARNING, alert)
+                except Exception:
+                    self.reasons.forget_alert(scope, reason, bucket)  # the rerun sends it
+                    raise
                 raised.append(alert)
         return raised
 

@@ -313,6 +313,9 @@ class DynamoReasonCounts:
             raise
         return True
 
+    def forget_alert(self, scope: str, reason: str, bucket: datetime) -> None:
+        BucketItem(ALERTS, f"{stamp(bucket)}#{scope}#{reason}").delete()
+
     def raised(self, since: datetime, until: datetime) -> list[dict[str, Any]]:
         """Warnings raised for buckets between the two instants, oldest first."""
         found = BucketItem.query(ALERTS, BucketItem.sk.between(stamp(since), f"{stamp(until)}~"))

@@ -202,6 +202,8 @@ MALFORMED_EVENTS = {
     "null-detail": json.dumps({"detail-type": "Object Created", "detail": None}),
     "oversize": json.dumps({"detail": {"pad": "x" * 300_000}}),
     "no-key": json.dumps({"detail-type": "Object Created", "detail": {"bucket": {"name": BUCKET}}}),
+    "bucket-text": json.dumps({"detail-type": "Object Created",
+                               "detail": {"bucket": "b", "object": 7}}),
     "other-bucket": json.dumps({
         "detail-type": "Object Created",
         "detail": {"bucket": {"name": "someone-else"}, "object": {"key": "Analysis/x.json"}},

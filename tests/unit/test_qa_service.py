@@ -10,6 +10,8 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from chalicelib.platform.clock import FixedClock
 from chalicelib.qa.records import BUCKET, ContactSeen, LensFailed, QaStatus, Tally, week_of
 from chalicelib.qa.schema import read_rubric
@@ -150,6 +152,25 @@ def test_a_tripled_reason_raises_one_warning_with_examples() -> None:
     assert raised[0]["examples"] == [f"now-{n}" for n in range(5)] and raised[0]["usual"] > 9
     assert w.service.warn() == []  # the schedule ran twice: one alert
     assert len(w.alerts.of(WARNING)) == 1
+
+
+def test_an_alert_eventbridge_refused_is_sent_by_the_next_try() -> None:
+    w = world()
+    w.service.take_contact(seen("c-10"))
+    key = put_file(w, "c-10", voice_analysis(GOOD)[:-40])
+    w.alerts.failing = 1
+    with pytest.raises(RuntimeError):
+        w.service.take_file(key)  # SQS delivers it again
+    w.service.take_file(key)
+    w.service.take_file(key)
+    assert len(w.alerts.of(UNREADABLE)) == 1
+    bucket = datetime(2026, 12, 1, 9, 45, tzinfo=UTC)
+    _history(w, bucket, usual=10, now=36)
+    w.service.clock.set(bucket + BUCKET)  # type: ignore[attr-defined]
+    w.alerts.failing = 1
+    with pytest.raises(RuntimeError):
+        w.service.warn()  # the schedule's retry, or its next run, sends it
+    assert len(w.service.warn()) == 1 and len(w.alerts.of(WARNING)) == 1
 
 
 def test_a_usual_bucket_raises_nothing() -> None:
