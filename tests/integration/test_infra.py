@@ -121,3 +121,30 @@ def test_every_deployed_lambda_starts_in_app_py_with_its_middleware() -> None:
         capture_output=True, text=True, check=True,
     )  # fmt: skip
     assert started.stdout.split() == [part for h in handlers for part in (h, "3")]
+
+
+def test_every_queue_and_rule_has_a_dead_letter_queue_and_the_policies_name_them() -> None:
+    """QA's asynchronous paths: each rule's target and each queue end in a dead-letter queue
+    (five receives, as AWS recommends at least), and each stage's policy names the stage's
+    queue, dead-letter queue, stream and Contact Lens bucket, not a wildcard."""
+    resources = TEMPLATE_DOC["Resources"]
+    rules = [r for r in resources.values() if r["Type"] == "AWS::Events::Rule"]
+    assert len(rules) == 3
+    for rule in rules:
+        for target in rule["Properties"]["Targets"]:
+            # The loader reads `!GetAtt X.Arn` as the plain text "X.Arn".
+            assert target["DeadLetterConfig"]["Arn"] == "QaEventsDeadLetterQueue.Arn", rule
+    queues = {n: r for n, r in resources.items() if r["Type"] == "AWS::SQS::Queue"}
+    for name, queue in queues.items():
+        if "DeadLetter" not in name:
+            assert queue["Properties"]["RedrivePolicy"]["maxReceiveCount"] >= 5, name
+    for stage, settings in CONFIG["stages"].items():
+        environment = settings["environment_variables"]
+        policy = (ROOT / ".chalice" / settings["iam_policy_file"]).read_text()
+        for name in (
+            environment["QA_EVENTS_QUEUE"],
+            f"switchboard-{stage}-qa-dead-letters",
+            environment["CONTACT_RECORDS_STREAM"],
+            environment["CONTACT_LENS_BUCKET"],
+        ):
+            assert name in policy, (stage, name)
