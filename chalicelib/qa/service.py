@@ -21,6 +21,7 @@ from chalicelib.qa.records import (
     AnalysisSeen,
     ContactSeen,
     QaRecord,
+    QaStatus,
     Seen,
     Tally,
     counted,
@@ -38,6 +39,7 @@ UNREADABLE = "QA Analysis Unreadable"
 WARNING = "QA Early Warning"
 UNSCORED = "QA Contacts Unscored"
 EXAMPLES = 5
+UNREADABLE_REASON = "unreadable_analysis"
 # A two-hour call's analysis is about 1 MiB; anything far past that is not one we should load.
 MAX_ANALYSIS_BYTES = 16 * 1024 * 1024
 
@@ -301,7 +303,10 @@ class QaService:
 
     def follow_up(self, record: QaRecord) -> None:
         """What a score asks for, each at most once however often it is asked: a review for a
-        flagged or sampled contact, and a callback for a failed question that says so."""
+        flagged or sampled contact (or one whose analysis could not be read: a human scores it
+        from the recording), and a callback for a failed question that says so."""
+        if record.status is QaStatus.UNREADABLE:
+            self.reviews.enqueue(record.contact_id, (UNREADABLE_REASON,))
         if not record.card:
             return
         reasons = list(record.flags)

@@ -79,6 +79,7 @@ def test_an_unreadable_file_is_recorded_and_alerted_once() -> None:
     assert record is not None and record.status is QaStatus.UNREADABLE
     assert "truncated" in record.problem and key in record.problem
     assert [a["key"] for a in w.alerts.of(UNREADABLE)] == [key]
+    assert w.reviews.get("c-3").reasons == ("unreadable_analysis",)  # a human scores it
 
 
 def test_an_oversize_file_is_recorded_not_read(monkeypatch) -> None:
