@@ -1,7 +1,9 @@
 """A simulated Amazon Connect API for the demo and tests, on the real boto3 client.
 
 moto does not implement Connect's metrics. `ConnectSimulator.attach(client)` answers
-GetCurrentMetricData from a scenario through botocore's own event hooks, after validating the
+GetCurrentMetricData from a scenario, StartOutboundVoiceContact with a contact per token and
+SearchContacts (by when contacts ended) from the contacts it is told ended, through botocore's
+own event hooks, after validating the
 request against the real Connect API model (as botocore's Stubber does), so our wrapper and
 its error handling run unchanged. It can also be told to throttle, fail or stall.
 """
@@ -33,6 +35,7 @@ class ConnectSimulator:
     calls: int = 0
     dialled: list[dict[str, Any]] = field(default_factory=list)  # StartOutboundVoiceContact
     _contacts: dict[str, str] = field(default_factory=dict)  # ClientToken -> ContactId
+    ended: list[dict[str, Any]] = field(default_factory=list)  # as SearchContacts lists them
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def state(self, queue: str) -> QueueState:
@@ -43,6 +46,7 @@ class ConnectSimulator:
         for operation, answer in (
             ("GetCurrentMetricData", self._answer),
             ("StartOutboundVoiceContact", self._dial),
+            ("SearchContacts", self._search),
         ):
             events.register_first(f"before-parameter-build.connect.{operation}", self._validate)
             events.register_first(f"before-call.connect.{operation}", answer)
@@ -55,6 +59,18 @@ class ConnectSimulator:
                 self._contacts[token] = f"sim-contact-{len(self._contacts) + 1:04d}"
                 self.dialled.append(dict(request, ContactId=self._contacts[token]))
             return _http(200), {"ContactId": self._contacts[token]}
+
+    def _search(self, context: dict[str, Any], **_: Any) -> tuple[AWSResponse, dict[str, Any]]:
+        """Contacts that ended in the time range; a search by name finds none (the dialer's
+        calls in the demo are never lost)."""
+        request = context["simulated_request"]
+        span = request["TimeRange"]
+        if span["Type"] != "DISCONNECT_TIMESTAMP" or "Name" in request.get("SearchCriteria", {}):
+            return _http(200), {"Contacts": []}
+        found = [
+            c for c in self.ended if span["StartTime"] <= c["DisconnectTimestamp"] < span["EndTime"]
+        ]
+        return _http(200), {"Contacts": found}
 
     @staticmethod
     def _validate(params: dict[str, Any], model: Any, context: dict[str, Any], **_: Any) -> None:

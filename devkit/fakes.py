@@ -608,6 +608,9 @@ class InMemoryQaRecords:
     def of_agent(self, agent_id: str, week: str) -> list[QaRecord]:
         return [r for r in self.records.values() if r.agent_id == agent_id and week_of(r) == week]
 
+    def missing(self, contact_ids: Sequence[str]) -> set[str]:
+        return {c for c in contact_ids if c not in self.records}
+
     def of_queue(self, queue: str, week: str) -> list[QaRecord]:
         return [r for r in self.records.values() if r.queue == queue and week_of(r) == week]
 
@@ -668,6 +671,13 @@ class KnownContacts:
     def describe(self, contact_id: str) -> ContactSeen | None:
         self.asked.append(contact_id)
         return self.contacts.get(contact_id)
+
+    def ended(self, since: datetime, until: datetime) -> list[ContactSeen]:
+        return [
+            seen
+            for seen in self.contacts.values()
+            if seen.agent_id and seen.ended_at is not None and since <= seen.ended_at < until
+        ]
 
 
 @dataclass

@@ -44,7 +44,10 @@ CONTACTS: dict[str, tuple[str, str, list[tuple[str, str]], list[str], float, str
                         CLOSING, ("CUSTOMER", "No, thanks a lot.")], [], 2.5, "a good call"),
     "qa-000000000005": ("Dana", "general", [], [], 0.0,
                         "no analysis came"),
+    "qa-000000000006": ("Omar", "general", [], [], 0.0,
+                        "nothing reached us"),
 }  # fmt: skip
+NEVER_TOLD = "qa-000000000006"  # its event, record and file all lost: Connect still lists it
 SPIKE = 30  # complaints about the new card fee in one 15 minutes; usually about 8
 
 
@@ -58,6 +61,9 @@ def qa_day(switchboard: Switchboard) -> int:
     switchboard.clock.set(DAY)
     _prepare()
     for n, (short, (agent, queue, said, categories, closing, _)) in enumerate(CONTACTS.items()):
+        if short == NEVER_TOLD:
+            _lost(switchboard, _contact(short), agent, queue, DAY - timedelta(minutes=12))
+            continue
         _contact_ended(switchboard, _contact(short), agent, queue, DAY + timedelta(minutes=n))
         if said:
             _analysed(switchboard, _contact(short), said, categories, closing)
@@ -136,6 +142,16 @@ def _analysed(
         "detail-type": "Object Created", "source": "aws.s3",
         "time": switchboard.clock.now().isoformat(),
         "detail": {"bucket": {"name": BUCKET_NAME}, "object": {"key": key}},
+    })  # fmt: skip
+
+
+def _lost(switchboard: Switchboard, contact: str, agent: str, queue: str, ended: datetime) -> None:
+    """Connect knows the contact ended with an agent; nothing about it ever reached QA."""
+    from chalicelib.platform.settings import settings
+
+    switchboard.connect.ended.append({
+        "Id": contact, "Channel": "VOICE", "DisconnectTimestamp": ended,
+        "AgentInfo": {"Id": agent}, "QueueInfo": {"Id": settings().queue_ids[queue]},
     })  # fmt: skip
 
 
@@ -253,6 +269,7 @@ def _unexpected() -> int:
         service.reviews.reviews.get(failing.contact_id) is not None,
         callback is not None and callback.source == "qa",
         records["qa-000000000005"].status.value == "PARTIAL",
+        records[NEVER_TOLD].status.value == "PARTIAL",
         len(service.reasons.raised(DAY, DAY + timedelta(hours=1))) == 1,
     ]
     return sum(not check for check in checks)

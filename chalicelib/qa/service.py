@@ -6,7 +6,7 @@ reconciliation that scores what no analysis came for, the early warning, and the
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -35,6 +35,7 @@ from chalicelib.qa.review import Review, ReviewStatus
 from chalicelib.qa.warning import SLOTS_PER_WEEK, Detector
 
 RACES = 5
+SWEPT = timedelta(minutes=15)  # each reconciliation asks Connect about this span of endings
 UNREADABLE = "QA Analysis Unreadable"
 WARNING = "QA Early Warning"
 UNSCORED = "QA Contacts Unscored"
@@ -59,6 +60,10 @@ class QaRecords(Protocol):
 
     def of_agent(self, agent_id: str, week: str) -> Sequence[QaRecord]: ...
 
+    def missing(self, contact_ids: Sequence[str]) -> set[str]:
+        """Those of the contacts that have no record at all."""
+        ...
+
     def of_queue(self, queue: str, week: str) -> Sequence[QaRecord]: ...
 
 
@@ -71,6 +76,10 @@ class AnalysisFiles(Protocol):
 class ContactDetails(Protocol):
     def describe(self, contact_id: str) -> ContactSeen | None:
         """What Connect says of the contact now (agent, queue, number); None if unknown."""
+        ...
+
+    def ended(self, since: datetime, until: datetime) -> Iterable[ContactSeen]:
+        """Every contact an agent handled that ended in the span, as Connect lists them."""
         ...
 
 
@@ -209,6 +218,7 @@ class QaService:
     reasons: ReasonCounts
     grace: timedelta = timedelta(minutes=10)  # how long an analysis may take to arrive
     sample_rate: float = 0.05  # of scored contacts, for reviewers' calibration
+    swept: timedelta = SWEPT
     detector: Detector = field(default_factory=Detector)
 
     def take(self, seen: Seen) -> QaRecord:
@@ -322,10 +332,12 @@ class QaService:
 
     def reconcile(self, limit: int = 500) -> list[QaRecord]:
         """Every contact handled by an agent that has no score `grace` after it ended (or that
-        Contact Lens said it cannot analyse): scored on its contact record alone and marked
-        partial; returned, so none goes unseen."""
+        Contact Lens said it cannot analyse), including those no event or record ever told
+        us of (Connect lists them): scored on what is known and marked partial; returned, so
+        none goes unseen."""
         now = self.clock.now()
-        due = [r for r in self.records.awaiting(limit) if overdue(r, now, self.grace)]
+        awaiting = [*self.records.awaiting(limit), *self._never_told(now)]
+        due = [r for r in awaiting if overdue(r, now, self.grace)]
         if due:
             # Told before they are written: an alert that fails leaves them for the next run.
             contacts = [r.contact_id for r in due[:EXAMPLES]]
@@ -340,6 +352,19 @@ class QaService:
             if self.records.put(record, after):
                 found.append(after)
                 self.follow_up(after)
+        return found
+
+    def _never_told(self, now: datetime) -> list[QaRecord]:
+        """Contacts that ended with an agent in the swept span and have no record: neither
+        their contact event, nor their record, nor a file reached us. Spans overlap from run
+        to run (a run every 5 minutes sweeps 15), so one failed run loses nothing."""
+        until = now - self.grace
+        ended = {seen.contact_id: seen for seen in self.contacts.ended(until - self.swept, until)}
+        found: list[QaRecord] = []
+        ids = list(ended)
+        for start in range(0, len(ids), 100):
+            for contact_id in sorted(self.records.missing(ids[start : start + 100])):
+                found.append(self.take(ended[contact_id]))
         return found
 
     def _partial(self, record: QaRecord) -> Scorecard | None:

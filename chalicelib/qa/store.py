@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -250,6 +250,11 @@ class DynamoQaRecords:
     def awaiting(self, limit: int) -> list[QaRecord]:
         found = QaItem.awaiting_index.query("AWAITING", limit=limit)
         return [_record(item) for item in found][:limit]
+
+    def missing(self, contact_ids: Sequence[str]) -> set[str]:
+        keys = [(contact_key(c), "QA") for c in contact_ids]
+        found = QaItem.batch_get(keys, attributes_to_get=["pk"])
+        return set(contact_ids) - {item.pk.removeprefix("CONTACT#") for item in found}
 
     def of_agent(self, agent_id: str, week: str) -> list[QaRecord]:
         return [_record(item) for item in QaItem.by_agent.query(f"{agent_id}#{week}")]
@@ -573,6 +578,30 @@ class ConnectContactDetails:
             contact.get("DisconnectTimestamp"),
             number,
         )
+
+    def ended(self, since: datetime, until: datetime) -> Iterator[ContactSeen]:
+        """SearchContacts by when they ended, voice and chat, those with an agent."""
+        pages = self._client.get_paginator("search_contacts").paginate(
+            InstanceId=self._instance_id,
+            TimeRange={"Type": "DISCONNECT_TIMESTAMP", "StartTime": since, "EndTime": until},
+            SearchCriteria={"Channels": ["VOICE", "CHAT"]},
+        )
+        for page in pages:
+            for contact in page.get("Contacts", []):
+                if contact.get("AgentInfo", {}).get("Id"):
+                    yield _ended_contact(contact, self._names)
+
+
+def _ended_contact(contact: Mapping[str, Any], names: Mapping[str, str]) -> ContactSeen:
+    queue_id = contact.get("QueueInfo", {}).get("Id", "")
+    ended = contact.get("DisconnectTimestamp")
+    return ContactSeen(
+        contact["Id"],
+        ended or datetime.now(UTC),
+        contact.get("AgentInfo", {}).get("Id", ""),
+        names.get(queue_id, queue_id),
+        ended,
+    )
 
 
 class CallbackInterventions:

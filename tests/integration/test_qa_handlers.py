@@ -175,7 +175,27 @@ def test_an_upset_customer_gets_one_intervention_callback(qa) -> None:
     assert "negative_ending" in review.reasons
 
 
-def test_contact_lens_failing_gets_the_contact_scored_partially_now(qa) -> None:
+def _swept(stubber: Any, *contacts: dict[str, Any]) -> None:
+    """SearchContacts' answer to one reconciliation: the contacts that ended in its span."""
+    stubber.add_response(
+        "search_contacts",
+        {"Contacts": list(contacts)},
+        {
+            "InstanceId": "00000000-0000-4000-8000-00000000dev0",
+            "TimeRange": {
+                "Type": "DISCONNECT_TIMESTAMP",
+                "StartTime": NOW - timedelta(minutes=25),
+                "EndTime": NOW - timedelta(minutes=10),
+            },
+            "SearchCriteria": {"Channels": ["VOICE", "CHAT"]},
+        },
+    )
+
+
+def test_contact_lens_failing_gets_the_contact_scored_partially_now(qa, connect) -> None:
+    _, stubber = connect
+    _swept(stubber)
+    _swept(stubber)
     deliver(qa, completed(5))
     deliver(qa, {
         "version": "0", "id": "lens-5", "detail-type": "Contact Lens Analysis State Change",
@@ -193,6 +213,23 @@ def test_contact_lens_failing_gets_the_contact_scored_partially_now(qa) -> None:
         record.status.value == "PARTIAL" and record.lens_failed == "RECORDING_FILE_CANNOT_BE_READ"
     )
     assert qa.lambda_.invoke("qa_reconcile", tick).payload == {"scored_partially": 0}
+    stubber.assert_no_pending_responses()
+
+
+def test_a_contact_nothing_told_us_of_is_found_in_connects_list(qa, connect) -> None:
+    _, stubber = connect
+    ended = NOW - timedelta(minutes=12)
+    listed = {"Id": contact_id(14), "Channel": "VOICE", "DisconnectTimestamp": ended,
+              "AgentInfo": {"Id": "agent-3"}, "QueueInfo": {"Id": "dev-care-queue-id"}}  # fmt: skip
+    ivr_only = {"Id": contact_id(15), "Channel": "VOICE", "DisconnectTimestamp": ended}
+    _swept(stubber, listed, ivr_only)
+    tick = qa.events.generate_cw_event(
+        source="aws.events", detail_type="Scheduled Event", resources=[], detail={}
+    )
+    assert qa.lambda_.invoke("qa_reconcile", tick).payload == {"scored_partially": 1}
+    record = service().records.get(contact_id(14))
+    assert (record.status.value, record.agent_id, record.queue) == ("PARTIAL", "agent-3", "care")
+    assert service().records.get(contact_id(15)) is None
 
 
 MALFORMED_EVENTS = {

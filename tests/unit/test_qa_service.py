@@ -133,6 +133,22 @@ def test_reconciliation_scores_partially_what_no_analysis_came_for() -> None:
     assert w.service.reconcile() == []
 
 
+def test_reconciliation_finds_contacts_no_event_ever_told_of() -> None:
+    w = world()
+    long_ago = NOW - timedelta(minutes=14)
+    w.contacts.contacts["c-11"] = ContactSeen("c-11", long_ago, "agent-7", "billing", long_ago)
+    w.contacts.contacts["c-12"] = ContactSeen("c-12", long_ago, "", "billing", long_ago)  # IVR
+    w.contacts.contacts["c-13"] = ContactSeen("c-13", long_ago, "agent-7", "billing", long_ago)
+    w.service.take_contact(w.contacts.contacts["c-13"])  # its event came: nothing to add
+    found = w.service.reconcile()
+    assert {r.contact_id for r in found} == {"c-11", "c-13"}
+    assert w.records.records["c-11"].status is QaStatus.PARTIAL
+    assert "c-12" not in w.records.records  # nobody to score
+    earlier = NOW - timedelta(hours=2)  # ended before the swept span: not asked about again
+    w.contacts.contacts["c-14"] = ContactSeen("c-14", earlier, "agent-7", "billing", earlier)
+    assert w.service.reconcile() == []
+
+
 def _history(w, bucket: datetime, usual: int, now: int) -> None:
     for week in range(1, 7):
         for step in range(3):
