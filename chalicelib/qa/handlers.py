@@ -31,7 +31,6 @@ from chalicelib.platform import http
 from chalicelib.platform.observability import count, logger
 from chalicelib.platform.settings import settings
 from chalicelib.qa import review
-from chalicelib.qa.events import EventError, contact_event, contact_record, lens_state
 from chalicelib.qa.records import QaRecord, is_week
 from chalicelib.qa.review import Override, ReviewError
 from chalicelib.qa.service import QaService
@@ -94,6 +93,8 @@ def _event(body: str) -> Mapping[str, Any]:
 def take_event(body: str) -> QaRecord | None:
     """One EventBridge event, as the QA rules deliver it; None for events QA does not need
     (Connect's event types grow: unknown ones are ignored, as Connect asks)."""
+    from chalicelib.qa.events import EventError, contact_event, lens_state
+
     event = _event(body)
     detail, kind = event["detail"], event.get("detail-type")
     service = bootstrap.service(QaService)
@@ -149,6 +150,8 @@ def qa_contact_records(event: KinesisEvent) -> None:
 
 
 def take_contact_record(data: bytes) -> QaRecord:
+    from chalicelib.qa.events import EventError, contact_record
+
     if not data or len(data) > MAX_EVENT_BYTES:
         raise UnreadableError("the contact record is empty or over 256 KiB")
     try:

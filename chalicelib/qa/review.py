@@ -9,8 +9,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import Enum
+from typing import TYPE_CHECKING
 
-from chalicelib.qa.model import Scorecard
+if TYPE_CHECKING:
+    from chalicelib.qa.model import Scorecard
 
 CALIBRATION = "calibration_sample"
 

@@ -1,21 +1,23 @@
 """QA use cases over ports: a contact's events folded into its one QA record (each write
 conditional on the version read, so concurrent deliveries never lose one), its analysis file
 read and scored, the follow-ups a score asks for (review, intervention callback), the
-reconciliation that scores what no analysis came for, the early warning, and the reports."""
+reconciliation that scores what no analysis came for, the early warning, and the reports.
+
+Every Lambda of the app imports this module when it starts, IVR hooks included, so what only
+one use case needs (reading and scoring files, the detector, reports, calibration) is
+imported by that use case.
+"""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from chalicelib.platform.clock import Clock
 from chalicelib.qa import review
-from chalicelib.qa.analysis import AnalysisError, Conversation, analysis_key, read_analysis
-from chalicelib.qa.calibration import calibration
-from chalicelib.qa.model import Answer, Rubric, Scorecard, score, scorecard, scorecard_dict
 from chalicelib.qa.records import (
     BUCKET,
     AnalysisSeen,
@@ -30,9 +32,12 @@ from chalicelib.qa.records import (
     overdue,
     scored_partially,
 )
-from chalicelib.qa.report import report
 from chalicelib.qa.review import Review, ReviewStatus
-from chalicelib.qa.warning import SLOTS_PER_WEEK, Detector
+
+if TYPE_CHECKING:
+    from chalicelib.qa.analysis import Conversation
+    from chalicelib.qa.model import Rubric, Scorecard
+    from chalicelib.qa.warning import Detector
 
 RACES = 5
 SWEPT = timedelta(minutes=15)  # each reconciliation asks Connect about this span of endings
@@ -219,7 +224,7 @@ class QaService:
     grace: timedelta = timedelta(minutes=10)  # how long an analysis may take to arrive
     sample_rate: float = 0.05  # of scored contacts, for reviewers' calibration
     swept: timedelta = SWEPT
-    detector: Detector = field(default_factory=Detector)
+    detector: Detector | None = None  # the early warning's; its defaults when None
 
     def take(self, seen: Seen) -> QaRecord:
         """Fold one input into its contact's record; repeats and stale inputs write nothing."""
@@ -254,6 +259,8 @@ class QaService:
     def take_file(self, key: str) -> QaRecord | None:
         """An analysis file written to S3: read, scored and folded in; None when the key is
         not an analysis file or the file is gone (a newer one replaced it)."""
+        from chalicelib.qa.analysis import analysis_key
+
         found = analysis_key(key)
         read = self.files.read(key) if found is not None else None
         if found is None or read is None:
@@ -285,6 +292,9 @@ class QaService:
         return self.take(described) if described is not None else record
 
     def _analysed(self, record: QaRecord, key: str, body: bytes, written: datetime) -> AnalysisSeen:
+        from chalicelib.qa.analysis import AnalysisError, read_analysis
+        from chalicelib.qa.model import score
+
         contact_id = record.contact_id
         if len(body) > MAX_ANALYSIS_BYTES:
             problem = f"{key}: over {MAX_ANALYSIS_BYTES:,} bytes, not read"
@@ -370,6 +380,9 @@ class QaService:
     def _partial(self, record: QaRecord) -> Scorecard | None:
         """With no transcript no rule can be tried: every question is left to a reviewer
         (rather than answered "no" for want of a phrase nobody could hear)."""
+        from chalicelib.qa.analysis import Conversation
+        from chalicelib.qa.model import Answer, scorecard
+
         rubric = self.rubrics.for_queue(record.queue)
         if rubric is None:
             return None
@@ -398,7 +411,10 @@ class QaService:
     def _judge(self, scope: str, reason: str, bucket: datetime) -> dict[str, Any] | None:
         """The detector over just the buckets it reads: this one and the two before it, and
         the same slots in each of the weeks before."""
-        weeks = self.detector.weeks
+        from chalicelib.qa.warning import SLOTS_PER_WEEK, Detector
+
+        detector = self.detector or Detector()
+        weeks = detector.weeks
         origin = bucket - weeks * SLOTS_PER_WEEK * BUCKET - 2 * BUCKET
         wanted = [
             bucket - step * BUCKET - week * SLOTS_PER_WEEK * BUCKET
@@ -410,7 +426,7 @@ class QaService:
         for at, count in counts.items():
             series[(at - origin) // BUCKET] = count
         now, before = len(series) - 1, len(series) - 2
-        if not self.detector.spiking(series, now) or self.detector.spiking(series, before):
+        if not detector.spiking(series, now) or detector.spiking(series, before):
             return None
         same_slot = [series[now - week * SLOTS_PER_WEEK] for week in range(1, weeks + 1)]
         return {
@@ -425,18 +441,25 @@ class QaService:
     # -- reports ---------------------------------------------------------------------------
 
     def agent_report(self, agent_id: str, week: str) -> dict[str, Any]:
+        from chalicelib.qa.report import report
+
         return report(agent_id, week, self.records.of_agent(agent_id, week))
 
     def team_report(self, queue: str, week: str) -> dict[str, Any]:
+        from chalicelib.qa.report import report
+
         return report(queue, week, self.records.of_queue(queue, week))
 
     def calibration(self, week: str) -> dict[str, Any]:
         """How far reviewers agreed on the calibration contacts they submitted in the week."""
+
         submitted = []
         for copy in self.reviews.reviews.calibrated(week):
             record = self.records.get(copy.contact_id)
             if record is not None and record.card:
                 submitted.append((copy, json.loads(record.card)))
+        from chalicelib.qa.calibration import calibration
+
         return calibration(week, submitted, self.rubrics.named)
 
 
@@ -447,6 +470,8 @@ def _bucket_before(now: datetime) -> datetime:
 
 
 def _json(card: Scorecard) -> str:
+    from chalicelib.qa.model import scorecard_dict
+
     return json.dumps(scorecard_dict(card), separators=(",", ":"), sort_keys=True)
 
 

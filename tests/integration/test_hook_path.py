@@ -94,3 +94,24 @@ def test_no_hook_imports_the_schema_library_and_the_http_api_does() -> None:
     assert seen["after_hooks"] == []
     # The probe does see it: the HTTP API imports the schema when a body arrives.
     assert seen["after_http"] == ["chalicelib.platform.schema"]
+
+
+def test_starting_the_app_does_not_load_what_only_qa_scoring_needs() -> None:
+    """Every Lambda imports every capability's handlers when it starts, IVR hooks included:
+    reading and scoring analysis files, the detector, reports and calibration are imported
+    by the QA use cases that need them (about 35 ms of a cold start otherwise)."""
+    probe = (
+        "import sys, app\nprint(sorted(m for m in sys.modules if m.startswith('chalicelib.qa.')))\n"
+    )
+    import os
+
+    from devkit.local_aws import stage_environment
+
+    started = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True,
+        env={**os.environ, **stage_environment("dev")},
+    )  # fmt: skip
+    loaded = set(eval(started.stdout.strip().splitlines()[-1]))
+    heavy = {f"chalicelib.qa.{m}" for m in ("model", "analysis", "calibration", "report",
+                                             "warning", "schema", "store", "events")}  # fmt: skip
+    assert "chalicelib.qa.handlers" in loaded and not loaded & heavy, loaded & heavy
