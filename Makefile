@@ -4,7 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test check bench install clean
+.PHONY: demo test check bench install clean package
+
+STAGE ?= dev
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,9 +31,15 @@ check: $(STAMP)  # lint, format, types (strict), import rules, complexity, routi
 	$(BIN)/python -m devkit.complexity
 	$(BIN)/python -m devkit.rules > /dev/null
 	$(BIN)/cfn-lint infra/template.yaml
+	$(BIN)/python -m devkit.package prod > /dev/null
+	$(BIN)/cfn-lint build/prod/sam.json
+
+package: $(STAMP)  # one template for the stage: build/$(STAGE)/sam.json and the code's zip
+	$(BIN)/python -m devkit.package $(STAGE)
+	$(BIN)/cfn-lint build/$(STAGE)/sam.json
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis build

@@ -1,0 +1,86 @@
+"""`make package STAGE=prod`: one template for the whole stage, lint-clean, with no AWS
+account: the data stack, every function, Connect's permission on every hook, a dead-letter
+queue on every asynchronous invocation, the contact-record mapping bounded."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from devkit.package import DEAD_LETTERS, package
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    written = package("prod", tmp_path_factory.mktemp("prod"))
+    linted = subprocess.run(
+        [str(Path(sys.executable).with_name("cfn-lint")), str(written)],
+        capture_output=True, text=True, env=dict(os.environ),
+    )  # fmt: skip
+    assert linted.returncode == 0, linted.stdout + linted.stderr
+    return json.loads(written.read_text())
+
+
+def _of_type(template: dict, kind: str) -> dict:
+    return {n: r for n, r in template["Resources"].items() if r["Type"] == kind}
+
+
+def test_the_package_holds_the_data_stack_and_every_function(template) -> None:
+    from app import app
+
+    functions = _of_type(template, "AWS::Serverless::Function")
+    assert len(functions) == len(app.pure_lambda_functions) + len(app.event_sources) + 1  # API
+    assert len(_of_type(template, "AWS::DynamoDB::Table")) == 9
+    assert template["Parameters"]["Stage"]["Default"] == "prod"
+    tables = {t["Properties"]["TableName"]["Fn::Sub"] for t in
+              _of_type(template, "AWS::DynamoDB::Table").values()}  # fmt: skip
+    assert "switchboard-${Stage}-qa" in tables
+
+
+def test_connect_may_invoke_every_hook_and_only_from_the_stages_instance(template) -> None:
+    from chalice.utils import to_cfn_resource_name
+
+    from chalicelib.capabilities import CAPABILITIES
+
+    hooks = {hook for capability in CAPABILITIES for hook in capability.outputs}
+    permissions = {
+        p["Properties"]["FunctionName"]["Ref"]: p["Properties"]
+        for p in _of_type(template, "AWS::Lambda::Permission").values()
+        if p["Properties"]["Principal"] == "connect.amazonaws.com"
+    }
+    assert set(permissions) == {to_cfn_resource_name(h) for h in hooks}
+    assert all(p["SourceArn"] == {"Ref": "ConnectInstanceArn"} for p in permissions.values())
+
+
+def test_every_asynchronous_invocation_ends_in_a_dead_letter_queue(template) -> None:
+    functions = _of_type(template, "AWS::Serverless::Function")
+    asynchronous = {
+        name for name, f in functions.items()
+        if any(e["Type"] in ("Schedule", "CloudWatchEvent")
+               for e in f["Properties"].get("Events", {}).values())
+    }  # fmt: skip
+    assert {"DialCampaigns", "DispatchCallbacks", "QaReconcile", "QaWarnings",
+            "ContactListUploaded", "OutboundContactEvents"} <= asynchronous  # fmt: skip
+    for name in asynchronous:
+        queue = functions[name]["Properties"]["DeadLetterQueue"]
+        assert queue == {"Type": "SQS", "TargetArn": {"Fn::GetAtt": [DEAD_LETTERS, "Arn"]}}
+    records = functions["QaContactRecords"]["Properties"]["Events"]
+    mapping = records["QaContactRecordsKinesisEventSource"]["Properties"]
+    assert mapping["BisectBatchOnFunctionError"] is True and mapping["MaximumRetryAttempts"] > 0
+    assert mapping["DestinationConfig"]["OnFailure"]["Destination"] == {
+        "Fn::GetAtt": ["QaEventsDeadLetterQueue", "Arn"]
+    }
+
+
+def test_the_stage_policy_lets_the_functions_write_their_dead_letters() -> None:
+    for stage in ("dev", "prod"):
+        policy = (ROOT / ".chalice" / f"policy-{stage}.json").read_text()
+        assert f"switchboard-{stage}-async-dead-letters" in policy
+        assert f"switchboard-{stage}-qa-dead-letters" in policy
