@@ -9,7 +9,9 @@ from the app itself so that a new hook or schedule is covered without editing a 
 - a dead-letter queue for every function Lambda invokes asynchronously (schedules and
   EventBridge rules), so an invocation that fails its retries is kept, not dropped;
 - for the Kinesis contact-record mapping, a retry limit, bisection of a failing batch and the
-  QA dead-letter queue as its on-failure destination (Chalice cannot set them; ADR 0010).
+  QA dead-letter queue as its on-failure destination (Chalice cannot set them; ADR 0010);
+- alarms, each pointing at its runbook entry in docs/ops.md, to one SNS topic, and a
+  dashboard of the same figures (`ALARMS`).
 Then `chalice package --merge-template` writes `build/<stage>/sam.json` and the code's zip,
 and cfn-lint checks the result.
 """
@@ -26,6 +28,23 @@ from typing import Any
 from devkit.local_aws import ROOT, TEMPLATE
 
 BUILD = ROOT / "build"
+RUNBOOK = "docs/ops.md#"
+NAMESPACE = "Switchboard"  # Powertools metrics: namespace and `service` dimension as configured
+SERVICE = "switchboard"
+HOOK_P99_MS = 2000  # of the hook's 2.5 s budget; Connect gives a hook 8 s at most
+
+# Alarm -> (its runbook anchor, our metric counted per 5 minutes, at least this many).
+COUNTED = {
+    "HookFallbacks": ("hook-fallbacks", "HookFallback", 1),
+    "QaContactsUnscored": ("qa-contacts-unscored", "QaContactsUnscored", 1),
+    "QaEarlyWarnings": ("qa-early-warnings", "QaEarlyWarnings", 1),
+    "ContactEventsWithoutOwner": ("contact-events-without-owner", "ContactEventsWithoutOwner", 1),
+}
+# Alarm -> (its runbook anchor, the queue whose messages should be none).
+DEAD_LETTER_QUEUES = {
+    "QaDeadLettersNotEmpty": ("dead-letters-not-empty", "QaEventsDeadLetterQueue"),
+    "AsyncDeadLettersNotEmpty": ("dead-letters-not-empty", "AsyncDeadLetterQueue"),
+}
 DEAD_LETTERS = "AsyncDeadLetterQueue"
 KINESIS_RETRIES = 10
 
@@ -89,6 +108,7 @@ def merge_template(stage: str = "dev") -> dict[str, Any]:
             "SqsManagedSseEnabled": True,
         },
     }
+    resources.update(watched(hooks))
     for hook in hooks:
         resources[f"{_logical(hook)}ConnectPermission"] = {
             "Type": "AWS::Lambda::Permission",
@@ -131,6 +151,104 @@ def merge_template(stage: str = "dev") -> dict[str, Any]:
             }
         }
     return template
+
+
+def _alarm(anchor: str, description: str, metric: dict[str, Any], threshold: float) -> Any:
+    return {
+        "Type": "AWS::CloudWatch::Alarm",
+        "Properties": {
+            "AlarmDescription": f"{description} Runbook: {RUNBOOK}{anchor}",
+            "AlarmActions": [{"Ref": "AlarmTopic"}],
+            "ComparisonOperator": "GreaterThanOrEqualToThreshold",
+            "EvaluationPeriods": 1,
+            "Period": 300,
+            "Threshold": threshold,
+            "TreatMissingData": "notBreaching",
+            **metric,
+        },
+    }
+
+
+def watched(hooks: list[str]) -> dict[str, Any]:
+    """The alarms, their topic and the dashboard, as resources."""
+    resources: dict[str, Any] = {
+        "AlarmTopic": {
+            "Type": "AWS::SNS::Topic",
+            "Properties": {"TopicName": {"Fn::Sub": "switchboard-${Stage}-alarms"}},
+        }
+    }
+    ours = [{"Name": "service", "Value": SERVICE}]
+    for name, (anchor, metric, least) in COUNTED.items():
+        resources[f"{name}Alarm"] = _alarm(
+            anchor,
+            f"{metric} counted {least} or more in 5 minutes.",
+            {"Namespace": NAMESPACE, "MetricName": metric, "Dimensions": ours,
+             "Statistic": "Sum"},
+            least,
+        )  # fmt: skip
+    for name, (anchor, queue) in DEAD_LETTER_QUEUES.items():
+        resources[f"{name}Alarm"] = _alarm(
+            anchor,
+            f"Messages are waiting in {queue}.",
+            {"Namespace": "AWS/SQS", "MetricName": "ApproximateNumberOfMessagesVisible",
+             "Dimensions": [{"Name": "QueueName", "Value": {"Fn::GetAtt": [queue, "QueueName"]}}],
+             "Statistic": "Maximum"},
+            1,
+        )  # fmt: skip
+    for hook in hooks:
+        resources[f"{_logical(hook)}SlowAlarm"] = _alarm(
+            "hook-p99-near-the-connect-timeout",
+            f"{hook}'s p99 duration is {HOOK_P99_MS} ms or more.",
+            {"Namespace": "AWS/Lambda", "MetricName": "Duration",
+             "Dimensions": [{"Name": "FunctionName", "Value": {"Ref": _logical(hook)}}],
+             "ExtendedStatistic": "p99"},
+            HOOK_P99_MS,
+        )  # fmt: skip
+    resources["Dashboard"] = _dashboard(hooks)
+    return resources
+
+
+def _dashboard(hooks: list[str]) -> Any:
+    """One page of the figures the alarms watch."""
+    counted = [[NAMESPACE, metric, "service", SERVICE] for _, metric, _ in COUNTED.values()]
+    queues = [
+        ["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", f"${{{queue}.QueueName}}"]
+        for _, queue in DEAD_LETTER_QUEUES.values()
+    ]
+    durations = [
+        ["AWS/Lambda", "Duration", "FunctionName", f"${{{_logical(h)}}}", {"stat": "p99"}]
+        for h in hooks
+    ]
+    widgets = [
+        _widget("Hooks, fallbacks and QA (count per 5 minutes)", counted, 0),
+        _widget("Dead-letter queues (messages waiting)", queues, 6),
+        _widget(f"Hook duration p99 (ms; alarm at {HOOK_P99_MS})", durations, 12),
+    ]
+    body = json.dumps({"widgets": widgets})
+    return {
+        "Type": "AWS::CloudWatch::Dashboard",
+        "Properties": {
+            "DashboardName": {"Fn::Sub": "switchboard-${Stage}"},
+            "DashboardBody": {"Fn::Sub": body},
+        },
+    }
+
+
+def _widget(title: str, metrics: list[list[Any]], y: int) -> dict[str, Any]:
+    return {
+        "type": "metric",
+        "x": 0,
+        "y": y,
+        "width": 24,
+        "height": 6,
+        "properties": {
+            "title": title,
+            "metrics": metrics,
+            "period": 300,
+            "stat": "Sum",
+            "region": "${AWS::Region}",
+        },
+    }
 
 
 def package(stage: str, out: Path) -> Path:

@@ -84,3 +84,26 @@ def test_the_stage_policy_lets_the_functions_write_their_dead_letters() -> None:
         policy = (ROOT / ".chalice" / f"policy-{stage}.json").read_text()
         assert f"switchboard-{stage}-async-dead-letters" in policy
         assert f"switchboard-{stage}-qa-dead-letters" in policy
+
+
+def _anchors(markdown: str) -> set[str]:
+    """GitHub's anchors for the headings: lower case, punctuation dropped, spaces to dashes."""
+    import re
+
+    headings = re.findall(r"^#{1,6} (.+)$", markdown, flags=re.MULTILINE)
+    return {re.sub(r"[^a-z0-9 -]", "", h.lower()).replace(" ", "-") for h in headings}
+
+
+def test_every_alarm_has_a_runbook_entry_and_a_place_on_the_dashboard(template) -> None:
+    import re
+
+    alarms = _of_type(template, "AWS::CloudWatch::Alarm")
+    assert len(alarms) >= 6
+    anchors = _anchors((ROOT / "docs" / "ops.md").read_text())
+    dashboard = json.dumps(template["Resources"]["Dashboard"])
+    for name, alarm in alarms.items():
+        properties = alarm["Properties"]
+        found = re.search(r"docs/ops\.md#([a-z0-9-]+)", properties["AlarmDescription"])
+        assert found and found.group(1) in anchors, (name, properties["AlarmDescription"])
+        assert properties["AlarmActions"] == [{"Ref": "AlarmTopic"}], name
+        assert properties["MetricName"] in dashboard, name
