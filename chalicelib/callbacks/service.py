@@ -120,6 +120,7 @@ class DispatchReport:
     expired: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
     lost_races: int = 0
+    left_for_next_run: int = 0  # due, with an agent free, but over this run's dial budget
 
     def placed(self) -> int:
         """Calls that may be ringing now: each one holds an agent."""
@@ -129,6 +130,7 @@ class DispatchReport:
         for name in ("dialled", "uncertain", "deferred", "expired", "failed"):
             getattr(self, name).extend(getattr(other, name))
         self.lost_races += other.lost_races
+        self.left_for_next_run += other.left_for_next_run
 
 
 @dataclass(frozen=True)
@@ -269,14 +271,29 @@ class CallbackService:
 
     # -- dispatch ----------------------------------------------------------------------------
 
-    def dispatch(self) -> DispatchReport:
-        """Dial what is due: per queue, at most one call per free agent of that queue."""
+    def dispatch(self, max_dials: int | None = None) -> DispatchReport:
+        """Dial what is due: per queue, at most one call per free agent of that queue, and at
+        most `max_dials` in all (what the run's time allows at the paced rate: a run cut off
+        by its timeout would leave its claims to reconciliation); the due callbacks over that
+        budget are counted for the next run."""
         report = DispatchReport()
         free = self.agents.available(sorted(self.queues))
+        budget = max_dials if max_dials is not None else sum(free.values())
         for queue in sorted(self.queues):
-            if free.get(queue, 0) > 0:
-                self._dispatch_queue(queue, free[queue], report)
+            if free.get(queue, 0) <= 0:
+                continue
+            room = budget - report.placed()
+            agents = min(free[queue], max(room, 0))
+            if agents:
+                self._dispatch_queue(queue, agents, report)
+            report.left_for_next_run += self._left(queue, free[queue] - agents)
         return report
+
+    def _left(self, queue: str, unserved_agents: int) -> int:
+        if unserved_agents <= 0:
+            return 0
+        due = self.ledger.due(queue, self.clock.now(), limit=unserved_agents)
+        return sum(1 for c in due if c.is_due(self.clock.now()))
 
     def _dispatch_queue(self, queue: str, agents: int, report: DispatchReport) -> None:
         now = self.clock.now()

@@ -161,6 +161,23 @@ def test_dispatch_dials_at_most_one_per_free_agent_best_first() -> None:
     assert later.callback.callback_id not in {d[0] for d in dialer.dials}
 
 
+def test_a_run_dials_no_more_than_its_time_allows_and_says_what_it_left() -> None:
+    """Four agents free in two queues, five callbacks due, time for three dials: three are
+    dialled best first, the two it could not reach are counted for the next run."""
+    service, _, dialer, _, _ = build(free={"billing": 2, "general": 2})
+    billing = [service.request(f"+1212555014{n}", "billing") for n in range(3)]
+    general = [service.request(f"+1212555015{n}", "general") for n in range(2)]
+    report = service.dispatch(max_dials=3)
+    assert len(report.dialled) == 3 and len(dialer.dials) == 3
+    assert report.left_for_next_run == 1  # billing's third waits for an agent, not the budget
+    assert [c.callback.callback_id for c in billing[:2]] == report.dialled[:2]
+    dialled = {d[0] for d in dialer.dials}
+    assert general[0].callback.callback_id in dialled
+    assert general[1].callback.callback_id not in dialled
+    report = service.dispatch(max_dials=0)  # no time at all: both still due are counted
+    assert report.dialled == [] and report.left_for_next_run == 2
+
+
 def test_no_dial_before_8_in_the_callees_time_zone() -> None:
     service, ledger, dialer, _, clock = build()
     standing = service.request(LOS_ANGELES, "billing")  # 07:00 in California
@@ -583,3 +600,16 @@ LedgerMachine.TestCase.settings = settings(
     suppress_health_check=[HealthCheck.too_slow],
 )
 test_ledger_state_machine = LedgerMachine.TestCase
+
+
+def test_a_dispatch_run_budgets_its_dials_from_the_time_it_has_left() -> None:
+    from types import SimpleNamespace
+
+    from chalicelib.callbacks.handlers import _dial_budget
+
+    def run_with(millis: float) -> SimpleNamespace:
+        return SimpleNamespace(context=SimpleNamespace(get_remaining_time_in_millis=lambda: millis))
+
+    assert _dial_budget(run_with(55_000)) == 82  # 3/4 of 55 s at 2 calls a second
+    assert _dial_budget(run_with(0)) == 0
+    assert _dial_budget(SimpleNamespace()) is None  # no context: every free agent's call
