@@ -16,7 +16,9 @@ settings()
 # Powertools owns logging. Chalice would otherwise claim the same "switchboard" logger: set it
 # to ERROR and add an unredacted handler whenever stdout is not the one Powertools saw.
 app = Chalice(app_name="switchboard", configure_logs=False)
-app.register_middleware(ConvertToMiddleware(logger.inject_lambda_context), "all")
+# clear_state: keys one invocation appends (its contact's correlation id) never leak into the
+# next invocation of a warm Lambda.
+app.register_middleware(ConvertToMiddleware(logger.inject_lambda_context(clear_state=True)), "all")
 app.register_middleware(ConvertToMiddleware(metrics.log_metrics), "all")
 app.register_middleware(ConvertToMiddleware(tracer.capture_lambda_handler), "all")
 for _capability in CAPABILITIES:

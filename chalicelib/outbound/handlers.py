@@ -15,7 +15,7 @@ from chalice.app import Blueprint, CloudWatchEvent
 
 from chalicelib import bootstrap
 from chalicelib.outbound.model import ContactEnded, Route, ended_contact
-from chalicelib.platform.observability import count, logger
+from chalicelib.platform.observability import correlate, count, logger
 
 if TYPE_CHECKING:
     from chalicelib.capability import Capability
@@ -54,6 +54,7 @@ def outbound_contact_events(event: CloudWatchEvent) -> None:
             )
         return
     contact_id, outcome = ended
+    correlate(contact_id)
     route = routes().owner_of(contact_id)
     if route is not None:
         deliver(ContactEnded(contact_id, outcome, route))

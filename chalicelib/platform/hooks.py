@@ -21,7 +21,7 @@ from aws_lambda_powertools.utilities.data_classes import ConnectContactFlowEvent
 
 from chalicelib.platform.clock import Deadline
 from chalicelib.platform.contact import ContactContext, HookError, flag
-from chalicelib.platform.observability import count, logger
+from chalicelib.platform.observability import correlate, count, logger
 from chalicelib.platform.phone import normalise
 from chalicelib.platform.settings import settings
 
@@ -149,6 +149,7 @@ def _serve(
     except MalformedEventError as error:
         logger.warning("hook got a malformed event", extra={"hook": name, "why": str(error)})
         return _fallback(name, safe_default, "malformed_event")
+    correlate(contact.contact_id)
     caller = normalise(contact.customer_address, config.default_country).masked
     log_keys = {"hook": name, "contact_id": contact.contact_id, "caller": caller}
     if contact.truncated:

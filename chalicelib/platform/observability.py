@@ -69,6 +69,14 @@ class RedactingFormatter(LambdaPowertoolsFormatter):
 
 
 logger = Logger(service=SERVICE, logger_formatter=RedactingFormatter())
+
+
+def correlate(contact_id: str) -> None:
+    """Every later log line of this invocation carries the contact's id as `correlation_id`,
+    the same key whichever capability logs it (hooks, callbacks, the dialer, QA)."""
+    logger.set_correlation_id(contact_id)
+
+
 metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
 tracer = Tracer(service=SERVICE)
 

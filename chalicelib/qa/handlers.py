@@ -28,10 +28,10 @@ from chalice.app import (
 
 from chalicelib import bootstrap
 from chalicelib.platform import http
-from chalicelib.platform.observability import count, logger
+from chalicelib.platform.observability import correlate, count, logger
 from chalicelib.platform.settings import settings
 from chalicelib.qa import review
-from chalicelib.qa.records import QaRecord, is_week
+from chalicelib.qa.records import QaRecord, Seen, is_week
 from chalicelib.qa.review import Override, ReviewError
 from chalicelib.qa.service import QaService
 
@@ -103,12 +103,17 @@ def take_event(body: str) -> QaRecord | None:
             return _analysis_written(service, detail)
         if kind == "Contact Lens Analysis State Change":
             failed = lens_state(detail)
-            return service.take_contact(failed) if failed is not None else None
+            return _take(service, failed) if failed is not None else None
         if kind == "Amazon Connect Contact Event" and detail.get("eventType") == "COMPLETED":
-            return service.take_contact(contact_event(detail, event.get("time"), _queue_names()))
+            return _take(service, contact_event(detail, event.get("time"), _queue_names()))
     except EventError as problem:
         raise UnreadableError(f"{kind}: {problem}") from None
     return None
+
+
+def _take(service: QaService, seen: Seen) -> QaRecord:
+    correlate(seen.contact_id)
+    return service.take_contact(seen)
 
 
 def _named(detail: Mapping[str, Any], part: str, field: str) -> Any:
@@ -124,6 +129,7 @@ def _analysis_written(service: QaService, detail: Mapping[str, Any]) -> QaRecord
         raise UnreadableError(f"Object Created: {bucket!r} is not CONTACT_LENS_BUCKET")
     record = service.take_file(key)
     if record is not None:
+        correlate(record.contact_id)
         count("QaContactsScored", 1)
         logger.info(
             "analysis taken",
@@ -164,7 +170,7 @@ def take_contact_record(data: bytes) -> QaRecord:
         seen = contact_record(parsed, _queue_names())
     except EventError as problem:
         raise UnreadableError(f"contact record: {problem}") from None
-    return bootstrap.service(QaService).take_contact(seen)
+    return _take(bootstrap.service(QaService), seen)
 
 
 # -- schedules ----------------------------------------------------------------------------------

@@ -447,3 +447,29 @@ def test_qa_logs_hold_no_phone_number(qa) -> None:
     logs = out.getvalue()
     assert "analysis taken" in logs and "QA input parked" in logs
     assert NUMBER not in logs and NUMBER[2:] not in logs
+
+
+def test_the_contact_id_is_the_correlation_id_in_every_capabilitys_logs(qa, connect) -> None:
+    """An IVR hook, QA's events and the outbound core's contact events log the contact's id
+    under one key; the next invocation of a warm Lambda does not inherit it."""
+    from chalicelib.platform.observability import logger
+    from devkit.events import contact_event
+
+    _, stubber = connect
+    _swept(stubber)
+    out = io.StringIO()
+    handler = logger.registered_handler
+    previous = handler.setStream(out)
+    try:
+        oversize = contact_event(NUMBER, contact_id=contact_id(41), note="x" * 5000)
+        qa.lambda_.invoke("identify_caller", oversize)  # logs that it cut the value short
+        deliver(qa, completed(42), written(42, voice_analysis(GOOD)))
+        deliver(qa, "not json")  # parked: no contact to speak of
+    finally:
+        handler.setStream(previous)
+    lines = [json.loads(line) for line in out.getvalue().splitlines() if line.startswith("{")]
+    by_message = {line["message"]: line.get("correlation_id") for line in lines}
+    assert by_message["analysis taken"] == contact_id(42)
+    assert by_message["QA input parked"] is None  # not the previous message's contact
+    hooks = [line for line in lines if line.get("hook") == "identify_caller"]
+    assert hooks and all(line["correlation_id"] == contact_id(41) for line in hooks)
