@@ -25,7 +25,7 @@ from tests.integration.test_qa_handlers import (
     written,
 )
 
-CONTACTS = 18
+CONTACTS = 12
 
 
 def _events() -> list[tuple[str, Any]]:
