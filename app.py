@@ -4,14 +4,17 @@ import importlib
 
 from chalice.app import BaseEventSourceConfig, Chalice, ConvertToMiddleware, LambdaFunction
 
+from chalicelib import bootstrap
 from chalicelib.capabilities import CAPABILITIES
 from chalicelib.outbound.handlers import bp as outbound_events
 from chalicelib.platform.observability import logger, metrics, tracer
 from chalicelib.platform.settings import settings
 
-# A missing or malformed setting fails the Lambda's start with the variable's name (Connect
-# takes the Invoke block's Error branch), rather than every caller getting a fallback.
+# A missing or malformed setting, or settings that disagree with the routing rules, fail the
+# Lambda's start with the variable's name (Connect takes the Invoke block's Error branch),
+# rather than every caller getting a fallback.
 settings()
+bootstrap.check_configuration()
 
 # Powertools owns logging. Chalice would otherwise claim the same "switchboard" logger: set it
 # to ERROR and add an unredacted handler whenever stdout is not the one Powertools saw.

@@ -36,6 +36,20 @@ def load_routing_rules(path: Path = ROUTING_RULES_PATH) -> RoutingRules:
         return parse_routing_rules(raw)
 
 
+def check_configuration() -> None:
+    """What the stage's settings and the routing rules must agree on, checked when a Lambda
+    starts (app.py): a queue the rules route to with no Connect queue id in QUEUE_IDS would
+    take callbacks that are never dialled."""
+    from chalicelib.platform.settings import SettingsError, settings, unmapped_queues
+
+    missing = unmapped_queues(settings(), load_routing_rules().queues)
+    if missing:
+        raise SettingsError(
+            f"QUEUE_IDS has no Connect queue id for {', '.join(missing)}, "
+            "a queue of the routing rules"
+        )
+
+
 def service(kind: type[S]) -> S:
     """The service of that type: the override if there is one, else built once."""
     if kind in _overrides:

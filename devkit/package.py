@@ -251,8 +251,45 @@ def _widget(title: str, metrics: list[list[Any]], y: int) -> dict[str, Any]:
     }
 
 
+class ConfigurationError(SystemExit):
+    """The stage's settings disagree with each other; nothing was packaged."""
+
+
+def configuration_problems(environment: dict[str, str], policy: str) -> list[str]:
+    """What the stage's settings, its policy, the routing rules and the campaigns in
+    `campaigns/` must agree on, said as the fix."""
+    from chalicelib.bootstrap import load_routing_rules
+    from chalicelib.dialer.schema import target_name
+    from chalicelib.platform.settings import load_settings, unmapped_queues
+
+    config = load_settings(environment)
+    problems = [
+        f"QUEUE_IDS has no Connect queue id for {name!r}, a queue of the routing rules"
+        for name in unmapped_queues(config, load_routing_rules().queues)
+    ]
+    for path in sorted((ROOT / "campaigns").glob("*.json")):
+        queue = target_name(json.loads(path.read_text()).get("queue") or "")
+        if queue and unmapped_queues(config, [queue]):
+            problems.append(f"QUEUE_IDS has no Connect queue id for {queue!r} ({path.name})")
+    instance = f"instance/{config.connect_instance_id}"
+    if instance not in policy:
+        problems.append(
+            f"the stage's policy names no {instance}: CONNECT_INSTANCE_ID and the policy's "
+            "Connect resources must be the same instance"
+        )
+    return problems
+
+
 def package(stage: str, out: Path) -> Path:
-    """Write `out/sam.json` (and the code's zip) for the stage; its path."""
+    """Write `out/sam.json` (and the code's zip) for the stage; its path. Settings that
+    disagree stop it with every problem named."""
+    from devkit.local_aws import CHALICE_CONFIG, stage_environment
+
+    config = json.loads(CHALICE_CONFIG.read_text())["stages"][stage]
+    policy = (ROOT / ".chalice" / config["iam_policy_file"]).read_text()
+    problems = configuration_problems(dict(stage_environment(stage)), policy)
+    if problems:
+        raise ConfigurationError(f"{stage}: " + "; ".join(problems))
     out.mkdir(parents=True, exist_ok=True)
     merge = out / "merge-template.json"
     merge.write_text(json.dumps(merge_template(stage), indent=1))

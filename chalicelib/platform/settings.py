@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import lru_cache
@@ -172,6 +172,12 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         ),
         **tables,
     )
+
+
+def unmapped_queues(config: Settings, queues: Iterable[str]) -> list[str]:
+    """The queues (of the routing rules, of campaigns) with no Connect queue id in
+    `QUEUE_IDS`: a callback or campaign call for one could be accepted and never dialled."""
+    return sorted(set(queues) - set(config.queue_ids))
 
 
 @lru_cache(maxsize=1)

@@ -107,3 +107,20 @@ def test_every_alarm_has_a_runbook_entry_and_a_place_on_the_dashboard(template) 
         assert found and found.group(1) in anchors, (name, properties["AlarmDescription"])
         assert properties["AlarmActions"] == [{"Ref": "AlarmTopic"}], name
         assert properties["MetricName"] in dashboard, name
+
+
+def test_settings_that_disagree_stop_the_package_naming_each_problem(tmp_path) -> None:
+    from devkit.local_aws import stage_environment
+    from devkit.package import configuration_problems
+
+    environment = stage_environment("prod")
+    policy = (ROOT / ".chalice" / "policy-prod.json").read_text()
+    assert configuration_problems(environment, policy) == []
+    queues = json.loads(environment["QUEUE_IDS"])
+    del queues["care"], queues["sales"]
+    broken = {**environment, "QUEUE_IDS": json.dumps(queues),
+              "CONNECT_INSTANCE_ID": "11111111-2222-4333-8444-555555555555"}  # fmt: skip
+    problems = configuration_problems(broken, policy)
+    assert "QUEUE_IDS has no Connect queue id for 'care', a queue of the routing rules" in problems
+    assert "QUEUE_IDS has no Connect queue id for 'sales' (card-upgrade.json)" in problems
+    assert any("policy names no instance/11111111-2222" in p for p in problems)

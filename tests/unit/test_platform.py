@@ -321,6 +321,11 @@ def test_any_event_gets_a_flat_string_map_under_32kb(event) -> None:
         ("HOOK_BUDGET_MS", "fast"),
         ("QUEUE_IDS", "[1, 2]"),
         ("CALLER_KEY_PARAMETER", "caller-key"),
+        # Every queue but "care": the routing rules send callers there.
+        (
+            "QUEUE_IDS",
+            '{"general":"g","billing":"b","technical":"t","vip":"v","spanish":"s","night":"n"}',
+        ),
     ],
 )
 def test_a_lambda_with_a_bad_setting_fails_to_start_naming_it(variable, value) -> None:
@@ -344,6 +349,8 @@ def test_a_lambda_with_a_bad_setting_fails_to_start_naming_it(variable, value) -
     )
     assert started.returncode != 0
     assert "SettingsError" in started.stderr and variable in started.stderr.splitlines()[-1]
+    if variable == "QUEUE_IDS" and value and value.startswith("{"):
+        assert "care" in started.stderr.splitlines()[-1]
 
 
 def test_offline_metrics_are_not_recorded_so_nothing_leaks_onto_stdout(capsys) -> None:
