@@ -39,6 +39,7 @@ COUNTED = {
     "QaContactsUnscored": ("qa-contacts-unscored", "QaContactsUnscored", 1),
     "QaEarlyWarnings": ("qa-early-warnings", "QaEarlyWarnings", 1),
     "ContactEventsWithoutOwner": ("contact-events-without-owner", "ContactEventsWithoutOwner", 1),
+    "ConnectThrottling": ("throttling-from-connect", "ConnectThrottled", 10),
 }
 # Alarm -> (its runbook anchor, the queue whose messages should be none).
 DEAD_LETTER_QUEUES = {

@@ -21,11 +21,12 @@ from chalicelib.outbound.model import (
 from chalicelib.platform.clock import Deadline
 from chalicelib.platform.connect import (
     THROTTLE_CODES,
+    THROTTLED,
     ConnectGateway,
     ConnectUnavailableError,
     error_code,
 )
-from chalicelib.platform.observability import logger
+from chalicelib.platform.observability import count, logger
 
 if TYPE_CHECKING:
     from mypy_boto3_connect import ConnectClient
@@ -88,6 +89,7 @@ class ConnectOutbound:
         except ClientError as error:
             code = error_code(error)
             if code in THROTTLE_CODES:
+                count(THROTTLED)
                 raise DialNotPlacedError(code) from error
             if code in REJECTED_CODES:
                 raise DialRejectedError(code) from error

@@ -15,6 +15,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.platform.clock import Deadline
+from chalicelib.platform.observability import count
 
 if TYPE_CHECKING:
     from botocore.exceptions import ClientError
@@ -37,6 +38,7 @@ THROTTLE_CODES = frozenset(
         "ServiceQuotaExceededException",
     }
 )
+THROTTLED = "ConnectThrottled"  # the metric every caller of Connect counts a throttle under
 _executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="connect")
 # Time kept back from a Connect call for the hook to decide and answer without it.
 ANSWER_RESERVE_SECONDS = 0.25
@@ -120,8 +122,10 @@ class ConnectGateway:
             )
         except ClientError as error:
             code = error_code(error)
-            reason = "throttled" if code in THROTTLE_CODES else "error"
-            raise ConnectUnavailableError(reason, code) from error
+            throttled = code in THROTTLE_CODES
+            if throttled:
+                count(THROTTLED)
+            raise ConnectUnavailableError("throttled" if throttled else "error", code) from error
         except BotoCoreError as error:
             raise ConnectUnavailableError("error", type(error).__name__) from error
         return _by_queue(response.get("MetricResults", []))
