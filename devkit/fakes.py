@@ -27,7 +27,7 @@ from chalicelib.outbound.model import DialUncertainError, OutboundCall
 from chalicelib.platform.clock import Deadline, FixedClock
 from chalicelib.platform.phone import CallerKeyError, CallerKeys
 from chalicelib.qa.model import Rubric
-from chalicelib.qa.records import ContactSeen, QaRecord, QaStatus, Tally, week_of
+from chalicelib.qa.records import ContactSeen, QaRecord, QaStatus, Tally, iso_week, week_of
 from chalicelib.qa.review import Review
 
 if TYPE_CHECKING:
@@ -759,7 +759,7 @@ class InMemoryReviews:
             if CALIBRATION in r.reasons
             and r.status is ReviewStatus.SUBMITTED
             and r.submitted_at is not None
-            and "{}-W{:02d}".format(*r.submitted_at.isocalendar()[:2]) == week
+            and iso_week(r.submitted_at) == week
         ]
 
 

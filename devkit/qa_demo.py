@@ -247,7 +247,9 @@ def _review(switchboard: Switchboard) -> None:
     })  # fmt: skip
     done = post(f"/qa/reviews/{contact}/submit", {"reviewer": "rita"})
     console.print(f"  review {done['review']['status'].lower()}")
-    week = "{}-W{:02d}".format(*DAY.isocalendar()[:2])
+    from chalicelib.qa.records import iso_week
+
+    week = iso_week(DAY)
     report = _service().agent_report("Omar", week)
     from devkit.qa_tables import report_table
 

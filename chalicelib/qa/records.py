@@ -242,10 +242,13 @@ def is_week(text: str) -> bool:
     return bool(_WEEK.match(text))
 
 
-def week_of(record: QaRecord) -> str:
-    """The ISO week a contact is reported in ("2026-W49"), by when it ended."""
-    at = record.ended_at or record.analysed_at or record.contact_updated_at
-    if at is None:
-        return ""
+def iso_week(at: datetime) -> str:
+    """The ISO week an instant falls in, as reports name it: "2026-W49"."""
     year, week, _ = at.isocalendar()
     return f"{year}-W{week:02d}"
+
+
+def week_of(record: QaRecord) -> str:
+    """The ISO week a contact is reported in, by when it ended."""
+    at = record.ended_at or record.analysed_at or record.contact_updated_at
+    return "" if at is None else iso_week(at)

@@ -40,7 +40,7 @@ from pynamodb.transactions import TransactWrite
 from chalicelib.platform.settings import settings
 from chalicelib.platform.tables import TextListAttribute, lost_race, stamp, table_meta
 from chalicelib.qa.model import Rubric
-from chalicelib.qa.records import ContactSeen, QaRecord, QaStatus, Tally, week_of
+from chalicelib.qa.records import ContactSeen, QaRecord, QaStatus, Tally, iso_week, week_of
 from chalicelib.qa.review import CALIBRATION, Override, Review, ReviewStatus
 from chalicelib.qa.service import MAX_ANALYSIS_BYTES
 
@@ -408,10 +408,7 @@ def _calibration_week(value: Review) -> str | None:
     """The week a calibration copy was submitted in (None for anything else)."""
     if value.status is not ReviewStatus.SUBMITTED or CALIBRATION not in value.reasons:
         return None
-    if value.submitted_at is None:
-        return None
-    year, week, _ = value.submitted_at.isocalendar()
-    return f"{year}-W{week:02d}"
+    return None if value.submitted_at is None else iso_week(value.submitted_at)
 
 
 def _review(item: ReviewItem) -> Review:

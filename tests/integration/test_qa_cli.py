@@ -10,13 +10,13 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from chalicelib.platform.clock import FixedClock
-from chalicelib.qa.records import ContactSeen
+from chalicelib.qa.records import ContactSeen, iso_week
 from devkit.analyses import analysis_key, voice_analysis
 from devkit.cli import main
 from tests.integration.conftest import NOW
 
 ROOT = Path(__file__).resolve().parents[2]
-WEEK = "{}-W{:02d}".format(*NOW.isocalendar()[:2])
+WEEK = iso_week(NOW)
 
 
 def run(*args: str):

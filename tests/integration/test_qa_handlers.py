@@ -13,6 +13,7 @@ from typing import Any
 import boto3
 import pytest
 
+from chalicelib.qa.records import iso_week
 from devkit.analyses import GOOD_CALL, analysis_key, voice_analysis
 from tests.integration.conftest import CONTACT_LENS_BUCKET as BUCKET
 from tests.integration.conftest import NOW, drained
@@ -323,7 +324,7 @@ def test_a_reviewer_claims_overrides_and_submits_and_nobody_else_can(qa) -> None
 
 def test_calibration_contacts_go_to_three_reviewers_and_their_agreement_is_reported(qa) -> None:
     service().sample_rate = 1.0  # every scored contact is in the sample
-    week = "{}-W{:02d}".format(*NOW.isocalendar()[:2])
+    week = iso_week(NOW)
     for n in (12, 13):
         deliver(qa, completed(n), written(n, voice_analysis(GOOD)))
     said = {"rita": "yes", "sam": "yes", "tom": "no"}
@@ -389,7 +390,7 @@ def test_the_weekly_report_shows_an_agents_most_failed_question(qa) -> None:
     for n in (20, 21):
         deliver(qa, completed(n, queue_id="dev-care-queue-id"))
         deliver(qa, written(n, voice_analysis(GOOD)))
-    week = "{}-W{:02d}".format(*NOW.isocalendar()[:2])
+    week = iso_week(NOW)
     report = qa.http.get(f"/qa/reports/agents/agent-7?week={week}").json_body
     assert report["contacts"] == 2 and report["automatic_fails"] == 2
     most = report["by_rubric"]["collections v1"]["most_failed"][0]
