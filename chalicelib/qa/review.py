@@ -9,10 +9,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import Enum
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from chalicelib.qa.model import Scorecard
 
 CALIBRATION = "calibration_sample"
 
@@ -63,13 +59,10 @@ def in_sample(contact_id: str, rate: float) -> bool:
     return int.from_bytes(digest[:8], "big") / 2**64 < rate
 
 
-def reasons_for(card: Scorecard, sample_rate: float) -> tuple[str, ...]:
-    """Why a scorecard goes to a human: its flags, and the calibration sample; () when it
-    does not."""
-    reasons = list(card.flags)
-    if in_sample(card.contact_id, sample_rate):
-        reasons.append(CALIBRATION)
-    return tuple(reasons)
+def reasons_for(contact_id: str, flags: tuple[str, ...], sample_rate: float) -> tuple[str, ...]:
+    """Why a scored contact goes to a human: its scorecard's flags, and the calibration
+    sample; () when it does not."""
+    return (*flags, *((CALIBRATION,) if in_sample(contact_id, sample_rate) else ()))
 
 
 def claim(review: Review, reviewer: str, now: datetime, lease: timedelta) -> Review:

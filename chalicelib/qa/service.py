@@ -329,10 +329,8 @@ class QaService:
             self.reviews.enqueue(record.contact_id, (UNREADABLE_REASON,))
         if not record.card:
             return
-        reasons = list(record.flags)
-        if review.in_sample(record.contact_id, self.sample_rate):
-            reasons.append(review.CALIBRATION)
-        self.reviews.enqueue(record.contact_id, tuple(reasons))
+        reasons = review.reasons_for(record.contact_id, record.flags, self.sample_rate)
+        self.reviews.enqueue(record.contact_id, reasons)
         if record.call_back and record.number and not record.callback_id:
             reason = "QA: " + "; ".join(record.call_back)
             asked = self.interventions.call_back(record, reason)

@@ -92,15 +92,12 @@ def test_the_calibration_sample_is_near_its_rate_and_the_same_in_every_process()
 
 
 def test_a_sampled_scorecard_goes_to_review_with_its_flags() -> None:
-    from chalicelib.qa.model import Scorecard
     from chalicelib.qa.review import reasons_for
 
-    def card(contact: str, flags: tuple[str, ...]) -> Scorecard:
-        return Scorecard("bank-service", 1, contact, 90.0, False, (), flags=flags)
-
-    assert reasons_for(card("contact-20", ()), 0.05) == (CALIBRATION,)
-    assert reasons_for(card("contact-21", ("low_score",)), 0.05) == ("low_score",)
-    assert reasons_for(card("contact-21", ()), 0.05) == ()
+    assert reasons_for("contact-20", (), 0.05) == (CALIBRATION,)
+    assert reasons_for("contact-20", ("low_score",), 0.05) == ("low_score", CALIBRATION)
+    assert reasons_for("contact-21", ("low_score",), 0.05) == ("low_score",)
+    assert reasons_for("contact-21", (), 0.05) == ()
 
 
 def test_a_calibration_contact_gets_one_copy_per_reviewer_and_never_two_to_one() -> None:
