@@ -197,16 +197,15 @@ def _history() -> None:
     """Six weeks of complaints in the general queue at this time of the week: about 8 per
     15 minutes (what earlier scored contacts counted)."""
     from chalicelib.qa.records import BUCKET, Tally
-    from chalicelib.qa.store import _count
+    from chalicelib.qa.store import DynamoReasonCounts
     from chalicelib.qa.warning import SLOTS_PER_WEEK
 
-    bucket = DAY.replace(minute=15)
+    bucket, counts = DAY.replace(minute=15), DynamoReasonCounts()
     for week in range(1, 7):
         for step in range(3):
             at = bucket - step * BUCKET - week * SLOTS_PER_WEEK * BUCKET
             for n in range(7 + (week + step) % 3):
-                item, actions = _count(Tally("general", "Complaint", at, f"earlier-{n}"))
-                item.update(actions)
+                counts.add(Tally("general", "Complaint", at, f"earlier-{n}"))
 
 
 def _complaints_rise(switchboard: Switchboard) -> None:

@@ -287,6 +287,12 @@ def _add_example(tally: Tally) -> None:
 
 
 class DynamoReasonCounts:
+    def add(self, tally: Tally) -> None:
+        """Count one contact under a reason, outside a record's write: for history loaded
+        from elsewhere (and the demo's six weeks)."""
+        item, actions = _count(tally)
+        item.update(actions)
+
     def counts(self, scope: str, reason: str, buckets: Sequence[datetime]) -> dict[datetime, int]:
         keys = [(_bucket_key(b), f"{scope}#{reason}") for b in buckets]
         by_key = dict(zip((k for k, _ in keys), buckets, strict=True))
@@ -563,18 +569,7 @@ class ConnectContactDetails:
             )["Contact"]
         except self._client.exceptions.ResourceNotFoundException:
             return None
-        queue_id = contact.get("QueueInfo", {}).get("Id", "")
-        endpoint = contact.get("CustomerEndpoint", {})
-        number = endpoint.get("Address", "") if endpoint.get("Type") == "TELEPHONE_NUMBER" else ""
-        updated = contact.get("LastUpdateTimestamp") or contact.get("DisconnectTimestamp")
-        return ContactSeen(
-            contact_id,
-            updated or datetime.now(UTC),
-            contact.get("AgentInfo", {}).get("Id", ""),
-            self._names.get(queue_id, queue_id),
-            contact.get("DisconnectTimestamp"),
-            number,
-        )
+        return _contact_seen(contact, self._names)
 
     def ended(self, since: datetime, until: datetime) -> Iterator[ContactSeen]:
         """SearchContacts by when they ended, voice and chat, those with an agent."""
@@ -586,18 +581,23 @@ class ConnectContactDetails:
         for page in pages:
             for contact in page.get("Contacts", []):
                 if contact.get("AgentInfo", {}).get("Id"):
-                    yield _ended_contact(contact, self._names)
+                    yield _contact_seen(contact, self._names)
 
 
-def _ended_contact(contact: Mapping[str, Any], names: Mapping[str, str]) -> ContactSeen:
+def _contact_seen(contact: Mapping[str, Any], names: Mapping[str, str]) -> ContactSeen:
+    """A contact as DescribeContact or SearchContacts gives it (the same field names; search
+    results carry no endpoint and no last update)."""
     queue_id = contact.get("QueueInfo", {}).get("Id", "")
+    endpoint = contact.get("CustomerEndpoint", {})
+    number = endpoint.get("Address", "") if endpoint.get("Type") == "TELEPHONE_NUMBER" else ""
     ended = contact.get("DisconnectTimestamp")
     return ContactSeen(
         contact["Id"],
-        ended or datetime.now(UTC),
+        contact.get("LastUpdateTimestamp") or ended or datetime.now(UTC),
         contact.get("AgentInfo", {}).get("Id", ""),
         names.get(queue_id, queue_id),
         ended,
+        number,
     )
 
 

@@ -404,17 +404,17 @@ def test_the_weekly_report_shows_an_agents_most_failed_question(qa) -> None:
 def test_a_rising_complaint_raises_one_warning_event(qa, clock) -> None:
     from chalicelib.qa.records import BUCKET as FIFTEEN
     from chalicelib.qa.records import Tally
-    from chalicelib.qa.store import _count
+    from chalicelib.qa.store import DynamoReasonCounts
     from chalicelib.qa.warning import SLOTS_PER_WEEK
 
-    bucket = NOW.replace(minute=30) - FIFTEEN
+    bucket, counts = NOW.replace(minute=30) - FIFTEEN, DynamoReasonCounts()
     for week in range(1, 7):
         for step in range(3):
             at = bucket - step * FIFTEEN - week * SLOTS_PER_WEEK * FIFTEEN
             for _ in range(10 + (week + step) % 3):
-                _count_one(_count(Tally("billing", "Complaint", at, "old")))
+                counts.add(Tally("billing", "Complaint", at, "old"))
     for n in range(40):
-        _count_one(_count(Tally("billing", "Complaint", bucket, contact_id(100 + n))))
+        counts.add(Tally("billing", "Complaint", bucket, contact_id(100 + n)))
     drained("caught-alerts")
     clock.set(bucket + FIFTEEN + timedelta(minutes=1))
     tick = qa.events.generate_cw_event(
@@ -426,11 +426,6 @@ def test_a_rising_complaint_raises_one_warning_event(qa, clock) -> None:
     assert [(a["detail-type"], a["detail"]["count"]) for a in alerts] == [("QA Early Warning", 40)]
     listed = qa.http.get("/qa/warnings").json_body["warnings"]
     assert [(w["scope"], w["reason"]) for w in listed] == [("billing", "Complaint")]
-
-
-def _count_one(update: tuple[Any, list[Any]]) -> None:
-    item, actions = update
-    item.update(actions)
 
 
 def test_qa_logs_hold_no_phone_number(qa) -> None:
