@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from datetime import timedelta
+from functools import cache
 from typing import Any
 
 from chalice.app import (
@@ -44,16 +45,24 @@ class UnreadableError(ValueError):
     """A message or record no retry can read; parked with this reason."""
 
 
+@cache
 def _queue_names() -> dict[str, str]:
+    """Our queue names by Connect queue id, from the stage's settings (fixed per start)."""
     return {queue_id: name for name, queue_id in settings().queue_ids.items()}
+
+
+@cache
+def _dead_letters() -> tuple[Any, str]:
+    """The SQS client and the dead-letter queue's URL, looked up once per start."""
+    import boto3
+
+    sqs = boto3.client("sqs")
+    return sqs, sqs.get_queue_url(QueueName=settings().qa_dead_letter_queue)["QueueUrl"]
 
 
 def park(body: str | bytes, reason: str) -> None:
     """Into the dead-letter queue, with why: nothing QA was told is dropped."""
-    import boto3
-
-    sqs = boto3.client("sqs")
-    url = sqs.get_queue_url(QueueName=settings().qa_dead_letter_queue)["QueueUrl"]
+    sqs, url = _dead_letters()
     text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
     sqs.send_message(
         QueueUrl=url,
