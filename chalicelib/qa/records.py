@@ -196,9 +196,10 @@ def overdue(record: QaRecord, now: datetime, grace: timedelta) -> bool:
     return record.ended_at is not None and now - record.ended_at > grace
 
 
-def scored_partially(record: QaRecord, total: float | None, flags: tuple[str, ...]) -> QaRecord:
-    """No analysis in time: the score from the contact record alone, marked partial."""
-    return replace(record, status=QaStatus.PARTIAL, total=total, flags=(*flags, "partial"))
+def scored_partially(record: QaRecord, card: str) -> QaRecord:
+    """No analysis in time: a scorecard with every question left to a reviewer (`card`, ""
+    when no rubric scores the queue), marked partial."""
+    return replace(record, status=QaStatus.PARTIAL, total=None, flags=("partial",), card=card)
 
 
 # -- what a record earns the early warning and the reports ---------------------------------------

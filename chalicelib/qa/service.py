@@ -327,10 +327,9 @@ class QaService:
         from the recording), and a callback for a failed question that says so."""
         if record.status is QaStatus.UNREADABLE:
             self.reviews.enqueue(record.contact_id, (UNREADABLE_REASON,))
-        if not record.card:
-            return
-        reasons = review.reasons_for(record.contact_id, record.flags, self.sample_rate)
-        self.reviews.enqueue(record.contact_id, reasons)
+        elif record.card or record.status is QaStatus.PARTIAL:  # partial: even with no rubric
+            reasons = review.reasons_for(record.contact_id, record.flags, self.sample_rate)
+            self.reviews.enqueue(record.contact_id, reasons)
         if record.call_back and record.number and not record.callback_id:
             reason = "QA: " + "; ".join(record.call_back)
             asked = self.interventions.call_back(record, reason)
@@ -352,11 +351,7 @@ class QaService:
             self.alerts.send(UNSCORED, {"count": len(due), "examples": contacts})
         found = []
         for record in due:
-            card = self._partial(record)
-            after = scored_partially(
-                record, card.total if card else None, card.flags if card else ()
-            )
-            after = replace(after, card=_json(card) if card else "")
+            after = scored_partially(record, self._partial(record))
             if self.records.put(record, after):
                 found.append(after)
                 self.follow_up(after)
@@ -375,7 +370,7 @@ class QaService:
                 found.append(self.take(ended[contact_id]))
         return found
 
-    def _partial(self, record: QaRecord) -> Scorecard | None:
+    def _partial(self, record: QaRecord) -> str:
         """With no transcript no rule can be tried: every question is left to a reviewer
         (rather than answered "no" for want of a phrase nobody could hear)."""
         from chalicelib.qa.analysis import Conversation
@@ -383,10 +378,10 @@ class QaService:
 
         rubric = self.rubrics.for_queue(record.queue)
         if rubric is None:
-            return None
+            return ""
         nothing = Conversation(record.contact_id, "VOICE", False, "", ())
         unanswered = {q.ref_id: Answer(q.ref_id, None) for q in rubric.questions()}
-        return scorecard(rubric, nothing, unanswered, partial=True)
+        return _json(scorecard(rubric, nothing, unanswered, partial=True))
 
     # -- early warning ---------------------------------------------------------------------
 

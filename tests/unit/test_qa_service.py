@@ -133,6 +133,15 @@ def test_reconciliation_scores_partially_what_no_analysis_came_for() -> None:
     assert w.service.reconcile() == []
 
 
+def test_a_partial_contact_goes_to_a_reviewer_even_when_no_rubric_scores_its_queue() -> None:
+    w = qa_world(FixedClock(NOW))  # no rubric at all
+    w.service.take_contact(ContactSeen("c-15", ENDED, "agent-7", "billing", ENDED))
+    w.service.take_contact(LensFailed("c-15", "RECORDING_FILE_CANNOT_BE_READ"))
+    [found] = w.service.reconcile()
+    assert (found.status, found.card, found.flags) == (QaStatus.PARTIAL, "", ("partial",))
+    assert w.reviews.get("c-15").reasons[:1] == ("partial",)
+
+
 def test_reconciliation_finds_contacts_no_event_ever_told_of() -> None:
     w = world()
     long_ago = NOW - timedelta(minutes=14)
