@@ -159,16 +159,16 @@ def _item(record: QaRecord) -> QaItem:
         setattr(item, name, getattr(record, name))
     for name in _LISTS:
         setattr(item, name, list(getattr(record, name)))
-    for name, value in _index_keys(record).items():
-        setattr(item, name, value)
     at = record.ended_at or record.contact_updated_at or record.analysed_at
+    for name, value in _index_keys(record, at).items():
+        setattr(item, name, value)
     item.expires_at = (at or datetime.now(UTC)) + KEPT_FOR
     return item
 
 
-def _index_keys(record: QaRecord) -> dict[str, str | None]:
-    """Only the indexes that should find the record get their keys."""
-    at = record.ended_at or record.contact_updated_at or record.analysed_at
+def _index_keys(record: QaRecord, at: datetime | None) -> dict[str, str | None]:
+    """Only the indexes that should find the record get their keys; `at` orders the
+    awaiting ones (when the contact ended, or was last heard of)."""
     waiting = record.status is QaStatus.AWAITING and bool(record.agent_id) and at is not None
     week = week_of(record)
     return {
@@ -249,7 +249,7 @@ class DynamoQaRecords:
 
     def awaiting(self, limit: int) -> list[QaRecord]:
         found = QaItem.awaiting_index.query("AWAITING", limit=limit)
-        return [_record(item) for item in found][:limit]
+        return [_record(item) for item in found]
 
     def missing(self, contact_ids: Sequence[str]) -> set[str]:
         keys = [(contact_key(c), "QA") for c in contact_ids]
@@ -505,9 +505,6 @@ class DynamoRubrics:
             updated_at=at,
         ).save()
         self._cached = None
-
-    def names(self) -> dict[str, list[str]]:
-        return {item.sk: list(item.queues) for item in RubricItem.query(RUBRICS)}
 
     def for_queue(self, queue: str) -> Rubric | None:
         by_queue = self._by_queue()
