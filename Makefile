@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test check bench install clean package
+.PHONY: demo test check bench install clean package policies
 
 STAGE ?= dev
 
@@ -31,12 +31,16 @@ check: $(STAMP)  # lint, format, types (strict), import rules, complexity, routi
 	$(BIN)/python -m devkit.complexity
 	$(BIN)/python -m devkit.rules > /dev/null
 	$(BIN)/cfn-lint infra/template.yaml
+	$(BIN)/python -m devkit.policies --check
 	$(BIN)/python -m devkit.package prod > /dev/null
 	$(BIN)/cfn-lint build/prod/sam.json
 
 package: $(STAMP)  # one template for the stage: build/$(STAGE)/sam.json and the code's zip
 	$(BIN)/python -m devkit.package $(STAGE)
 	$(BIN)/cfn-lint build/$(STAGE)/sam.json
+
+policies: $(STAMP)  # .chalice/policies/<stage>/<function>.json from infra/permissions.json
+	$(BIN)/python -m devkit.policies
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run

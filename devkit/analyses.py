@@ -73,9 +73,14 @@ def voice_analysis(
     return json.dumps(document, indent=1)
 
 
-def analysis_key(contact_id: str, at: str = "2026-12-01T09:00:00Z", redacted: bool = False) -> str:
+def analysis_key(
+    contact_id: str,
+    at: str = "2026-12-01T09:00:00Z",
+    redacted: bool = False,
+    channel: str = "Voice",
+) -> str:
     """Where Contact Lens writes the file, under the instance's prefix."""
     day = at[:10].replace("-", "/")
-    kind = "Voice/Redacted" if redacted else "Voice"
+    kind = f"{channel}/Redacted" if redacted else channel
     name = "analysis_redacted" if redacted else "analysis"
     return f"connect/switchboard/Analysis/{kind}/{day}/{contact_id}_{name}_{at}.json"

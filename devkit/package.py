@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from devkit.local_aws import ROOT, TEMPLATE
+from devkit.policies import invocations
 
 BUILD = ROOT / "build"
 RUNBOOK = "docs/ops.md#"
@@ -63,18 +64,12 @@ def _long_form(path: Path) -> dict[str, Any]:
 
 def _functions() -> tuple[list[str], list[str], list[str]]:
     """(Connect hooks, functions Lambda invokes asynchronously, Kinesis consumers), by name."""
-    from chalice.app import CloudWatchEventConfig, KinesisEventConfig, ScheduledEventConfig
-
-    from app import app
     from chalicelib.capabilities import CAPABILITIES
+    from devkit.policies import invocations
 
     hooks = sorted({hook for c in CAPABILITIES for hook in c.outputs})
-    asynchronous = sorted(
-        source.name
-        for source in app.event_sources
-        if isinstance(source, ScheduledEventConfig | CloudWatchEventConfig)
-    )
-    kinesis = sorted(s.name for s in app.event_sources if isinstance(s, KinesisEventConfig))
+    asynchronous = sorted(name for name, how in invocations().items() if how.asynchronous)
+    kinesis = sorted(name for name, how in invocations().items() if how.stream)
     return hooks, asynchronous, kinesis
 
 
@@ -84,21 +79,53 @@ def _logical(name: str) -> str:
     return str(to_cfn_resource_name(name))
 
 
+# Settings a stage may leave to the stack: each is then the stack parameter's value, in the
+# functions' environment and (as `${Parameter}`) in their policies (devkit/policies.py).
+STACK_SUPPLIED: dict[str, Any] = {
+    "CONNECT_INSTANCE_ID": {
+        "Fn::Select": [1, {"Fn::Split": ["instance/", {"Ref": "ConnectInstanceArn"}]}]
+    },
+    "CONTACT_LENS_BUCKET": {"Ref": "ContactLensBucket"},
+}
+STAND_IN = {  # to read the app with, when the stack supplies the value
+    "CONNECT_INSTANCE_ID": "00000000-0000-4000-8000-000000000000",
+    "CONTACT_LENS_BUCKET": "stack-parameter",
+}
+INSTANCE_ARN = r"arn:aws[a-z-]*:connect:[a-z0-9-]+:\d{12}:instance/"
+UUID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+
+
+def read_as(stage: str) -> dict[str, str]:
+    """The stage's settings, with stand-ins for what its stack supplies, set in os.environ:
+    the app is read as the stage will run it."""
+    from devkit.local_aws import stage_environment
+
+    environment = {**STAND_IN, **stage_environment(stage)}
+    for variable, value in environment.items():
+        os.environ.setdefault(variable, value)
+    return environment
+
+
 def merge_template(stage: str = "dev") -> dict[str, Any]:
     """The data stack plus what belongs beside the functions (merged into Chalice's)."""
     from devkit.local_aws import stage_environment
 
-    for variable, value in stage_environment(stage).items():
-        os.environ.setdefault(variable, value)  # the app is read as the stage will run it
+    given = stage_environment(stage)
+    read_as(stage)
     template = _long_form(TEMPLATE)
     parameters = template["Parameters"]
     parameters["Stage"]["Default"] = stage
-    parameters["ContactLensBucket"]["Default"] = stage_environment(stage)["CONTACT_LENS_BUCKET"]
+    if "CONTACT_LENS_BUCKET" in given:
+        parameters["ContactLensBucket"]["Default"] = given["CONTACT_LENS_BUCKET"]
     hooks, asynchronous, kinesis = _functions()
+    # A stage that names its instance accepts only that instance's ARN: the hooks' permission,
+    # the functions' settings and their policies can never name two instances.
+    instance = given.get("CONNECT_INSTANCE_ID", UUID)
     parameters["ConnectInstanceArn"] = {
         "Type": "String",
-        "AllowedPattern": r"^arn:aws[a-z-]*:connect:[a-z0-9-]+:\d{12}:instance/[0-9a-f-]{36}$",
-        "Description": "The Connect instance allowed to invoke the hooks.",
+        "AllowedPattern": f"^{INSTANCE_ARN}{instance}$",
+        "ConstraintDescription": "the ARN of the stage's Connect instance",
+        "Description": "The Connect instance whose flows invoke the hooks.",
     }
     resources = template["Resources"]
     resources[DEAD_LETTERS] = {
@@ -121,37 +148,43 @@ def merge_template(stage: str = "dev") -> dict[str, Any]:
                 "SourceArn": {"Ref": "ConnectInstanceArn"},
             },
         }
+    for name in sorted(invocations()):
+        resources.update(_function(stage, name, given))
     for name in asynchronous:
-        resources[_logical(name)] = {
-            "Properties": {
-                "DeadLetterQueue": {
-                    "Type": "SQS",
-                    "TargetArn": {"Fn::GetAtt": [DEAD_LETTERS, "Arn"]},
-                }
-            }
+        resources[_logical(name)]["Properties"] |= {
+            "DeadLetterQueue": {"Type": "SQS", "TargetArn": {"Fn::GetAtt": [DEAD_LETTERS, "Arn"]}}
         }
     for name in kinesis:
+        failed = {"OnFailure": {"Destination": {"Fn::GetAtt": ["QaEventsDeadLetterQueue", "Arn"]}}}
         source = f"{_logical(name)}KinesisEventSource"
-        resources[_logical(name)] = {
-            "Properties": {
-                "Events": {
-                    source: {
-                        "Properties": {
-                            "MaximumRetryAttempts": KINESIS_RETRIES,
-                            "BisectBatchOnFunctionError": True,
-                            "DestinationConfig": {
-                                "OnFailure": {
-                                    "Destination": {
-                                        "Fn::GetAtt": ["QaEventsDeadLetterQueue", "Arn"]
-                                    }
-                                }
-                            },
-                        }
-                    }
-                }
-            }
-        }
+        mapping = {"MaximumRetryAttempts": KINESIS_RETRIES, "BisectBatchOnFunctionError": True,
+                   "DestinationConfig": failed}  # fmt: skip
+        resources[_logical(name)]["Properties"]["Events"] = {source: {"Properties": mapping}}
     return template
+
+
+def _function(stage: str, name: str, given: dict[str, str]) -> dict[str, Any]:
+    """The function named as `chalice deploy` names it, the settings its stack supplies, and
+    its role's policy with the stack's parameters in it."""
+    from devkit.policies import API_HANDLER, function_name, policy
+
+    logical = "APIHandler" if name == API_HANDLER else _logical(name)
+    role = "ApiHandlerRole" if name == API_HANDLER else f"{logical}Role"
+    supplied = {v: value for v, value in STACK_SUPPLIED.items() if v not in given}
+    properties: dict[str, Any] = {"FunctionName": function_name(stage, name)}
+    if supplied:
+        properties["Environment"] = {"Variables": supplied}
+    named = {"PolicyName": f"{role}Policy", "PolicyDocument": _substituted(policy(stage, name))}
+    return {logical: {"Properties": properties}, role: {"Properties": {"Policies": [named]}}}
+
+
+def _substituted(value: Any) -> Any:
+    """Each string naming a stack parameter (`${ConnectInstanceArn}`) as an `Fn::Sub`."""
+    if isinstance(value, dict):
+        return {key: _substituted(inner) for key, inner in value.items()}
+    if isinstance(value, list):
+        return [_substituted(inner) for inner in value]
+    return {"Fn::Sub": value} if isinstance(value, str) and "${" in value else value
 
 
 def _alarm(anchor: str, description: str, metric: dict[str, Any], threshold: float) -> Any:
@@ -256,14 +289,18 @@ class ConfigurationError(SystemExit):
     """The stage's settings disagree with each other; nothing was packaged."""
 
 
-def configuration_problems(environment: dict[str, str], policy: str) -> list[str]:
-    """What the stage's settings, its policy, the routing rules and the campaigns in
-    `campaigns/` must agree on, said as the fix."""
+def configuration_problems(environment: dict[str, str]) -> list[str]:
+    """What the stage's settings, the routing rules, the campaigns in `campaigns/` and the
+    policy files must agree on, said as the fix. The policies name the instance the settings
+    or the stack name (devkit/policies.py), so they cannot disagree with CONNECT_INSTANCE_ID."""
+    import re
+
     from chalicelib.bootstrap import load_routing_rules
     from chalicelib.dialer.schema import target_name
     from chalicelib.platform.settings import load_settings, unmapped_queues
+    from devkit.policies import stale
 
-    config = load_settings(environment)
+    config = load_settings({**STAND_IN, **environment})
     problems = [
         f"QUEUE_IDS has no Connect queue id for {name!r}, a queue of the routing rules"
         for name in unmapped_queues(config, load_routing_rules().queues)
@@ -272,23 +309,21 @@ def configuration_problems(environment: dict[str, str], policy: str) -> list[str
         queue = target_name(json.loads(path.read_text()).get("queue") or "")
         if queue and unmapped_queues(config, [queue]):
             problems.append(f"QUEUE_IDS has no Connect queue id for {queue!r} ({path.name})")
-    instance = f"instance/{config.connect_instance_id}"
-    if instance not in policy:
+    instance = environment.get("CONNECT_INSTANCE_ID")
+    if instance is not None and not re.fullmatch(UUID, instance):
         problems.append(
-            f"the stage's policy names no {instance}: CONNECT_INSTANCE_ID and the policy's "
-            "Connect resources must be the same instance"
+            f"CONNECT_INSTANCE_ID {instance!r} is not an instance id: give the instance's id, "
+            "or leave it out and the stack's ConnectInstanceArn supplies it"
         )
-    return problems
+    return problems + stale()
 
 
 def package(stage: str, out: Path) -> Path:
     """Write `out/sam.json` (and the code's zip) for the stage; its path. Settings that
     disagree stop it with every problem named."""
-    from devkit.local_aws import CHALICE_CONFIG, stage_environment
+    from devkit.local_aws import stage_environment
 
-    config = json.loads(CHALICE_CONFIG.read_text())["stages"][stage]
-    policy = (ROOT / ".chalice" / config["iam_policy_file"]).read_text()
-    problems = configuration_problems(dict(stage_environment(stage)), policy)
+    problems = configuration_problems(stage_environment(stage))
     if problems:
         raise ConfigurationError(f"{stage}: " + "; ".join(problems))
     out.mkdir(parents=True, exist_ok=True)

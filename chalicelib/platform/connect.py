@@ -8,6 +8,7 @@ hook has no time to wait for them), and a thread guard stops a call that stalls 
 
 from __future__ import annotations
 
+import contextvars
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -104,7 +105,9 @@ class ConnectGateway:
         wait = deadline.remaining() - ANSWER_RESERVE_SECONDS
         if wait <= 0:
             raise ConnectUnavailableError("timeout", "no budget left before the call")
-        future = _executor.submit(self._fetch_metrics, list(queue_ids))
+        future = _executor.submit(
+            contextvars.copy_context().run, self._fetch_metrics, list(queue_ids)
+        )
         try:
             return future.result(timeout=wait)
         except FutureTimeout as error:

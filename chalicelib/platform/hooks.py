@@ -9,6 +9,7 @@ hook's safe default with `result=error` and a reason code, and logs why.
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import json
 import re
@@ -154,7 +155,8 @@ def _serve(
     log_keys = {"hook": name, "contact_id": contact.contact_id, "caller": caller}
     if contact.truncated:
         logger.warning("oversize values truncated", extra={**log_keys, "fields": contact.truncated})
-    future = _executor.submit(use_case, contact, deadline)
+    # The invocation's context variables go with the use case into the worker thread.
+    future = _executor.submit(contextvars.copy_context().run, use_case, contact, deadline)
     try:
         response = render_response(future.result(timeout=deadline.remaining()))
     except FutureTimeout:

@@ -504,6 +504,10 @@ class DynamoRubrics:
             queues=list(queues),
             updated_at=at,
         ).save()
+        self.clear_cache()
+
+    def clear_cache(self) -> None:
+        """Forget the rubrics read: the next use reads them again."""
         self._cached = None
 
     def for_queue(self, queue: str) -> Rubric | None:

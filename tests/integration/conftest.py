@@ -7,6 +7,7 @@ import json
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
 import boto3
@@ -47,6 +48,68 @@ def atomic_moto(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(BaseClient, "_make_api_call", atomic)
 
 
+@pytest.fixture(scope="session")
+def iam_suite() -> Any:
+    """IAM as AWS would apply it, for the whole session: what each function used is kept for
+    the check that no policy grants more (test_policies.py)."""
+    from devkit.iam import Enforcer
+    from devkit.policies import policy_file
+
+    @cache
+    def policy_of(function: str) -> Any:
+        return json.loads(policy_file("dev", function).read_text())
+
+    return Enforcer(policy_of=policy_of)
+
+
+@pytest.fixture
+def iam(iam_suite: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """Every AWS call a Lambda function makes through the Chalice test client is checked
+    against that function's own policy, and refused with AccessDeniedException when the
+    policy does not allow it; a refusal fails the test even if the handler swallowed it."""
+    from botocore.client import BaseClient
+    from chalice.test import TestHTTPClient, TestLambdaClient
+
+    from chalicelib import bootstrap
+    from devkit.iam import CURRENT_FUNCTION, cold_start
+
+    make_api_call, invoke, request = (
+        BaseClient._make_api_call, TestLambdaClient.invoke, TestHTTPClient.request
+    )  # fmt: skip
+
+    def checked(self: BaseClient, operation: str, params: dict[str, Any]) -> Any:
+        iam_suite.check(self, operation, params)
+        return make_api_call(self, operation, params)
+
+    last: list[str] = []
+
+    def as_function(name: str, call: Any) -> Any:
+        if last != [name]:  # another function: in AWS, another process
+            cold_start([*bootstrap._overrides.values(), *bootstrap._built.values()])
+            last[:] = [name]
+        token = CURRENT_FUNCTION.set(name)
+        try:
+            return call()
+        finally:
+            CURRENT_FUNCTION.reset(token)
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", checked)
+    monkeypatch.setattr(
+        TestLambdaClient, "invoke",
+        lambda self, name, payload=None: as_function(name, lambda: invoke(self, name, payload)),
+    )  # fmt: skip
+    monkeypatch.setattr(
+        TestHTTPClient, "request",
+        lambda self, *args, **kwargs: as_function(
+            "api_handler", lambda: request(self, *args, **kwargs)
+        ),
+    )  # fmt: skip
+    before = len(iam_suite.refused)
+    yield iam_suite
+    refused = iam_suite.refused[before:]
+    assert not refused, "refused by IAM:\n" + "\n".join(refused)
+
+
 @pytest.fixture
 def tables(aws: None) -> Iterator[None]:
     """Empty tables with the sample data, for every test."""
@@ -73,7 +136,7 @@ def clock():
 
 
 @pytest.fixture
-def client(tables: None, connect, clock) -> Iterator[Any]:
+def client(tables: None, connect, clock, iam: Any) -> Iterator[Any]:
     from chalice.test import Client
 
     from app import app

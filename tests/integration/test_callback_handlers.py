@@ -303,6 +303,34 @@ def test_a_lost_attempt_is_replayed_with_its_token_and_connect_answers_the_first
     assert ledger_service().status(callback_id).callback.status is Status.COMPLETED
 
 
+def test_an_attempt_that_hears_nothing_is_settled_by_asking_connect(
+    callbacks, connect, clock
+) -> None:
+    """Dialled, then no contact event before the lease ends: the dispatcher asks Connect what
+    became of the contact (DescribeContact) and records it; it never dials again."""
+    from datetime import timedelta
+
+    _, stubber = connect
+    callback_id = dialled(callbacks, stubber)
+    clock.set(clock.now() + timedelta(minutes=4))  # past the outbound core's 3-minute lease
+    expect_agents(stubber, available=0)
+    stubber.add_response(
+        "describe_contact",
+        {
+            "Contact": {
+                "Id": f"out-{callback_id}",
+                "DisconnectTimestamp": clock.now(),
+                "DisconnectReason": "CUSTOMER_DISCONNECT",
+                "AgentInfo": {"ConnectedToAgentTimestamp": clock.now() - timedelta(minutes=2)},
+            }
+        },
+        {"InstanceId": INSTANCE, "ContactId": f"out-{callback_id}"},
+    )
+    assert dispatch(callbacks)["reconciled"] == 1
+    stubber.assert_no_pending_responses()
+    assert ledger_service().status(callback_id).callback.status is Status.COMPLETED
+
+
 def test_no_free_agent_means_no_dial(callbacks, connect) -> None:
     _, stubber = connect
     requested(callbacks)

@@ -308,6 +308,54 @@ def test_the_schedule_dials_and_the_contact_event_settles_the_call(dialer, conne
     assert service().report("winter-offer").as_dict()["connected"] == 1
 
 
+def test_a_lost_answer_is_found_by_name_then_settled_by_its_contact(dialer, connect, clock) -> None:
+    """Connect's answer to the dial never came back: later runs of the schedule find the call
+    by its name (SearchContacts) instead of dialling again, then, past the next lease, ask
+    Connect what became of it (DescribeContact). One StartOutboundVoiceContact in all."""
+    from chalicelib.dialer.model import contact_name
+
+    _, stubber = connect
+    service().ledger.add("winter-offer", [Contact(2, NEW_YORK, ("America/New_York",))], NOW)
+    stubber.add_response(
+        "get_current_metric_data", metrics_response(**{"dev-sales-queue-id": (0, 1, 1)})
+    )
+    stubber.add_client_error(
+        "start_outbound_voice_contact", "InternalServiceException", http_status_code=500
+    )
+    assert run_dialer(dialer)["dialled"] == 0
+    record = service().ledger.get("winter-offer", NEW_YORK)
+    stubber.add_response(
+        "search_contacts", {"Contacts": [{"Id": CONTACT, "Name": contact_name(record)}]}
+    )
+    clock.set(NOW + timedelta(minutes=10))
+    run_dialer(dialer)
+    found = service().ledger.get("winter-offer", NEW_YORK)
+    assert (found.status, found.outbound_contact_id) == (RecordStatus.DIALING, CONTACT)
+
+    ended = {
+        "Id": CONTACT,
+        "DisconnectTimestamp": NOW + timedelta(minutes=12),
+        "DisconnectReason": "CUSTOMER_DISCONNECT",
+        "AgentInfo": {"ConnectedToAgentTimestamp": NOW + timedelta(minutes=11)},
+    }
+    stubber.add_response(
+        "describe_contact",
+        {"Contact": ended},
+        {"InstanceId": "00000000-0000-4000-8000-00000000dev0", "ContactId": CONTACT},
+    )
+    clock.set(NOW + timedelta(minutes=20))
+    run_dialer(dialer)
+    assert service().ledger.get("winter-offer", NEW_YORK).status is RecordStatus.DONE
+    stubber.assert_no_pending_responses()
+
+
+def run_dialer(client: Any) -> Any:
+    tick = client.events.generate_cw_event(
+        source="aws.events", detail_type="Scheduled Event", resources=[], detail={}
+    )
+    return client.lambda_.invoke("dial_campaigns", tick).payload
+
+
 # -- lists uploaded to S3 --------------------------------------------------------------------------
 
 BUCKET = "switchboard-dev-lists-123456789012"

@@ -79,11 +79,30 @@ def test_every_asynchronous_invocation_ends_in_a_dead_letter_queue(template) -> 
     }
 
 
-def test_the_stage_policy_lets_the_functions_write_their_dead_letters() -> None:
-    for stage in ("dev", "prod"):
-        policy = (ROOT / ".chalice" / f"policy-{stage}.json").read_text()
-        assert f"switchboard-{stage}-async-dead-letters" in policy
-        assert f"switchboard-{stage}-qa-dead-letters" in policy
+def test_each_function_runs_as_its_own_role_with_its_own_policy(template) -> None:
+    """One role per function, its policy the function's file with the stack's instance and
+    bucket in it: prod's settings name neither."""
+    from devkit.policies import invocations, policy
+
+    functions = _of_type(template, "AWS::Serverless::Function")
+    roles = {f["Properties"]["Role"]["Fn::GetAtt"][0] for f in functions.values()}
+    assert len(roles) == len(functions) == len(invocations())
+    for function in functions.values():
+        name = function["Properties"]["FunctionName"]
+        short = (
+            "api_handler" if name == "switchboard-prod" else name.removeprefix("switchboard-prod-")
+        )
+        role = template["Resources"][function["Properties"]["Role"]["Fn::GetAtt"][0]]
+        (document,) = [p["PolicyDocument"] for p in role["Properties"]["Policies"]]
+        wanted = policy("prod", short)
+        assert [s["Sid"] for s in document["Statement"]] == [s["Sid"] for s in wanted["Statement"]]
+    dial = json.dumps(template["Resources"]["DialCampaignsRole"])
+    assert '{"Fn::Sub": "${ConnectInstanceArn}/contact/*"}' in dial
+    assert "switchboard-prod-async-dead-letters" in dial
+    environment = functions["DialCampaigns"]["Properties"]["Environment"]["Variables"]
+    assert environment["CONNECT_INSTANCE_ID"] == {
+        "Fn::Select": [1, {"Fn::Split": ["instance/", {"Ref": "ConnectInstanceArn"}]}]
+    }
 
 
 def _anchors(markdown: str) -> set[str]:
@@ -109,18 +128,30 @@ def test_every_alarm_has_a_runbook_entry_and_a_place_on_the_dashboard(template) 
         assert properties["MetricName"] in dashboard, name
 
 
-def test_settings_that_disagree_stop_the_package_naming_each_problem(tmp_path) -> None:
+def test_settings_that_disagree_stop_the_package_naming_each_problem() -> None:
     from devkit.local_aws import stage_environment
     from devkit.package import configuration_problems
 
     environment = stage_environment("prod")
-    policy = (ROOT / ".chalice" / "policy-prod.json").read_text()
-    assert configuration_problems(environment, policy) == []
+    assert configuration_problems(environment) == []
     queues = json.loads(environment["QUEUE_IDS"])
     del queues["care"], queues["sales"]
     broken = {**environment, "QUEUE_IDS": json.dumps(queues),
-              "CONNECT_INSTANCE_ID": "11111111-2222-4333-8444-555555555555"}  # fmt: skip
-    problems = configuration_problems(broken, policy)
+              "CONNECT_INSTANCE_ID": "REPLACE-WITH-PROD-CONNECT-INSTANCE-ID"}  # fmt: skip
+    problems = configuration_problems(broken)
     assert "QUEUE_IDS has no Connect queue id for 'care', a queue of the routing rules" in problems
     assert "QUEUE_IDS has no Connect queue id for 'sales' (card-upgrade.json)" in problems
-    assert any("policy names no instance/11111111-2222" in p for p in problems)
+    assert any(
+        "'REPLACE-WITH-PROD-CONNECT-INSTANCE-ID' is not an instance id" in p for p in problems
+    )
+
+
+def test_a_stage_that_names_its_instance_accepts_no_other_instances_arn() -> None:
+    import re
+
+    from devkit.package import merge_template
+
+    pattern = merge_template("dev")["Parameters"]["ConnectInstanceArn"]["AllowedPattern"]
+    ours = "arn:aws:connect:us-east-1:123456789012:instance/00000000-0000-4000-8000-00000000dev0"
+    other = "arn:aws:connect:us-east-1:123456789012:instance/11111111-2222-4333-8444-555555555555"
+    assert re.match(pattern, ours) and not re.match(pattern, other)

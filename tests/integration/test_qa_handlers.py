@@ -64,8 +64,8 @@ def completed(n: int, queue_id: str = "dev-billing-queue-id", ended: Any = None)
     }
 
 
-def written(n: int, text: str, bucket: str = BUCKET) -> dict[str, Any]:
-    key = analysis_key(contact_id(n))
+def written(n: int, text: str, bucket: str = BUCKET, channel: str = "Voice") -> dict[str, Any]:
+    key = analysis_key(contact_id(n), channel=channel)
     boto3.client("s3", region_name="us-east-1").put_object(Bucket=bucket, Key=key, Body=text)
     return {
         "version": "0",
@@ -121,6 +121,13 @@ def test_an_analysis_file_scores_the_contact_with_its_queues_rubric(qa) -> None:
     deliver(qa, written(1, voice_analysis(GOOD, categories=["Complaint"])))  # told twice
     assert service().reasons.counts("billing", "Complaint", [bucket]) == {bucket: 1}
     assert service().reasons.examples("billing", "Complaint", bucket) == (contact_id(1),)
+
+
+def test_a_chat_analysis_is_scored_like_a_call(qa) -> None:
+    chat = (ROOT / "tests" / "fixtures" / "contact-lens" / "chat.json").read_text()
+    deliver(qa, completed(5), written(5, chat, channel="Chat"))
+    record = service().records.get(contact_id(5))
+    assert record.status.value == "SCORED" and json.loads(record.card)["rubric"] == "bank-service"
 
 
 def test_a_file_before_any_event_asks_connect_who_handled_the_contact(qa, connect) -> None:
