@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from devkit.local_aws import CHALICE_CONFIG, ROOT
+from devkit.local_aws import CHALICE_CONFIG, ROOT, stage_environment
 from flowlang.diff import diff_flows
 from flowlang.loader import FlowDocument, flow_files, read_document, read_file
 from flowlang.model import load_flow
@@ -51,6 +51,7 @@ class Plan:
     unchanged: list[str] = field(default_factory=list)
     associations: list[str] = field(default_factory=list)
     diffs: dict[str, list[str]] = field(default_factory=dict)
+    published: str = ""  # the SSM parameter the flows' ids were written to
 
     def lines(self) -> list[str]:
         out = [f"create {name}" for name in self.creates]
@@ -61,6 +62,7 @@ class Plan:
             ]
         out += [f"unchanged {name}" for name in self.unchanged]
         out += [f"associate Lambda {arn}" for arn in self.associations]
+        out += [f"flow ids written to {self.published}"] if self.published else []
         return out or ["nothing to do"]
 
 
@@ -75,16 +77,48 @@ def _pages(call: Callable[..., Mapping[str, Any]], key: str, **arguments: Any) -
 
 
 def stage_settings(stage: str) -> tuple[str, str]:
+    """The app's name and the stage's Connect instance id: from the stage's settings, or, for
+    a stage whose stack supplies it (prod, deployed from `make package`), from the stack."""
     config = json.loads(CHALICE_CONFIG.read_text())
     env = config["stages"][stage]["environment_variables"]
-    return config["app_name"], env["CONNECT_INSTANCE_ID"]
+    instance = env.get("CONNECT_INSTANCE_ID") or stack_outputs(stage).get(INSTANCE_OUTPUT, "")
+    if not instance:
+        why = f"no CONNECT_INSTANCE_ID in its settings, no stack output {INSTANCE_OUTPUT}"
+        raise DeployError([f"no Connect instance for {stage}: {why}"])
+    return config["app_name"], instance.rsplit("instance/", 1)[-1]
+
+
+INSTANCE_OUTPUT = "ConnectInstanceArn"
+
+
+def stack_outputs(stage: str, cloudformation: Any = None) -> dict[str, str]:
+    """The outputs of the stack `make package` made for the stage, by description: each
+    function's ARN under its name, and the Connect instance's ARN. Empty with no stack."""
+    import boto3
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    client = cloudformation or boto3.client("cloudformation")
+    try:
+        stacks = client.describe_stacks(StackName=f"switchboard-{stage}")["Stacks"]
+    except (ClientError, BotoCoreError):
+        return {}
+    outputs = stacks[0].get("Outputs", []) if stacks else []
+    return {o.get("Description") or o["OutputKey"]: o["OutputValue"] for o in outputs}
+
+
+def publish_flow_ids(ssm: Any, parameter: str, ids: Mapping[str, str]) -> None:
+    """Where the functions read the flows' ids (`ParameterFlowIds`): the only writer."""
+    value = json.dumps(dict(sorted(ids.items())), separators=(",", ":"))
+    ssm.put_parameter(Name=parameter, Value=value, Type="String", Overwrite=True)
 
 
 def deployed_lambdas(stage: str, chalice_dir: Path = ROOT / ".chalice") -> dict[str, str]:
-    """Our functions' ARNs for the stage, from Chalice's record of its last deploy."""
+    """Our functions' ARNs for the stage, from Chalice's record of its last deploy, or from
+    the packaged stack's outputs."""
     record = chalice_dir / "deployed" / f"{stage}.json"
     if not record.exists():
-        return {}
+        outputs = stack_outputs(stage)
+        return {name: arn for name, arn in outputs.items() if ":function:" in arn}
     resources = json.loads(record.read_text()).get("resources", [])
     return {
         r["name"]: r["lambda_arn"]
@@ -140,7 +174,9 @@ class Deployer:
         flows_dir: Path,
         hooks: HookCatalogue,
         lambdas: Mapping[str, str] | None = None,
+        ssm: Any = None,
     ) -> None:
+        self.ssm = ssm
         self.client = client
         self.stage = stage
         self.flows_dir = flows_dir
@@ -203,26 +239,46 @@ class Deployer:
 
     def apply(self) -> Plan:
         plan, resolved, resources = self.plan()
+        ids: dict[str, str] = {}
         for document, content in resolved:
-            if document.source in plan.unchanged:
-                continue
-            self._write(document, json.dumps(content, separators=(",", ":")), resources, plan)
+            created = None
+            if document.source not in plan.unchanged:
+                text = json.dumps(content, separators=(",", ":"))
+                created = self._write(document, text, resources, plan)
+            if document.flow_type != "MODULE":
+                known = str(resources.arn("flow", document.source)).rsplit("/", 1)[-1]
+                ids[document.source] = created or known
         for arn in plan.associations:
             self.client.associate_lambda_function(InstanceId=self.instance_id, FunctionArn=arn)
+        self._publish(plan, ids)
         return plan
 
-    def _write(self, document: FlowDocument, text: str, resources: Resources, plan: Plan) -> None:
+    def _publish(self, plan: Plan, ids: Mapping[str, str]) -> None:
+        """Every flow's id, where the functions read them: a callback or a campaign dials
+        the flow deployed, never an id pasted into settings."""
+        import boto3
+
+        parameter = stage_environment(self.stage)["FLOW_IDS_PARAMETER"]
+        publish_flow_ids(self.ssm or boto3.client("ssm"), parameter, ids)
+        plan.published = parameter
+
+    def _write(
+        self, document: FlowDocument, text: str, resources: Resources, plan: Plan
+    ) -> str | None:
+        """Create or update it; a created flow's id."""
         module = document.flow_type == "MODULE"
         if document.source in plan.creates and module:
             self.client.create_contact_flow_module(
                 InstanceId=self.instance_id, Name=document.source, Content=text
             )
         elif document.source in plan.creates:
-            self.client.create_contact_flow(
-                InstanceId=self.instance_id,
-                Name=document.source,
-                Type=document.flow_type or "CONTACT_FLOW",
-                Content=text,
+            return str(
+                self.client.create_contact_flow(
+                    InstanceId=self.instance_id,
+                    Name=document.source,
+                    Type=document.flow_type or "CONTACT_FLOW",
+                    Content=text,
+                )["ContactFlowId"]
             )
         elif module:
             self.client.update_contact_flow_module_content(
@@ -238,6 +294,7 @@ class Deployer:
                 Content=text,
                 ContactFlowId=str(resources.arn("flow", document.source)).rsplit("/", 1)[-1],
             )
+        return None
 
     def export(self, names: list[str] | None, out_dir: Path) -> list[Path]:
         """Write the instance's flows (by default: those flows/ already has) with placeholders."""

@@ -91,6 +91,7 @@ def create_stack(stage: str = "dev") -> None:
         raise RuntimeError(f"infra/template.yaml did not create: {status}")
     _apply_ttl(stage)
     _create_caller_key(stage)
+    _publish_flow_ids(stage)
 
 
 def _create_caller_key(stage: str) -> None:
@@ -102,6 +103,23 @@ def _create_caller_key(stage: str) -> None:
     rotate(
         boto3.client("ssm", region_name=REGION), stage_environment(stage)["CALLER_KEY_PARAMETER"]
     )
+
+
+# The flows' ids in the local stage, as `switchboard flows deploy` would have written them.
+LOCAL_FLOW_IDS = {
+    "outbound-callback": "00000000-0000-4000-8000-0000000cbf10",
+    "outbound-sales": "00000000-0000-4000-8000-00000005a1e5",
+    "outbound-survey": "00000000-0000-4000-8000-00000005e7e1",
+}
+
+
+def _publish_flow_ids(stage: str) -> None:
+    import boto3
+
+    from devkit.deploy import publish_flow_ids
+
+    parameter = stage_environment(stage)["FLOW_IDS_PARAMETER"]
+    publish_flow_ids(boto3.client("ssm", region_name=REGION), parameter, LOCAL_FLOW_IDS)
 
 
 def empty_tables() -> None:

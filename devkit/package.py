@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from devkit.local_aws import ROOT, TEMPLATE
-from devkit.policies import invocations
+from devkit.policies import API_HANDLER, invocations
 
 BUILD = ROOT / "build"
 RUNBOOK = "docs/ops.md#"
@@ -148,8 +148,15 @@ def merge_template(stage: str = "dev") -> dict[str, Any]:
                 "SourceArn": {"Ref": "ConnectInstanceArn"},
             },
         }
+    outputs = template.setdefault("Outputs", {})
     for name in sorted(invocations()):
         resources.update(_function(stage, name, given))
+        # `switchboard flows deploy` finds the functions here (devkit/deploy.stack_outputs).
+        logical = "APIHandler" if name == API_HANDLER else _logical(name)
+        outputs[f"{logical}Arn"] = {"Description": name, "Value": {"Fn::GetAtt": [logical, "Arn"]}}
+    outputs["ConnectInstanceArn"] = {
+        "Description": "ConnectInstanceArn", "Value": {"Ref": "ConnectInstanceArn"}
+    }  # fmt: skip
     for name in asynchronous:
         resources[_logical(name)]["Properties"] |= {
             "DeadLetterQueue": {"Type": "SQS", "TargetArn": {"Fn::GetAtt": [DEAD_LETTERS, "Arn"]}}
@@ -166,7 +173,7 @@ def merge_template(stage: str = "dev") -> dict[str, Any]:
 def _function(stage: str, name: str, given: dict[str, str]) -> dict[str, Any]:
     """The function named as `chalice deploy` names it, the settings its stack supplies, and
     its role's policy with the stack's parameters in it."""
-    from devkit.policies import API_HANDLER, function_name, policy
+    from devkit.policies import function_name, policy
 
     logical = "APIHandler" if name == API_HANDLER else _logical(name)
     role = "ApiHandlerRole" if name == API_HANDLER else f"{logical}Role"

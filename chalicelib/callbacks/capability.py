@@ -28,6 +28,7 @@ def build_service(
     from chalicelib.callbacks.store import ConnectDialer, DynamoLedger
     from chalicelib.outbound.connect import ConnectAgents, ConnectOutbound
     from chalicelib.outbound.store import DynamoPacer, DynamoRoutes
+    from chalicelib.platform.caller_keys import ParameterFlowIds
     from chalicelib.platform.clock import SystemClock
     from chalicelib.platform.connect import stage_connect
     from chalicelib.platform.settings import settings
@@ -41,9 +42,10 @@ def build_service(
     }
     policy = Policy()
     outbound = ConnectOutbound(client, config.connect_instance_id, DynamoPacer(), DynamoRoutes())
+    flow_ids = ParameterFlowIds(config.flow_ids_parameter)
     return CallbackService(
         ledger=DynamoLedger(policy),
-        dialer=ConnectDialer(outbound, config.callback_flow_id, config.queue_ids, OWNER),
+        dialer=ConnectDialer(outbound, flow_ids, config.queue_ids, OWNER),
         agents=ConnectAgents(gateway, config.queue_ids, config.hook_budget_seconds),
         contacts=outbound,
         clock=clock or SystemClock(),

@@ -39,6 +39,7 @@ class Status(Enum):
 
 FINAL = frozenset({Status.COMPLETED, Status.FAILED, Status.EXPIRED, Status.CANCELLED})
 WAITING = frozenset({Status.QUEUED, Status.RETRY_WAIT})
+CALLBACK_FLOW = "outbound-callback"  # the contact flow a callback is dialled into (flows/)
 IN_FLIGHT = frozenset({Status.DIALING, Status.UNKNOWN})  # found again through `lease_until`
 
 # Every transition the ledger allows; anything else is a bug and raises.

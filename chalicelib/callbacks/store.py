@@ -35,10 +35,10 @@ from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.callbacks import model
-from chalicelib.callbacks.model import Callback, Status, Transition
+from chalicelib.callbacks.model import CALLBACK_FLOW, Callback, Status, Transition
 from chalicelib.callbacks.service import AllowanceUsedError, Holders
 from chalicelib.outbound.connect import ConnectOutbound
-from chalicelib.outbound.model import OutboundCall
+from chalicelib.outbound.model import DialNotPlacedError, OutboundCall
 from chalicelib.platform.settings import settings
 from chalicelib.platform.tables import (
     CANCELLED_BY_CONDITION,
@@ -456,18 +456,21 @@ class ConnectDialer:
     def __init__(
         self,
         outbound: ConnectOutbound,
-        flow_id: str,
+        flow_ids: Mapping[str, str],
         queue_ids: Mapping[str, str],
         owner: str,
     ):
-        self.outbound, self.flow_id, self.queue_ids = outbound, flow_id, queue_ids
+        self.outbound, self.flow_ids, self.queue_ids = outbound, flow_ids, queue_ids
         self.owner = owner
 
     def dial(self, callback: Callback) -> str:
+        flow_id = self.flow_ids.get(CALLBACK_FLOW)
+        if not flow_id:  # the flows are not deployed yet: the callback waits, nothing is lost
+            raise DialNotPlacedError(f"no contact flow id for {CALLBACK_FLOW!r}")
         return self.outbound.start(
             OutboundCall(
                 number=callback.number,
-                flow_id=self.flow_id,
+                flow_id=flow_id,
                 queue_id=self.queue_ids[callback.queue],
                 token=callback.dial_token,
                 attributes={

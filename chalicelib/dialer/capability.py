@@ -27,6 +27,7 @@ def build_service(
     )
     from chalicelib.outbound.connect import ConnectAgents, ConnectOutbound, ContactSearch
     from chalicelib.outbound.store import DynamoPacer, DynamoRoutes
+    from chalicelib.platform.caller_keys import ParameterFlowIds
     from chalicelib.platform.clock import SystemClock
     from chalicelib.platform.connect import stage_connect
     from chalicelib.platform.settings import settings
@@ -45,7 +46,7 @@ def build_service(
         campaigns=DynamoCampaigns(),
         clock=clock or SystemClock(),
         queue_ids=config.queue_ids,
-        flow_ids=config.flow_ids,
+        flow_ids=ParameterFlowIds(config.flow_ids_parameter),
         search=ContactSearch(client, config.connect_instance_id),
         default_country=config.default_country,
         contact_limit=ContactLimit(*config.contact_limit) if config.contact_limit else None,

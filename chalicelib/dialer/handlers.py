@@ -135,7 +135,7 @@ OUTPUTS: dict[str, frozenset[str]] = {
 
 # -- HTTP API ------------------------------------------------------------------------------------
 
-_STATUS_BY_CODE = {"not_found": 404, "busy": 503, "body_too_large": 413}
+_STATUS_BY_CODE = {"not_found": 404, "busy": 503, "not_deployed": 503, "body_too_large": 413}
 
 
 def _refusal(error: DialerError) -> Response:

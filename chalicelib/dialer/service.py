@@ -325,7 +325,7 @@ class DialerService:
         if campaign.mode is Mode.PREVIEW:
             return "preview campaigns are dialled by agents accepting records"
         if campaign.flow not in self.flow_ids:
-            return f"no contact flow id for {campaign.flow!r} (FLOW_IDS)"
+            return f"no contact flow id for {campaign.flow!r} (switchboard flows deploy)"
         if campaign.queue and campaign.queue not in self.queue_ids:
             return f"no queue id for {campaign.queue!r} (QUEUE_IDS)"
         return ""
@@ -511,6 +511,9 @@ class DialerService:
         record = self.ledger.get(campaign_name, number)
         if campaign is None or record is None:
             raise DialerError("not_found", "number", "no such record in that campaign")
+        if accept and campaign.flow not in self.flow_ids:  # before the record is taken
+            why = f"no contact flow id for {campaign.flow!r} (switchboard flows deploy)"
+            raise DialerError("not_deployed", "campaign", why)
         now = self.clock.now()
         try:
             after = (

@@ -1,15 +1,22 @@
-"""The caller-key secret, from SSM Parameter Store (a SecureString) through Powertools
-Parameters: read on first use and cached for `max_age`, so a rotation reaches every warm
-Lambda within five minutes and a hook does not pay for SSM on every call."""
+"""What the functions read from SSM Parameter Store through Powertools Parameters, each read
+on first use and cached for `max_age`, so a change reaches every warm Lambda within five
+minutes and no call pays for SSM every time:
+- the caller-key secret (a SecureString, `switchboard caller-key rotate`);
+- the contact flows' ids, which exist only once `switchboard flows deploy` created the flows
+  (after the stack: the flows name the stack's Lambdas) and which it writes there."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import boto3
 from aws_lambda_powertools.utilities.parameters import SSMProvider
-from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
+from aws_lambda_powertools.utilities.parameters.exceptions import (
+    GetParameterError,
+    TransformParameterError,
+)
 from botocore.config import Config
 
 from chalicelib.platform.observability import logger
@@ -49,3 +56,42 @@ class ParameterCallerKeys:
         if not isinstance(value, str):
             raise CallerKeyError(f"{self._name} is not a string parameter")
         return _parsed(value)
+
+
+class ParameterFlowIds(Mapping[str, str]):
+    """Contact flow ids by flow name, as `switchboard flows deploy` last wrote them (JSON).
+    Unreadable, it is empty and says so in the log: callbacks wait and campaigns halt, naming
+    the missing flow, rather than dialling into nothing."""
+
+    def __init__(
+        self, name: str, ssm: SSMClient | None = None, max_age: int = MAX_AGE_SECONDS
+    ) -> None:
+        self._name, self._max_age = name, max_age
+        self._provider = SSMProvider(boto3_client=ssm or boto3.client("ssm", config=_FAST))
+
+    def _ids(self) -> dict[str, str]:
+        try:
+            value = self._provider.get(self._name, max_age=self._max_age, transform="json")
+        except (GetParameterError, TransformParameterError) as error:
+            logger.error("contact flow ids unreadable", extra={"parameter": self._name,
+                                                             "why": str(error)})  # fmt: skip
+            return {}
+        if not isinstance(value, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) and v for k, v in value.items()
+        ):
+            logger.error("contact flow ids are not a map of names to ids",
+                         extra={"parameter": self._name})  # fmt: skip
+            return {}
+        return value
+
+    def __getitem__(self, name: str) -> str:
+        return self._ids()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._ids())
+
+    def __len__(self) -> int:
+        return len(self._ids())
+
+    def clear_cache(self) -> None:
+        self._provider.clear_cache()  # type: ignore[no-untyped-call]

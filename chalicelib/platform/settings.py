@@ -48,8 +48,7 @@ class Settings:
     hook_budget_seconds: float
     default_country: str
     queue_ids: Mapping[str, str] = field(default_factory=dict)
-    flow_ids: Mapping[str, str] = field(default_factory=dict)  # campaign flows, by our name
-    callback_flow_id: str = ""
+    flow_ids_parameter: str = ""  # the flows' ids, as `switchboard flows deploy` wrote them
     callback_countries: frozenset[str] = frozenset({"US", "CA"})
     caller_key_parameter: str = ""
     contact_limit: tuple[int, timedelta] | None = None  # calls per person, every campaign
@@ -151,9 +150,8 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         hook_budget_seconds=_budget_seconds(environ),
         default_country=environ.get("DEFAULT_COUNTRY", "US").upper(),
         queue_ids=_ids(environ, "QUEUE_IDS", "queue"),
-        flow_ids=_ids(environ, "FLOW_IDS", "flow"),
+        flow_ids_parameter=_parameter_name(environ, "FLOW_IDS_PARAMETER"),
         contact_limit=_contact_limit(environ),
-        callback_flow_id=environ.get("CALLBACK_FLOW_ID", "").strip(),
         contact_lens_bucket=environ.get("CONTACT_LENS_BUCKET", "").strip(),
         qa_callback_queue=environ.get("QA_CALLBACK_QUEUE", "care").strip() or "care",
         qa_sample_rate=_rate(environ, "QA_SAMPLE_RATE", "0.05"),

@@ -331,6 +331,30 @@ def test_an_attempt_that_hears_nothing_is_settled_by_asking_connect(
     assert ledger_service().status(callback_id).callback.status is Status.COMPLETED
 
 
+def test_before_the_flows_are_deployed_a_callback_waits_and_nothing_is_dialled(
+    callbacks, connect
+) -> None:
+    """The flows' ids come from the parameter `switchboard flows deploy` writes: without it
+    the dispatcher places no call, and the callback waits for a later run."""
+    import boto3
+
+    from devkit.deploy import publish_flow_ids
+    from devkit.local_aws import LOCAL_FLOW_IDS
+
+    ssm = boto3.client("ssm", region_name="us-east-1")
+    ssm.delete_parameter(Name="/switchboard/dev/flow-ids")
+    try:
+        _, stubber = connect
+        callback_id = requested(callbacks)
+        expect_agents(stubber)
+        assert dispatch(callbacks)["dialled"] == 0
+        stubber.assert_no_pending_responses()  # no StartOutboundVoiceContact was asked for
+        callback = ledger_service().status(callback_id).callback
+        assert callback.status is Status.RETRY_WAIT and callback.attempt == 1
+    finally:
+        publish_flow_ids(ssm, "/switchboard/dev/flow-ids", LOCAL_FLOW_IDS)
+
+
 def test_no_free_agent_means_no_dial(callbacks, connect) -> None:
     _, stubber = connect
     requested(callbacks)

@@ -105,8 +105,22 @@ def resolved_inbound() -> dict[str, Any]:
     return content
 
 
+class Parameters:
+    """SSM's put_parameter, kept: where the deploy leaves the flows' ids."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, str] = {}
+
+    def put_parameter(self, Name: str, Value: str, Type: str, Overwrite: bool) -> None:
+        assert Type == "String" and Overwrite
+        self.values[Name] = Value
+
+
+PARAMETERS = Parameters()
+
+
 def deployer(client, flows_dir: Path) -> Deployer:
-    return Deployer(client, "dev", flows_dir, hook_catalogue("dev"), LAMBDAS)
+    return Deployer(client, "dev", flows_dir, hook_catalogue("dev"), LAMBDAS, ssm=PARAMETERS)
 
 
 EXISTING = [
@@ -158,6 +172,9 @@ def test_first_deploy_creates_the_flow_and_associates_our_lambdas(connect, flows
         )
     plan = deployer(client, flows_dir).apply()
     assert plan.creates == ["inbound-main"] and len(plan.associations) == len(LAMBDAS) - 1
+    # The functions read the flows' ids from where the deploy wrote them, never from settings.
+    assert json.loads(PARAMETERS.values["/switchboard/dev/flow-ids"]) == {"inbound-main": FLOW_ID}
+    assert plan.lines()[-1] == "flow ids written to /switchboard/dev/flow-ids"
     assert "{{" not in json.dumps(created)  # every placeholder resolved
     assert (
         "arn:aws:lambda:us-east-1:111122223333:function:switchboard-dev-route_call"
@@ -175,7 +192,12 @@ def test_deploying_what_is_already_there_changes_nothing(connect, flows_dir) -> 
         {"InstanceId": INSTANCE},
     )
     plan = deployer(client, flows_dir).apply()  # any write would fail: none is stubbed
-    assert plan.unchanged == ["inbound-main"] and plan.lines() == ["unchanged inbound-main"]
+    assert plan.unchanged == ["inbound-main"]
+    # The ids are written again (the same): a parameter someone deleted comes back.
+    assert plan.lines() == [
+        "unchanged inbound-main",
+        "flow ids written to /switchboard/dev/flow-ids",
+    ]
 
 
 def test_a_changed_flow_is_updated_and_the_dry_run_shows_the_diff(connect, flows_dir) -> None:
@@ -304,3 +326,26 @@ def test_modules_are_created_before_the_flows_that_use_them(connect, tmp_path) -
         {"InstanceId": INSTANCE, "Name": "inbound-main", "Type": "CONTACT_FLOW", "Content": ANY},
     )
     assert deployer(client, tmp_path).apply().creates == ["error-module", "inbound-main"]
+
+
+def test_a_packaged_stage_is_found_from_its_stacks_outputs(aws) -> None:
+    """prod names neither its instance nor keeps Chalice's deploy record: `flows deploy`
+    reads both from the outputs of the stack `make package` made."""
+    from devkit.deploy import stage_settings
+
+    function = "arn:aws:lambda:us-east-1:123456789012:function:switchboard-prod-identify_caller"
+    outputs = {
+        "IdentifyCallerArn": {"Description": "identify_caller", "Value": function},
+        "ConnectInstanceArn": {"Description": "ConnectInstanceArn", "Value": ARN},
+    }
+    template = {
+        "Resources": {"Topic": {"Type": "AWS::SNS::Topic"}},
+        "Outputs": outputs,
+    }
+    cloudformation = boto3.client("cloudformation", region_name="us-east-1")
+    cloudformation.create_stack(StackName="switchboard-prod", TemplateBody=json.dumps(template))
+    try:
+        assert stage_settings("prod") == ("switchboard", INSTANCE)
+        assert deployed_lambdas("prod", ROOT / "no-record") == {"identify_caller": function}
+    finally:
+        cloudformation.delete_stack(StackName="switchboard-prod")

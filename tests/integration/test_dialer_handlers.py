@@ -180,6 +180,27 @@ def test_preview_offers_a_record_and_the_agent_accepts(dialer, connect) -> None:
     assert post(dialer, f"{path}/skip", {}).json_body["error"] == "invalid_agent"
 
 
+def test_an_accepted_preview_before_the_flows_are_deployed_is_503_and_keeps_its_offer(
+    dialer,
+) -> None:
+    from devkit.deploy import publish_flow_ids
+    from devkit.local_aws import LOCAL_FLOW_IDS
+
+    put(dialer, "winter-offer", {**CAMPAIGN, "mode": "preview"})
+    service().ledger.add("winter-offer", [Contact(2, NEW_YORK, ("America/New_York",))], NOW)
+    post(dialer, "/campaigns/winter-offer/preview", {"agent": "agent-ann"})
+    ssm = boto3.client("ssm", region_name="us-east-1")
+    ssm.delete_parameter(Name="/switchboard/dev/flow-ids")
+    try:
+        path = f"/campaigns/winter-offer/preview/{NEW_YORK}/accept"
+        refused = post(dialer, path, {"agent": "agent-ann"})
+    finally:
+        publish_flow_ids(ssm, "/switchboard/dev/flow-ids", LOCAL_FLOW_IDS)
+    assert (refused.status_code, refused.json_body["error"]) == (503, "not_deployed")
+    assert "'outbound-sales'" in refused.json_body["message"]
+    assert service().ledger.get("winter-offer", NEW_YORK).status is RecordStatus.OFFERED
+
+
 def test_wrap_up_sets_the_agents_disposition_of_a_connected_call(dialer) -> None:
     record = in_flight()
     service().record_outcome(record.ref, 1, CONTACT, Outcome.CONNECTED)

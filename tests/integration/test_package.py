@@ -95,6 +95,9 @@ def test_each_function_runs_as_its_own_role_with_its_own_policy(template) -> Non
         role = template["Resources"][function["Properties"]["Role"]["Fn::GetAtt"][0]]
         (document,) = [p["PolicyDocument"] for p in role["Properties"]["Policies"]]
         wanted = policy("prod", short)
+        logical = function["Properties"]["Role"]["Fn::GetAtt"][0].removesuffix("Role")
+        output = template["Outputs"][f"{logical.replace('ApiHandler', 'APIHandler')}Arn"]
+        assert output["Description"] == short  # how `switchboard flows deploy` finds it
         assert [s["Sid"] for s in document["Statement"]] == [s["Sid"] for s in wanted["Statement"]]
     dial = json.dumps(template["Resources"]["DialCampaignsRole"])
     assert '{"Fn::Sub": "${ConnectInstanceArn}/contact/*"}' in dial

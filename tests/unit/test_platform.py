@@ -37,7 +37,7 @@ def test_settings_load_from_the_dev_stage() -> None:
     assert config.customers_table == "switchboard-dev-customers"
     assert config.hook_budget_seconds == 2.5
     assert config.queue_ids["general"]
-    assert config.flow_ids["outbound-survey"] and config.contact_limit is None
+    assert config.flow_ids_parameter == "/switchboard/dev/flow-ids" and config.contact_limit is None
     assert (config.qa_table, config.qa_events_queue) == (
         "switchboard-dev-qa",
         "switchboard-dev-qa-events",
@@ -64,7 +64,7 @@ def test_an_instance_contact_limit_is_calls_per_span() -> None:
         ({"HOOK_BUDGET_MS": "9000"}, "between 100 and 7500"),
         ({"QUEUE_IDS": "{not json"}, "QUEUE_IDS"),
         ({"QUEUE_IDS": '{"general": 3}'}, "QUEUE_IDS"),
-        ({"FLOW_IDS": '{"outbound-sales": ""}'}, "FLOW_IDS"),
+        ({"FLOW_IDS_PARAMETER": "flow-ids"}, "FLOW_IDS_PARAMETER"),
         ({"CONTACT_LIMIT": "5"}, "CONTACT_LIMIT"),
         ({"CONTACT_LIMIT": "0/7d"}, "CONTACT_LIMIT"),
         ({"CONTACT_LIMIT": "5/7w"}, "CONTACT_LIMIT"),
