@@ -7,6 +7,7 @@ switchboard flows test [PATHS]...       run testing-language cases offline
 switchboard flows deploy --stage S      create or update every flow in Connect
 switchboard rules check [PATH]          check the routing rules
 switchboard campaigns ingest LIST --campaign C       add a contact list, row by row
+switchboard campaigns pause --all --stage S          stop every campaign dialling at once
 switchboard compliance check --number N --at T --campaign C   may we call, and why not
 switchboard dialer simulate --mode M --agents N ...  a day of dialling, simulated
 
@@ -519,6 +520,35 @@ def put_campaign(campaign: str, stage: str, campaigns_dir: Path) -> None:
     click.echo(f"{document.name}: stored for {stage} ({document.mode}, {document.purpose})")
 
 
+@campaigns.command("pause")
+@click.argument("names", nargs=-1)
+@click.option("--all", "every", is_flag=True, help="Every campaign the stage has.")
+@click.option("--resume", is_flag=True, help="Resume them instead.")
+@click.option("--stage", required=True, help="Whose dialer table to write.")
+def pause_campaigns(names: tuple[str, ...], every: bool, resume: bool, stage: str) -> None:
+    """Pause campaigns (or, with --resume, resume them): the next run of the dialer dials
+    none of their records; calls already placed end as they would. The HTTP API does one
+    campaign (POST /campaigns/NAME/pause); this stops them all at once.
+
+    Exit status: 0 each one paused (or resumed); 2 nothing named, or a name that is no
+    campaign (the others were still paused).
+    """
+    if bool(names) == every:
+        _unreadable("name the campaigns, or say --all (not both)")
+    _use_stage(stage)
+    from chalicelib.dialer.store import DynamoCampaigns
+
+    store = DynamoCampaigns()
+    chosen = [c.name for c in store.all()] if every else list(names)
+    now = datetime.now(UTC)
+    unknown = [name for name in chosen if store.set_paused(name, not resume, now) is None]
+    for name in chosen:
+        if name not in unknown:
+            click.echo(f"{name}: {'resumed' if resume else 'paused'} in {stage}")
+    if unknown:
+        _unreadable(f"no campaign {', '.join(map(repr, unknown))} in {stage}")
+
+
 @campaigns.command("report")
 @click.argument("name")
 @click.option("--stage", default="dev", show_default=True, help="Whose dialer table to read.")
@@ -547,9 +577,9 @@ def campaign_report_command(name: str, stage: str, as_json: bool) -> None:
 def _use_stage(stage: str) -> None:
     import os
 
-    from devkit.local_aws import stage_environment
+    from devkit.deploy import deployed_environment
 
-    for variable, value in stage_environment(stage).items():
+    for variable, value in deployed_environment(stage).items():
         os.environ.setdefault(variable, value)
 
 

@@ -77,23 +77,31 @@ def _pages(call: Callable[..., Mapping[str, Any]], key: str, **arguments: Any) -
 
 
 def stage_settings(stage: str) -> tuple[str, str]:
-    """The app's name and the stage's Connect instance id: from the stage's settings, or, for
-    a stage whose stack supplies it (prod, deployed from `make package`), from the stack."""
+    """The app's name and the stage's Connect instance id."""
     config = json.loads(CHALICE_CONFIG.read_text())
-    env = config["stages"][stage]["environment_variables"]
-    instance = env.get("CONNECT_INSTANCE_ID") or stack_outputs(stage).get(INSTANCE_OUTPUT, "")
+    instance = deployed_environment(stage).get("CONNECT_INSTANCE_ID", "")
     if not instance:
-        why = f"no CONNECT_INSTANCE_ID in its settings, no stack output {INSTANCE_OUTPUT}"
+        why = "no CONNECT_INSTANCE_ID in its settings nor in the outputs of its stack"
         raise DeployError([f"no Connect instance for {stage}: {why}"])
-    return config["app_name"], instance.rsplit("instance/", 1)[-1]
+    return config["app_name"], instance
 
 
-INSTANCE_OUTPUT = "ConnectInstanceArn"
+def deployed_environment(stage: str) -> dict[str, str]:
+    """The stage's settings as its functions have them: what the stage's settings leave to
+    the stack (prod's instance and bucket, `make package`) read from the stack's outputs."""
+    environment = stage_environment(stage)
+    if "CONNECT_INSTANCE_ID" not in environment or "CONTACT_LENS_BUCKET" not in environment:
+        outputs = stack_outputs(stage)
+        for variable in ("CONNECT_INSTANCE_ID", "CONTACT_LENS_BUCKET"):
+            if variable not in environment and outputs.get(variable):
+                environment[variable] = outputs[variable]
+    return environment
 
 
 def stack_outputs(stage: str, cloudformation: Any = None) -> dict[str, str]:
     """The outputs of the stack `make package` made for the stage, by description: each
-    function's ARN under its name, and the Connect instance's ARN. Empty with no stack."""
+    function's ARN under its name, and the settings the stack supplies under theirs. Empty
+    with no stack."""
     import boto3
     from botocore.exceptions import BotoCoreError, ClientError
 

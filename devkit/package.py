@@ -22,9 +22,11 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from chalicelib.dialer.pacing import TARGET as ABANDONMENT_AIM
 from devkit.local_aws import ROOT, TEMPLATE
 from devkit.policies import API_HANDLER, invocations
 
@@ -34,13 +36,37 @@ NAMESPACE = "Switchboard"  # Powertools metrics: namespace and `service` dimensi
 SERVICE = "switchboard"
 HOOK_P99_MS = 2000  # of the hook's 2.5 s budget; Connect gives a hook 8 s at most
 
-# Alarm -> (its runbook anchor, our metric counted per 5 minutes, at least this many).
-COUNTED = {
-    "HookFallbacks": ("hook-fallbacks", "HookFallback", 1),
-    "QaContactsUnscored": ("qa-contacts-unscored", "QaContactsUnscored", 1),
-    "QaEarlyWarnings": ("qa-early-warnings", "QaEarlyWarnings", 1),
-    "ContactEventsWithoutOwner": ("contact-events-without-owner", "ContactEventsWithoutOwner", 1),
-    "ConnectThrottling": ("throttling-from-connect", "ConnectThrottled", 10),
+
+@dataclass(frozen=True)
+class Watched:
+    """One of our metrics an alarm watches: at least `least` (its `statistic` over 5 minutes)
+    in each of `periods` periods in a row."""
+
+    anchor: str  # its runbook entry in docs/ops.md
+    metric: str
+    least: float
+    statistic: str = "Sum"
+    periods: int = 1
+
+
+WATCHED = {
+    "HookFallbacks": Watched("hook-fallbacks", "HookFallback", 1),
+    # Still UNKNOWN after the reconciler looked, in each of three 5-minute periods: stuck.
+    "CallbacksStuckUnknown": Watched(
+        "callbacks-stuck-in-unknown", "CallbacksStillUnknown", 1, periods=3
+    ),
+    "CampaignAbandonment": Watched(
+        "campaign-abandonment-near-3-percent",
+        "CampaignAbandonmentPercent",
+        100 * ABANDONMENT_AIM,
+        statistic="Maximum",
+    ),
+    "QaContactsUnscored": Watched("qa-contacts-unscored", "QaContactsUnscored", 1),
+    "QaEarlyWarnings": Watched("qa-early-warnings", "QaEarlyWarnings", 1),
+    "ContactEventsWithoutOwner": Watched(
+        "contact-events-without-owner", "ContactEventsWithoutOwner", 1
+    ),
+    "ConnectThrottling": Watched("throttling-from-connect", "ConnectThrottled", 10),
 }
 # Alarm -> (its runbook anchor, the queue whose messages should be none).
 DEAD_LETTER_QUEUES = {
@@ -154,9 +180,10 @@ def merge_template(stage: str = "dev") -> dict[str, Any]:
         # `switchboard flows deploy` finds the functions here (devkit/deploy.stack_outputs).
         logical = "APIHandler" if name == API_HANDLER else _logical(name)
         outputs[f"{logical}Arn"] = {"Description": name, "Value": {"Fn::GetAtt": [logical, "Arn"]}}
-    outputs["ConnectInstanceArn"] = {
-        "Description": "ConnectInstanceArn", "Value": {"Ref": "ConnectInstanceArn"}
-    }  # fmt: skip
+    for variable, value in STACK_SUPPLIED.items():  # for the CLI (devkit/deploy.py)
+        outputs[variable.title().replace("_", "") + "Setting"] = {
+            "Description": variable, "Value": value
+        }  # fmt: skip
     for name in asynchronous:
         resources[_logical(name)]["Properties"] |= {
             "DeadLetterQueue": {"Type": "SQS", "TargetArn": {"Fn::GetAtt": [DEAD_LETTERS, "Arn"]}}
@@ -201,7 +228,7 @@ def _alarm(anchor: str, description: str, metric: dict[str, Any], threshold: flo
             "AlarmDescription": f"{description} Runbook: {RUNBOOK}{anchor}",
             "AlarmActions": [{"Ref": "AlarmTopic"}],
             "ComparisonOperator": "GreaterThanOrEqualToThreshold",
-            "EvaluationPeriods": 1,
+            "EvaluationPeriods": 1,  # unless the metric says otherwise
             "Period": 300,
             "Threshold": threshold,
             "TreatMissingData": "notBreaching",
@@ -219,13 +246,15 @@ def watched(hooks: list[str]) -> dict[str, Any]:
         }
     }
     ours = [{"Name": "service", "Value": SERVICE}]
-    for name, (anchor, metric, least) in COUNTED.items():
+    for name, watch in WATCHED.items():
         resources[f"{name}Alarm"] = _alarm(
-            anchor,
-            f"{metric} counted {least} or more in 5 minutes.",
-            {"Namespace": NAMESPACE, "MetricName": metric, "Dimensions": ours,
-             "Statistic": "Sum"},
-            least,
+            watch.anchor,
+            f"{watch.metric}'s {watch.statistic} is {watch.least:g} or more "
+            f"in {watch.periods} 5-minute period(s) in a row.",
+            {"Namespace": NAMESPACE, "MetricName": watch.metric, "Dimensions": ours,
+             "Statistic": watch.statistic, "EvaluationPeriods": watch.periods,
+             "DatapointsToAlarm": watch.periods},
+            watch.least,
         )  # fmt: skip
     for name, (anchor, queue) in DEAD_LETTER_QUEUES.items():
         resources[f"{name}Alarm"] = _alarm(
@@ -251,7 +280,9 @@ def watched(hooks: list[str]) -> dict[str, Any]:
 
 def _dashboard(hooks: list[str]) -> Any:
     """One page of the figures the alarms watch."""
-    counted = [[NAMESPACE, metric, "service", SERVICE] for _, metric, _ in COUNTED.values()]
+    counted = [
+        [NAMESPACE, w.metric, "service", SERVICE, {"stat": w.statistic}] for w in WATCHED.values()
+    ]
     queues = [
         ["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", f"${{{queue}.QueueName}}"]
         for _, queue in DEAD_LETTER_QUEUES.values()

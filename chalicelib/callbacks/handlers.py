@@ -14,7 +14,7 @@ from typing import Any
 from chalice.app import Blueprint, IAMAuthorizer, Rate, Response
 
 from chalicelib import bootstrap
-from chalicelib.callbacks.model import Outcome, Standing
+from chalicelib.callbacks.model import Outcome, Standing, Status
 from chalicelib.callbacks.service import CallbackError, CallbackService
 from chalicelib.platform import http
 from chalicelib.platform.clock import Deadline
@@ -226,6 +226,8 @@ def dispatch_callbacks(event: Any) -> dict[str, int]:
     report = service.dispatch(_dial_budget(event))
     settled = service.reconcile()
     count("CallbacksDialled", len(report.dialled))
+    # Looked at and still not known to have rung or not: the alarm wants it for 15 minutes.
+    count("CallbacksStillUnknown", sum(c.status is Status.UNKNOWN for c in settled))
     summary = {
         "dialled": len(report.dialled),
         "uncertain": len(report.uncertain),

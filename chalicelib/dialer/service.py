@@ -262,6 +262,7 @@ class RunReport:
     refusals: Counter[str] = field(default_factory=Counter)
     lost_races: int = 0
     note: str = ""  # why nothing was dialled, when nothing was
+    abandonment: float | None = None  # rolling 30 days, abandoned / answered, when it dialled
 
     def placed(self) -> int:
         return len(self.dialled) + len(self.uncertain)
@@ -305,10 +306,12 @@ class DialerService:
         if problem:
             report.note = problem
             return report
-        capacity = self._capacity(campaign, report)
+        now = self.clock.now()
+        figures = self.ledger.figures(campaign.name, now)
+        report.abandonment = figures.rolling.abandonment_rate
+        capacity = self._capacity(campaign, report, figures)
         if capacity <= 0:
             return report
-        now = self.clock.now()
         for record in self.ledger.due(campaign.name, now, limit=capacity * 2):
             if report.placed() >= capacity:
                 break
@@ -330,7 +333,7 @@ class DialerService:
             return f"no queue id for {campaign.queue!r} (QUEUE_IDS)"
         return ""
 
-    def _capacity(self, campaign: Campaign, report: RunReport) -> int:
+    def _capacity(self, campaign: Campaign, report: RunReport, figures: Figures) -> int:
         in_flight = self.ledger.in_flight(campaign.name)
         if campaign.mode is Mode.AGENTLESS:
             return max(0, campaign.max_in_flight - in_flight)
@@ -341,7 +344,6 @@ class DialerService:
         agents, free = staffed
         if campaign.mode is Mode.PROGRESSIVE:  # needs no figures: one call per free agent
             return progressive(Floor(agents, free, in_flight, 0, 0, 0, campaign.handle_seconds))
-        figures = self.ledger.figures(campaign.name, self.clock.now())
         floor = Floor(
             agents=agents,
             free_agents=free,

@@ -90,3 +90,9 @@ def count(name: str, value: int = 1) -> None:
     """
     if not is_metrics_disabled():
         metrics.add_metric(name=name, unit="Count", value=value)
+
+
+def gauge(name: str, value: float, unit: str = "Percent") -> None:
+    """A level rather than a count (an alarm reads its Maximum), flushed as `count` is."""
+    if not is_metrics_disabled():
+        metrics.add_metric(name=name, unit=unit, value=value)

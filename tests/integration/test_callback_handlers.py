@@ -355,6 +355,25 @@ def test_before_the_flows_are_deployed_a_callback_waits_and_nothing_is_dialled(
         publish_flow_ids(ssm, "/switchboard/dev/flow-ids", LOCAL_FLOW_IDS)
 
 
+def test_an_attempt_connect_cannot_tell_of_stays_unknown_and_is_counted_for_the_alarm(
+    callbacks, connect, clock, monkeypatch
+) -> None:
+    from datetime import timedelta
+
+    from chalicelib.callbacks import handlers
+
+    counted: dict[str, int] = {}
+    monkeypatch.setattr(handlers, "count", lambda name, value=1: counted.update({name: value}))
+    _, stubber = connect
+    callback_id = dialled(callbacks, stubber)
+    clock.set(clock.now() + timedelta(minutes=4))
+    expect_agents(stubber, available=0)
+    stubber.add_client_error("describe_contact", "ThrottlingException", http_status_code=429)
+    dispatch(callbacks)
+    assert ledger_service().status(callback_id).callback.status is Status.UNKNOWN
+    assert counted["CallbacksStillUnknown"] == 1  # docs/ops.md: Callbacks stuck in UNKNOWN
+
+
 def test_no_free_agent_means_no_dial(callbacks, connect) -> None:
     _, stubber = connect
     requested(callbacks)

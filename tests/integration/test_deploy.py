@@ -330,13 +330,14 @@ def test_modules_are_created_before_the_flows_that_use_them(connect, tmp_path) -
 
 def test_a_packaged_stage_is_found_from_its_stacks_outputs(aws) -> None:
     """prod names neither its instance nor keeps Chalice's deploy record: `flows deploy`
-    reads both from the outputs of the stack `make package` made."""
-    from devkit.deploy import stage_settings
+    reads both from the outputs of the stack `make package` made, as the CLI reads the
+    settings the stack supplies."""
+    from devkit.deploy import deployed_environment, stage_settings
 
     function = "arn:aws:lambda:us-east-1:123456789012:function:switchboard-prod-identify_caller"
     outputs = {
         "IdentifyCallerArn": {"Description": "identify_caller", "Value": function},
-        "ConnectInstanceArn": {"Description": "ConnectInstanceArn", "Value": ARN},
+        "ConnectInstanceIdSetting": {"Description": "CONNECT_INSTANCE_ID", "Value": INSTANCE},
     }
     template = {
         "Resources": {"Topic": {"Type": "AWS::SNS::Topic"}},
@@ -347,5 +348,6 @@ def test_a_packaged_stage_is_found_from_its_stacks_outputs(aws) -> None:
     try:
         assert stage_settings("prod") == ("switchboard", INSTANCE)
         assert deployed_lambdas("prod", ROOT / "no-record") == {"identify_caller": function}
+        assert deployed_environment("prod")["CONNECT_INSTANCE_ID"] == INSTANCE
     finally:
         cloudformation.delete_stack(StackName="switchboard-prod")

@@ -42,6 +42,31 @@ def test_a_campaign_is_stored_then_reported(tables) -> None:
     assert table.exit_code == 0 and "right-party contacts" in table.output
 
 
+def test_every_campaign_is_paused_at_once_and_resumed(tables) -> None:
+    from chalicelib.dialer.store import DynamoCampaigns
+
+    for name in ("nps-survey", "card-upgrade"):
+        assert run("put", name, "--stage", "dev").exit_code == 0
+    paused = run("pause", "--all", "--stage", "dev")
+    assert paused.exit_code == 0, paused.output
+    assert sorted(paused.output.splitlines()) == [
+        "card-upgrade: paused in dev",
+        "nps-survey: paused in dev",
+    ]
+    assert all(c.paused for c in DynamoCampaigns().all())
+    resumed = run("pause", "card-upgrade", "--resume", "--stage", "dev")
+    assert resumed.output == "card-upgrade: resumed in dev\n"
+    assert {c.name: c.paused for c in DynamoCampaigns().all()} == {
+        "card-upgrade": False,
+        "nps-survey": True,
+    }
+    unknown = run("pause", "nps-survey", "nope", "--stage", "dev")
+    assert unknown.exit_code == 2 and "no campaign 'nope' in dev" in unknown.output
+    assert "nps-survey: paused in dev" in unknown.output  # the others still paused
+    assert run("pause", "--stage", "dev").exit_code == 2  # nothing named
+    assert run("pause", "nps-survey", "--all", "--stage", "dev").exit_code == 2
+
+
 def test_an_unknown_or_unreadable_campaign_exits_2(tables, tmp_path) -> None:
     assert run("report", "nope").exit_code == 2
     (tmp_path / "broken.json").write_text('{"name": "broken", "mode": "blaster"}')

@@ -370,6 +370,26 @@ def test_a_lost_answer_is_found_by_name_then_settled_by_its_contact(dialer, conn
     stubber.assert_no_pending_responses()
 
 
+def test_the_highest_abandonment_is_measured_and_a_campaign_over_the_aim_named(
+    monkeypatch, caplog
+) -> None:
+    """For the alarm near the law's 3 % (docs/ops.md): one level, the worst campaign's."""
+    from chalicelib.dialer import handlers
+    from chalicelib.dialer.service import RunReport
+
+    measured: list[tuple[str, float]] = []
+    monkeypatch.setattr(handlers, "gauge", lambda name, value: measured.append((name, value)))
+    reports = [RunReport("calm", abandonment=0.01), RunReport("hot", abandonment=0.0271),
+               RunReport("paused")]  # fmt: skip
+    handlers._watch_abandonment(reports)
+    assert measured == [("CampaignAbandonmentPercent", 2.71)]
+    warned = [r for r in caplog.records if "over the pacer's aim" in r.getMessage()]
+    assert [r.campaign for r in warned] == ["hot"]  # type: ignore[attr-defined]
+    measured.clear()
+    handlers._watch_abandonment([RunReport("paused")])
+    assert measured == []  # nothing ran: no level, and the alarm treats it as not breaching
+
+
 def run_dialer(client: Any) -> Any:
     tick = client.events.generate_cw_event(
         source="aws.events", detail_type="Scheduled Event", resources=[], detail={}

@@ -158,3 +158,12 @@ def test_a_stage_that_names_its_instance_accepts_no_other_instances_arn() -> Non
     ours = "arn:aws:connect:us-east-1:123456789012:instance/00000000-0000-4000-8000-00000000dev0"
     other = "arn:aws:connect:us-east-1:123456789012:instance/11111111-2222-4333-8444-555555555555"
     assert re.match(pattern, ours) and not re.match(pattern, other)
+
+
+def test_every_alarm_watches_a_metric_the_code_emits() -> None:
+    """An alarm on a metric nothing emits would never ring."""
+    from devkit.package import WATCHED
+
+    source = "".join(path.read_text() for path in (ROOT / "chalicelib").rglob("*.py"))
+    for watch in WATCHED.values():
+        assert f'"{watch.metric}"' in source, watch.metric
