@@ -62,7 +62,6 @@ def test_the_secret_is_in_no_setting_and_no_log_line(client) -> None:
     import re
 
     from chalicelib.platform.observability import logger
-
     from devkit.events import contact_event
     from devkit.local_aws import CHALICE_CONFIG
 
