@@ -26,7 +26,7 @@ from chalicelib.platform.connect import (
     ConnectUnavailableError,
     error_code,
 )
-from chalicelib.platform.observability import count, logger
+from chalicelib.platform.observability import about, count, logger
 
 if TYPE_CHECKING:
     from mypy_boto3_connect import ConnectClient
@@ -66,6 +66,8 @@ class ConnectOutbound:
     def start(self, call: OutboundCall) -> str:
         """Place the call; the contact id. Dial*Error says what to do when it was not."""
         contact_id = self._place(call)
+        logger.info("call placed", extra={**about(contact_id), "owner": call.owner,
+                                          "attempt": call.attempt})  # fmt: skip
         if call.owner:
             self._remember(contact_id, call)
         return contact_id
@@ -76,7 +78,7 @@ class ConnectOutbound:
         except Exception:  # the call is placed: a lost route only delays its outcome
             logger.warning(
                 "contact route not written; reconciliation will settle the attempt",
-                extra={"contact_id": contact_id, "owner": call.owner},
+                extra={**about(contact_id), "owner": call.owner},
                 exc_info=True,
             )
 

@@ -23,6 +23,7 @@ NAMESPACE = "Switchboard"
 # alone. UUID segments are excluded because they touch '-' or hex letters.
 _PHONE_LIKE = re.compile(r"(?<![\w-])\+?\d[\d ().]{5,18}\d(?![\w-])")
 _SECRET_KEYS = re.compile(r"pin|password|secret", re.IGNORECASE)
+_UUID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
 
 
 def _scrub(value: Any, key: str = "") -> Any:
@@ -49,9 +50,14 @@ def _mask_numbers(text: str) -> str:
     if not any("0" <= ch <= "9" for ch in text):
         return text
     pieces, last = [], 0
+    # An id (a contact's, a callback's) is never a number, though its hex may hold a run of
+    # digits the matcher would take for one: it must reach the log whole, to be searched for.
+    ids = [m.span() for m in _UUID.finditer(text)]
     # POSSIBLE: anything shaped like a number; a log line is no place to be strict. The region
     # only matters for national formats; international ones are found whatever it is.
     for match in PhoneNumberMatcher(text, "US", leniency=Leniency.POSSIBLE):
+        if any(start < match.end and match.start < end for start, end in ids):
+            continue
         pieces += [text[last : match.start], _masked(match.raw_string)]
         last = match.end
     pieces.append(text[last:])
@@ -75,6 +81,12 @@ def correlate(contact_id: str) -> None:
     """Every later log line of this invocation carries the contact's id as `correlation_id`,
     the same key whichever capability logs it (hooks, callbacks, the dialer, QA)."""
     logger.set_correlation_id(contact_id)
+
+
+def about(contact_id: str) -> dict[str, str]:
+    """Log keys for one line about one contact in an invocation that handles many (a
+    dispatcher or dialer run): the same `correlation_id` key, for that line only."""
+    return {"correlation_id": contact_id}
 
 
 metrics = Metrics(namespace=NAMESPACE, service=SERVICE)

@@ -476,3 +476,25 @@ def test_the_contact_id_is_the_correlation_id_in_every_capabilitys_logs(qa, conn
     assert by_message["QA input parked"] is None  # not the previous message's contact
     hooks = [line for line in lines if line.get("hook") == "identify_caller"]
     assert hooks and all(line["correlation_id"] == contact_id(41) for line in hooks)
+
+
+def test_a_dispatcher_run_names_each_call_it_placed_by_its_contact(qa, connect) -> None:
+    """A run handles many contacts: each call placed is one line with its contact's id as
+    the correlation id, and the run's summary carries none."""
+    from chalicelib.platform.observability import logger
+    from tests.integration.test_callback_handlers import dialled
+
+    _, stubber = connect
+    out = io.StringIO()
+    previous = logger.registered_handler.setStream(out)
+    try:
+        callback_id = dialled(qa, stubber)
+    finally:
+        logger.registered_handler.setStream(previous)
+    lines = [json.loads(line) for line in out.getvalue().splitlines() if line.startswith("{")]
+    placed = [line for line in lines if line["message"] == "call placed"]
+    assert [(p["correlation_id"], p["owner"]) for p in placed] == [
+        (f"out-{callback_id}", "callbacks")
+    ]
+    (summary,) = [line for line in lines if line["message"] == "callback dispatch"]
+    assert summary.get("correlation_id") is None
