@@ -20,8 +20,10 @@ NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)  # Tuesday 10:00 in New York
 CONTACT_LENS_BUCKET = "switchboard-dev-connect-instance"  # the dev stage's, as in config.json
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def aws() -> Iterator[None]:
+    """One fake AWS for every integration test (each test empties the tables it uses); made
+    once, it saves a second per module, and it is gone before the unit tests start theirs."""
     with local_aws():
         yield
 
