@@ -231,16 +231,22 @@ def missing(policy: Mapping[str, Any], used: Iterable[Request]) -> list[Request]
 CURRENT_FUNCTION: ContextVar[str | None] = ContextVar("lambda_function", default=None)
 
 
-def call_site() -> str:
+def call_site(with_line: bool = True) -> str:
     """Where in chalicelib/ the AWS call was made: the innermost frame of ours."""
     frame = sys._getframe(1)
     while frame is not None:
         path = frame.f_code.co_filename
         if f"{os.sep}chalicelib{os.sep}" in path:
             relative = path[path.rindex(f"{os.sep}chalicelib{os.sep}") + 1 :]
-            return f"{relative}:{frame.f_lineno} ({frame.f_code.co_qualname})"
+            if with_line:
+                return f"{relative}:{frame.f_lineno} ({frame.f_code.co_qualname})"
+            # A comprehension or a nested function is its enclosing function's call site.
+            return f"{relative} ({frame.f_code.co_qualname.split('.<locals>')[0]})"
         frame = frame.f_back  # type: ignore[assignment]
-    return "outside chalicelib/"
+    return OUTSIDE
+
+
+OUTSIDE = "outside chalicelib/"
 
 
 @dataclass
@@ -252,9 +258,13 @@ class Enforcer:
     policy_of: Callable[[str], Mapping[str, Any]]
     used: dict[str, set[Request]] = field(default_factory=dict)
     refused: list[str] = field(default_factory=list)
+    # Our call sites that made an AWS call, by the function they ran in ("" for none: the
+    # CLI, a test calling a store directly): which of them no function was seen to reach.
+    sites: dict[str, set[str]] = field(default_factory=dict)
 
     def check(self, client: Any, operation: str, params: Mapping[str, Any]) -> None:
         function = CURRENT_FUNCTION.get()
+        self.sites.setdefault(function or "", set()).add(call_site(with_line=False))
         if function is None:
             return  # the test's own set-up and checks, not a Lambda function
         service = client.meta.service_model.service_name

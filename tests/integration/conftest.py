@@ -64,7 +64,7 @@ def iam_suite() -> Any:
     return Enforcer(policy_of=policy_of)
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def iam(iam_suite: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """Every AWS call a Lambda function makes through the Chalice test client is checked
     against that function's own policy, and refused with AccessDeniedException when the
@@ -138,7 +138,7 @@ def clock():
 
 
 @pytest.fixture
-def client(tables: None, connect, clock, iam: Any) -> Iterator[Any]:
+def client(tables: None, connect, clock) -> Iterator[Any]:
     from chalice.test import Client
 
     from app import app

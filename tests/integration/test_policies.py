@@ -2,8 +2,11 @@
 
 Every AWS call a function makes through the Chalice test client, anywhere in the suite, is
 checked against that function's own policy as it is made (the `iam` fixture), and refused
-with AccessDeniedException when the policy does not allow it. The last test of the session
-then holds each policy to what its function did: a grant no call used fails it.
+with AccessDeniedException when the policy does not allow it. The last tests of the session
+then hold each policy to what its function did (a grant no call used fails it), and every
+AWS call site of chalicelib/ the suite reached (each boto3 client call and PynamoDB model
+operation, found by the frame that made it) to having been reached through a function, so
+that none escapes the first check.
 """
 
 from __future__ import annotations
@@ -22,6 +25,13 @@ from tests.integration.test_callback_handlers import CALLER, hook
 
 # Actions with no resource-level permissions, the only ones a policy may grant on "*".
 NO_RESOURCE_LEVEL = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
+# Our AWS call sites that no Lambda function runs, with who does: every other call site the
+# suite reaches must be reached through a function, so that its policy is checked.
+RUN_OUTSIDE_LAMBDA = {
+    "chalicelib/dialer/store.py (DynamoRegistry.load)": "switchboard compliance load-registry",
+    "chalicelib/qa/store.py (DynamoRubrics.put)": "switchboard qa rubric put",
+    "chalicelib/qa/store.py (DynamoReasonCounts.add)": "the demo and the tests, seeding counts",
+}
 
 
 def _policy(stage: str, function: str) -> dict[str, Any]:
@@ -124,6 +134,21 @@ def test_no_policy_grants_what_its_function_never_used(request: Any, iam_suite: 
         for used in [[*iam_suite.used.get(function, ()), *runtime_needs("dev", function)]]
     }
     assert {f: grants for f, grants in left.items() if grants} == {}
+
+
+@pytest.mark.after_all
+def test_every_aws_call_site_is_reached_through_a_function(request: Any, iam_suite: Any) -> None:
+    """A call site the tests only reach by calling a store directly would have its
+    permission checked nowhere: drive it through the function that uses it, or say here who
+    runs it outside Lambda."""
+    from devkit.iam import OUTSIDE
+
+    if not request.config.whole_suite:
+        pytest.skip("judges what the whole suite did: run it all (make test)")
+    through_functions = set().union(*(s for f, s in iam_suite.sites.items() if f))
+    directly = iam_suite.sites.get("", set()) - {OUTSIDE}
+    assert sorted(directly - through_functions - set(RUN_OUTSIDE_LAMBDA)) == []
+    assert set(RUN_OUTSIDE_LAMBDA) <= directly - through_functions, "a stale entry"
 
 
 def test_the_prod_policies_name_the_stack_parameters_not_an_instance() -> None:
