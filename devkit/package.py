@@ -119,6 +119,9 @@ STAND_IN = {  # to read the app with, when the stack supplies the value
 }
 INSTANCE_ARN = r"arn:aws[a-z-]*:connect:[a-z0-9-]+:\d{12}:instance/"
 UUID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+# An instance id's shape, loose enough for a made-up local one ("...-00000000dev0"), not for
+# a placeholder ("REPLACE-WITH-...").
+ID_SHAPE = "[0-9a-z]{8}-[0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{12}"
 
 
 def read_as(stage: str) -> dict[str, str]:
@@ -348,7 +351,7 @@ def configuration_problems(environment: dict[str, str]) -> list[str]:
         if queue and unmapped_queues(config, [queue]):
             problems.append(f"QUEUE_IDS has no Connect queue id for {queue!r} ({path.name})")
     instance = environment.get("CONNECT_INSTANCE_ID")
-    if instance is not None and not re.fullmatch(UUID, instance):
+    if instance is not None and not re.fullmatch(ID_SHAPE, instance):
         problems.append(
             f"CONNECT_INSTANCE_ID {instance!r} is not an instance id: give the instance's id, "
             "or leave it out and the stack's ConnectInstanceArn supplies it"

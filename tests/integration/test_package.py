@@ -167,3 +167,13 @@ def test_every_alarm_watches_a_metric_the_code_emits() -> None:
     source = "".join(path.read_text() for path in (ROOT / "chalicelib").rglob("*.py"))
     for watch in WATCHED.values():
         assert f'"{watch.metric}"' in source, watch.metric
+
+
+def test_the_dev_stage_packages_too() -> None:
+    """dev names its instance and bucket: the package takes them from its settings."""
+    from devkit.local_aws import stage_environment
+    from devkit.package import configuration_problems, merge_template
+
+    assert configuration_problems(stage_environment("dev")) == []
+    parameters = merge_template("dev")["Parameters"]
+    assert parameters["ContactLensBucket"]["Default"] == "switchboard-dev-connect-instance"
