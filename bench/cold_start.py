@@ -113,7 +113,7 @@ PREPARE = """
 from datetime import datetime, timedelta
 from chalicelib.ivr.model import JourneyStep
 from chalicelib.ivr.store import DynamoJourneyLog
-from chalicelib.platform.caller_keys import ParameterCallerKeys
+from chalicelib.platform.parameters import ParameterCallerKeys
 from chalicelib.platform.settings import settings
 from devkit.local_aws import create_stack
 from devkit.seed import seed

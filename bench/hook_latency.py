@@ -49,8 +49,8 @@ def measure(rounds: int = ROUNDS) -> dict[str, float]:
             DynamoJourneyLog,
             JourneyRecord,
         )
-        from chalicelib.platform.caller_keys import ParameterCallerKeys
         from chalicelib.platform.clock import FixedClock
+        from chalicelib.platform.parameters import ParameterCallerKeys
         from chalicelib.platform.settings import settings
         from devkit.seed import seed
 

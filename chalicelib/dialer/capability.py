@@ -27,9 +27,9 @@ def build_service(
     )
     from chalicelib.outbound.connect import ConnectAgents, ConnectOutbound, ContactSearch
     from chalicelib.outbound.store import DynamoPacer, DynamoRoutes
-    from chalicelib.platform.caller_keys import ParameterFlowIds
     from chalicelib.platform.clock import SystemClock
     from chalicelib.platform.connect import stage_connect
+    from chalicelib.platform.parameters import ParameterFlowIds
     from chalicelib.platform.settings import settings
 
     config = settings()

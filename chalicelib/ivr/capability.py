@@ -23,9 +23,9 @@ def build_service(clock: Clock | None = None, connect: ConnectClient | None = No
         DynamoJourneyLog,
         DynamoPinGuards,
     )
-    from chalicelib.platform.caller_keys import ParameterCallerKeys
     from chalicelib.platform.clock import SystemClock
     from chalicelib.platform.connect import stage_connect
+    from chalicelib.platform.parameters import ParameterCallerKeys
     from chalicelib.platform.settings import settings
 
     config = settings()
