@@ -307,8 +307,8 @@ def wrap_up(name: str) -> Response:
 
 
 # S3 sends "Object Created" to EventBridge (the lists bucket has EventBridge notifications on,
-# infra/template.yaml): no bucket name is needed here, and the stage's bucket is the only
-# switchboard bucket that account's rule sees with keys under lists/.
+# infra/template.yaml): the rule matches every stage's lists bucket in the account, and the
+# handler takes only its own stage's (its policy could read no other).
 @bp.on_cw_event(
     {
         "source": ["aws.s3"],
@@ -332,6 +332,10 @@ def contact_list_uploaded(event: CloudWatchEvent) -> dict[str, Any]:
     if not isinstance(bucket, str) or not isinstance(key, str):
         logger.error("list upload event without bucket or key", extra={"id": event.event_id})
         return {"ingested": False, "error": "the event names no bucket and key"}
+    ours = f"switchboard-{settings().stage}-lists-"
+    if not bucket.startswith(ours):  # another stage's lists, seen by this account's rule
+        logger.info("another stage's list upload ignored", extra={"bucket": bucket})
+        return {"ingested": False, "error": f"not this stage's lists bucket ({ours}...)"}
     # EventBridge gives the key as it is (S3's own notifications URL-encode it).
     report = ingest_upload(bucket, key, bootstrap.service(DialerService))
     logger.info(

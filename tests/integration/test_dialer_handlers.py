@@ -461,6 +461,21 @@ def test_an_upload_event_without_bucket_or_key_is_refused(dialer) -> None:
     assert answer == {"ingested": False, "error": "the event names no bucket and key"}
 
 
+def test_another_stages_upload_is_ignored_not_read(dialer) -> None:
+    """One account's rule sees every stage's lists bucket: prod's upload is not dev's to read
+    (dev's policy could not, and a refusal would only fill the dead-letter queue)."""
+    event = dialer.events.generate_cw_event(
+        source="aws.s3",
+        detail_type="Object Created",
+        resources=[],
+        detail={"bucket": {"name": "switchboard-prod-lists-123456789012"},
+                "object": {"key": "lists/winter-offer/a.csv", "size": 10}},
+    )  # fmt: skip
+    answer = dialer.lambda_.invoke("contact_list_uploaded", event).payload
+    why = "not this stage's lists bucket (switchboard-dev-lists-...)"
+    assert answer == {"ingested": False, "error": why}
+
+
 def test_the_dialers_logs_hold_no_phone_number(dialer, connect) -> None:
     """The run, the campaign hooks, an upload and its report: counts and campaign names in
     the logs, never a number (the report object has them, for the list's owner)."""
