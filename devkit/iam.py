@@ -231,13 +231,22 @@ def missing(policy: Mapping[str, Any], used: Iterable[Request]) -> list[Request]
 CURRENT_FUNCTION: ContextVar[str | None] = ContextVar("lambda_function", default=None)
 
 
+_OURS = f"{os.sep}chalicelib{os.sep}"
+_RELATIVE: dict[str, str | None] = {}  # a file's path from chalicelib/, None if not ours
+
+
+def _relative(path: str) -> str | None:
+    if path not in _RELATIVE:
+        _RELATIVE[path] = path[path.rindex(_OURS) + 1 :] if _OURS in path else None
+    return _RELATIVE[path]
+
+
 def call_site(with_line: bool = True) -> str:
     """Where in chalicelib/ the AWS call was made: the innermost frame of ours."""
     frame = sys._getframe(1)
     while frame is not None:
-        path = frame.f_code.co_filename
-        if f"{os.sep}chalicelib{os.sep}" in path:
-            relative = path[path.rindex(f"{os.sep}chalicelib{os.sep}") + 1 :]
+        relative = _relative(frame.f_code.co_filename)
+        if relative is not None:
             if with_line:
                 return f"{relative}:{frame.f_lineno} ({frame.f_code.co_qualname})"
             # A comprehension or a nested function is its enclosing function's call site.
@@ -261,6 +270,9 @@ class Enforcer:
     # Our call sites that made an AWS call, by the function they ran in ("" for none: the
     # CLI, a test calling a store directly): which of them no function was seen to reach.
     sites: dict[str, set[str]] = field(default_factory=dict)
+    _decided: dict[tuple[str, Request], tuple[Mapping[str, Any], bool]] = field(
+        default_factory=dict, repr=False
+    )
 
     def check(self, client: Any, operation: str, params: Mapping[str, Any]) -> None:
         function = CURRENT_FUNCTION.get()
@@ -274,9 +286,18 @@ class Enforcer:
             self._refuse(function, operation, f"{error} (add it to devkit/iam.py)")
             return
         self.used.setdefault(function, set()).update(asked)
-        denied = missing(self.policy_of(function), asked)
+        denied = [r for r in asked if not self._allowed(function, r)]
         if denied:
             self._refuse(function, operation, ", ".join(map(str, denied)))
+
+    def _allowed(self, function: str, request: Request) -> bool:
+        """`allows`, remembered: the same few requests come again and again."""
+        policy = self.policy_of(function)
+        known = self._decided.get((function, request))
+        if known is None or known[0] is not policy:  # a test may hand another policy in
+            known = (policy, allows(policy, request))
+            self._decided[(function, request)] = known
+        return known[1]
 
     def _refuse(self, function: str, operation: str, what: str) -> None:
         from botocore.exceptions import ClientError
