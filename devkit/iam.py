@@ -189,37 +189,27 @@ def allows(policy: Mapping[str, Any], request: Request) -> bool:
 
 @dataclass(frozen=True)
 class Grant:
-    """One action on one resource pattern of a policy, with its statement's condition."""
+    """One action on one resource pattern of a policy statement."""
 
     sid: str
     action: str
     resource: str
-    condition: str
 
     def __str__(self) -> str:
         return f"{self.action} on {self.resource} ({self.sid})"
 
 
-def grants(policy: Mapping[str, Any]) -> list[Grant]:
-    import json
-
-    return [
-        Grant(s.get("Sid", "?"), action, resource, json.dumps(s.get("Condition", {})))
-        for s in policy["Statement"]
-        for action in _listed(s["Action"])
-        for resource in _listed(s["Resource"])
-    ]
-
-
 def unused(policy: Mapping[str, Any], used: Iterable[Request]) -> list[Grant]:
-    """The policy's grants no request used: each (action, resource) must have served one."""
+    """The policy's grants no request used: each (action, resource) of each statement, under
+    that statement's condition, must have served one."""
     seen = list(used)
     left = []
     for statement in policy["Statement"]:
-        for grant in grants({"Statement": [statement]}):
-            single = {**statement, "Action": grant.action, "Resource": grant.resource}
-            if not any(statement_allows(single, request) for request in seen):
-                left.append(grant)
+        for action in _listed(statement["Action"]):
+            for resource in _listed(statement["Resource"]):
+                single = {**statement, "Action": action, "Resource": resource}
+                if not any(statement_allows(single, request) for request in seen):
+                    left.append(Grant(statement.get("Sid", "?"), action, resource))
     return left
 
 
