@@ -28,7 +28,7 @@ from typing import Any
 
 from chalicelib.dialer.pacing import TARGET as ABANDONMENT_AIM
 from devkit.local_aws import ROOT, TEMPLATE
-from devkit.policies import API_HANDLER, invocations
+from devkit.policies import API_HANDLER, ASYNC_DEAD_LETTERS, invocations
 
 BUILD = ROOT / "build"
 RUNBOOK = "docs/ops.md#"
@@ -91,7 +91,6 @@ def _long_form(path: Path) -> dict[str, Any]:
 def _functions() -> tuple[list[str], list[str], list[str]]:
     """(Connect hooks, functions Lambda invokes asynchronously, Kinesis consumers), by name."""
     from chalicelib.capabilities import CAPABILITIES
-    from devkit.policies import invocations
 
     hooks = sorted({hook for c in CAPABILITIES for hook in c.outputs})
     asynchronous = sorted(name for name, how in invocations().items() if how.asynchronous)
@@ -100,9 +99,17 @@ def _functions() -> tuple[list[str], list[str], list[str]]:
 
 
 def _logical(name: str) -> str:
+    """The function's resource name in Chalice's template."""
     from chalice.utils import to_cfn_resource_name
 
-    return str(to_cfn_resource_name(name))
+    return "APIHandler" if name == API_HANDLER else str(to_cfn_resource_name(name))
+
+
+def _role(name: str) -> str:
+    """Its role's resource name (Chalice spells the API handler's `ApiHandlerRole`)."""
+    from chalice.utils import to_cfn_resource_name
+
+    return f"{to_cfn_resource_name(name)}Role"
 
 
 # Settings a stage may leave to the stack: each is then the stack parameter's value, in the
@@ -124,15 +131,13 @@ UUID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 ID_SHAPE = "[0-9a-z]{8}-[0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{12}"
 
 
-def read_as(stage: str) -> dict[str, str]:
+def read_as(stage: str) -> None:
     """The stage's settings, with stand-ins for what its stack supplies, set in os.environ:
     the app is read as the stage will run it."""
     from devkit.local_aws import stage_environment
 
-    environment = {**STAND_IN, **stage_environment(stage)}
-    for variable, value in environment.items():
+    for variable, value in {**STAND_IN, **stage_environment(stage)}.items():
         os.environ.setdefault(variable, value)
-    return environment
 
 
 def merge_template(stage: str = "dev") -> dict[str, Any]:
@@ -160,7 +165,7 @@ def merge_template(stage: str = "dev") -> dict[str, Any]:
     resources[DEAD_LETTERS] = {
         "Type": "AWS::SQS::Queue",
         "Properties": {
-            "QueueName": {"Fn::Sub": "switchboard-${Stage}-async-dead-letters"},
+            "QueueName": {"Fn::Sub": f"switchboard-${{Stage}}-{ASYNC_DEAD_LETTERS}"},
             "MessageRetentionPeriod": 1209600,
             "SqsManagedSseEnabled": True,
         },
@@ -181,7 +186,7 @@ def merge_template(stage: str = "dev") -> dict[str, Any]:
     for name in sorted(invocations()):
         resources.update(_function(stage, name, given))
         # `switchboard flows deploy` finds the functions here (devkit/deploy.stack_outputs).
-        logical = "APIHandler" if name == API_HANDLER else _logical(name)
+        logical = _logical(name)
         outputs[f"{logical}Arn"] = {"Description": name, "Value": {"Fn::GetAtt": [logical, "Arn"]}}
     for variable, value in STACK_SUPPLIED.items():  # for the CLI (devkit/deploy.py)
         outputs[variable.title().replace("_", "") + "Setting"] = {
@@ -205,14 +210,13 @@ def _function(stage: str, name: str, given: dict[str, str]) -> dict[str, Any]:
     its role's policy with the stack's parameters in it."""
     from devkit.policies import function_name, policy
 
-    logical = "APIHandler" if name == API_HANDLER else _logical(name)
-    role = "ApiHandlerRole" if name == API_HANDLER else f"{logical}Role"
     supplied = {v: value for v, value in STACK_SUPPLIED.items() if v not in given}
     properties: dict[str, Any] = {"FunctionName": function_name(stage, name)}
     if supplied:
         properties["Environment"] = {"Variables": supplied}
+    role = _role(name)
     named = {"PolicyName": f"{role}Policy", "PolicyDocument": _substituted(policy(stage, name))}
-    return {logical: {"Properties": properties}, role: {"Properties": {"Policies": [named]}}}
+    return {_logical(name): {"Properties": properties}, role: {"Properties": {"Policies": [named]}}}
 
 
 def _substituted(value: Any) -> Any:
