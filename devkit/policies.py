@@ -90,13 +90,19 @@ def function_name(stage: str, function: str) -> str:
     return f"switchboard-{stage}" if function == API_HANDLER else f"switchboard-{stage}-{function}"
 
 
-def _resource(short: str, stage: str) -> str:
+@cache
+def _instance_and_bucket(stage: str) -> tuple[str, str]:
+    """The stage's Connect instance ARN and bucket, or the stack parameters naming them."""
     environment = stage_environment(stage)
     instance_id = environment.get("CONNECT_INSTANCE_ID")
     instance = (
         f"arn:aws:connect:*:*:instance/{instance_id}" if instance_id else "${ConnectInstanceArn}"
     )
-    bucket = environment.get("CONTACT_LENS_BUCKET") or "${ContactLensBucket}"
+    return instance, environment.get("CONTACT_LENS_BUCKET") or "${ContactLensBucket}"
+
+
+def _resource(short: str, stage: str) -> str:
+    instance, bucket = _instance_and_bucket(stage)
     kind, _, rest = short.partition("/")
     named = {
         "table": f"arn:aws:dynamodb:*:*:table/switchboard-{stage}-{rest}",
@@ -182,6 +188,7 @@ def _statement(sid: str, actions: list[str], resources: list[str], **extra: Any)
     return {"Sid": sid, "Effect": "Allow", "Action": actions, "Resource": resources, **extra}
 
 
+@cache
 def _spec() -> dict[str, Any]:
     functions: dict[str, Any] = json.loads(SPEC.read_text())["functions"]
     return functions
