@@ -8,7 +8,7 @@ minutes and no call pays for SSM every time:
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING
 
 import boto3
@@ -31,13 +31,27 @@ _FAST = Config(connect_timeout=1, read_timeout=1, retries={"max_attempts": 2, "m
 _parsed = lru_cache(maxsize=2)(parse_caller_keys)
 
 
-class ParameterCallerKeys:
+class _Parameter:
+    """One SSM parameter through Powertools. Its client is made on the first read: a function
+    that builds a service holding one but never reads it (a callback hook that dials nothing)
+    does not pay for an SSM client at its cold start."""
+
     def __init__(
         self, name: str, ssm: SSMClient | None = None, max_age: int = MAX_AGE_SECONDS
     ) -> None:
-        self._name, self._max_age = name, max_age
-        self._provider = SSMProvider(boto3_client=ssm or boto3.client("ssm", config=_FAST))
+        self._name, self._max_age, self._ssm = name, max_age, ssm
 
+    @cached_property
+    def _provider(self) -> SSMProvider:
+        return SSMProvider(boto3_client=self._ssm or boto3.client("ssm", config=_FAST))
+
+    def clear_cache(self) -> None:
+        """Forget the value read: the next use reads SSM again."""
+        if "_provider" in self.__dict__:
+            self._provider.clear_cache()  # type: ignore[no-untyped-call]
+
+
+class ParameterCallerKeys(_Parameter):
     def keys(self) -> CallerKeys:
         try:
             return self._read()
@@ -58,16 +72,10 @@ class ParameterCallerKeys:
         return _parsed(value)
 
 
-class ParameterFlowIds(Mapping[str, str]):
+class ParameterFlowIds(_Parameter, Mapping[str, str]):
     """Contact flow ids by flow name, as `switchboard flows deploy` last wrote them (JSON).
     Unreadable, it is empty and says so in the log: callbacks wait and campaigns halt, naming
     the missing flow, rather than dialling into nothing."""
-
-    def __init__(
-        self, name: str, ssm: SSMClient | None = None, max_age: int = MAX_AGE_SECONDS
-    ) -> None:
-        self._name, self._max_age = name, max_age
-        self._provider = SSMProvider(boto3_client=ssm or boto3.client("ssm", config=_FAST))
 
     def _ids(self) -> dict[str, str]:
         try:
@@ -92,6 +100,3 @@ class ParameterFlowIds(Mapping[str, str]):
 
     def __len__(self) -> int:
         return len(self._ids())
-
-    def clear_cache(self) -> None:
-        self._provider.clear_cache()  # type: ignore[no-untyped-call]
