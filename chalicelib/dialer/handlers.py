@@ -15,7 +15,7 @@ from chalice.app import Blueprint, CloudWatchEvent, IAMAuthorizer, Rate, Respons
 
 from chalicelib import bootstrap
 from chalicelib.dialer.model import Disposition, Heard, nps_group, record_ref
-from chalicelib.dialer.service import DialerError, DialerService
+from chalicelib.dialer.service import DialerError, DialerService, RunReport
 from chalicelib.platform import http
 from chalicelib.platform.clock import Deadline
 from chalicelib.platform.contact import ContactContext, flag
@@ -63,7 +63,7 @@ def dial_campaigns(event: Any) -> dict[str, int]:
     return summary
 
 
-def _watch_abandonment(reports: list[Any]) -> None:
+def _watch_abandonment(reports: list[RunReport]) -> None:
     """The highest rolling 30-day abandonment of the campaigns that ran, for the alarm near
     the law's 3 % (docs/ops.md); each campaign over the pacer's aim is named in the log."""
     from chalicelib.dialer.pacing import TARGET

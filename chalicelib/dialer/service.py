@@ -327,11 +327,18 @@ class DialerService:
             return "the campaign is paused or outside its dates"
         if campaign.mode is Mode.PREVIEW:
             return "preview campaigns are dialled by agents accepting records"
-        if campaign.flow not in self.flow_ids:
-            return f"no contact flow id for {campaign.flow!r} (switchboard flows deploy)"
+        undeployed = self._undeployed(campaign)
+        if undeployed:
+            return undeployed
         if campaign.queue and campaign.queue not in self.queue_ids:
             return f"no queue id for {campaign.queue!r} (QUEUE_IDS)"
         return ""
+
+    def _undeployed(self, campaign: Campaign) -> str:
+        """Why its flow cannot be dialled into yet, or "" when it can."""
+        if campaign.flow in self.flow_ids:
+            return ""
+        return f"no contact flow id for {campaign.flow!r} (switchboard flows deploy)"
 
     def _capacity(self, campaign: Campaign, report: RunReport, figures: Figures) -> int:
         in_flight = self.ledger.in_flight(campaign.name)
@@ -513,9 +520,9 @@ class DialerService:
         record = self.ledger.get(campaign_name, number)
         if campaign is None or record is None:
             raise DialerError("not_found", "number", "no such record in that campaign")
-        if accept and campaign.flow not in self.flow_ids:  # before the record is taken
-            why = f"no contact flow id for {campaign.flow!r} (switchboard flows deploy)"
-            raise DialerError("not_deployed", "campaign", why)
+        undeployed = self._undeployed(campaign) if accept else ""
+        if undeployed:  # before the record is taken
+            raise DialerError("not_deployed", "campaign", undeployed)
         now = self.clock.now()
         try:
             after = (
