@@ -89,12 +89,12 @@ def stage_settings(stage: str) -> tuple[str, str]:
 def deployed_environment(stage: str) -> dict[str, str]:
     """The stage's settings as its functions have them: what the stage's settings leave to
     the stack (prod's instance and bucket, `make package`) read from the stack's outputs."""
+    from devkit.package import STACK_SUPPLIED
+
     environment = stage_environment(stage)
-    if "CONNECT_INSTANCE_ID" not in environment or "CONTACT_LENS_BUCKET" not in environment:
-        outputs = stack_outputs(stage)
-        for variable in ("CONNECT_INSTANCE_ID", "CONTACT_LENS_BUCKET"):
-            if variable not in environment and outputs.get(variable):
-                environment[variable] = outputs[variable]
+    left = [variable for variable in STACK_SUPPLIED if variable not in environment]
+    outputs = stack_outputs(stage) if left else {}
+    environment.update({v: outputs[v] for v in left if outputs.get(v)})
     return environment
 
 
