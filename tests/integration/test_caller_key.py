@@ -54,30 +54,3 @@ def test_the_cli_never_prints_a_key_and_refuses_an_early_retire(ssm) -> None:
     for result in (first, second, early, forced):
         assert keys["current"] not in result.output
 
-
-def test_the_secret_is_in_no_setting_and_no_log_line(client) -> None:
-    """Read only through Powertools Parameters (cached): no stage's settings and nothing a
-    hook that used it logged holds any of it."""
-    import io
-    import re
-
-    from chalicelib.platform.observability import logger
-    from devkit.events import contact_event
-    from devkit.local_aws import CHALICE_CONFIG
-
-    value = boto3.client("ssm", region_name="us-east-1").get_parameter(
-        Name=NAME, WithDecryption=True
-    )["Parameter"]["Value"]
-    secrets = set(re.findall(r"[A-Za-z0-9+/=_-]{16,}", value)) - {"created_at"}
-    assert secrets
-    out = io.StringIO()
-    previous = logger.registered_handler.setStream(out)
-    try:
-        answer = client.lambda_.invoke("identify_caller", contact_event("+12125550142")).payload
-    finally:
-        logger.registered_handler.setStream(previous)
-    assert "result" in answer
-    logged = out.getvalue()
-    settings = CHALICE_CONFIG.read_text()
-    for secret in secrets:
-        assert secret not in logged and secret not in settings
