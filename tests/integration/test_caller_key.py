@@ -53,4 +53,3 @@ def test_the_cli_never_prints_a_key_and_refuses_an_early_retire(ssm) -> None:
     keys = stored(ssm)
     for result in (first, second, early, forced):
         assert keys["current"] not in result.output
-
