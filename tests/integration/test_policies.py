@@ -18,7 +18,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from devkit import policies
-from devkit.iam import Request, allows, missing, unused
+from devkit.iam import missing, unused
 from devkit.local_aws import CHALICE_CONFIG
 from devkit.policies import invocations, policy_file, runtime_needs
 from tests.integration.test_callback_handlers import CALLER, hook
@@ -152,12 +152,18 @@ def test_every_aws_call_site_is_reached_through_a_function(request: Any, iam_sui
 
 
 def test_the_prod_policies_name_the_stack_parameters_not_an_instance() -> None:
-    """prod's Connect instance and bucket come from the stack (`make package`)."""
-    text = policy_file("prod", "dial_campaigns").read_text()
-    assert "${ConnectInstanceArn}/contact/*" in text
-    assert "switchboard-prod-dialer" in text and "REPLACE-WITH" not in text
-    request = Request("connect:SearchContacts", "arn:aws:connect:us-east-1:1:instance/x")
-    assert not allows(_policy("prod", "route_call"), request)
+    """prod's Connect instance and bucket come from the stack (`make package`): no prod
+    policy names an instance or an instance bucket of its own, only the parameters."""
+    ours = ("arn:aws:s3:::switchboard-prod-lists-*/", "arn:aws:s3:::${ContactLensBucket}/")
+    for function in invocations():
+        for statement in _policy("prod", function)["Statement"]:
+            for resource in statement["Resource"]:
+                assert not resource.startswith("arn:aws:connect:"), (function, resource)
+                if resource.startswith("arn:aws:s3:"):
+                    assert resource.startswith(ours), (function, resource)
+    dial = policy_file("prod", "dial_campaigns").read_text()
+    assert "${ConnectInstanceArn}/contact/*" in dial and "switchboard-prod-dialer" in dial
+    assert "${ContactLensBucket}/" in policy_file("prod", "qa_events").read_text()
 
 
 def _contact_event() -> Any:
