@@ -3,7 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
+
+# Real exported flows, vendored with their sources and licences (SOURCES.md there).
+REAL_FLOWS_DIR = Path(__file__).resolve().parent / "fixtures" / "real-flows"
+# The two aws-samples sets the loader and validator tests were written against.
+SAMPLE_FLOWS = sorted(
+    path
+    for folder in ("gitlab-cicd-terraform", "outbound-call")
+    for path in (REAL_FLOWS_DIR / folder).glob("*.json")
+)
 
 
 def act(

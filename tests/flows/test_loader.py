@@ -9,9 +9,10 @@ import pytest
 
 from flowlang.loader import LegacyFlowError, read_document, read_text
 from flowlang.model import FlowError
+from tests.flowparts import SAMPLE_FLOWS
 
 ROOT = Path(__file__).resolve().parents[2]
-REAL_FLOWS = sorted((ROOT.parent / "shared" / "real-flows").glob("*/*.json"))
+REAL_FLOWS = SAMPLE_FLOWS
 OUR_FLOWS = sorted((ROOT / "flows").glob("*.json"))
 EXPECTED_TYPES = {
     "acme_agent_whisper_AUTO.json": "AGENT_WHISPER",
@@ -27,7 +28,7 @@ EXPECTED_TYPES = {
 
 
 def test_the_real_flows_are_there() -> None:
-    assert len(REAL_FLOWS) >= 15, "../shared/real-flows/ is missing"
+    assert len(REAL_FLOWS) >= 15, "tests/fixtures/real-flows/ is missing"
 
 
 @pytest.mark.parametrize("path", REAL_FLOWS + OUR_FLOWS, ids=lambda p: p.name)

@@ -1,8 +1,8 @@
 """The toolkit on other people's exports (issue 9): every finding on the real flow sets is
 one we can defend, and the simulator plays their queue flow as Connect would.
 
-Sets: `../shared/real-flows/` (two aws-samples projects) and `tests/fixtures/real-flows/`
-(four flows of aws-samples/amazon-connect-rules-engine; SOURCES.md says what and why). The
+Sets: `tests/fixtures/real-flows/`: two aws-samples projects and four flows of
+aws-samples/amazon-connect-rules-engine (SOURCES.md says what, from where and why). The
 counts here are the ones docs/flow-designers.md reports.
 """
 
@@ -18,10 +18,11 @@ from devkit.catalogue import hook_catalogue
 from devkit.cli import main
 from flowlang.loader import flow_files, read_file
 from flowlang.validate import Severity, validate_set
+from tests.flowparts import REAL_FLOWS_DIR
 
 ROOT = Path(__file__).resolve().parents[2]
 RULES_ENGINE = ROOT / "tests" / "fixtures" / "real-flows" / "rules-engine"
-SHARED = ROOT.parent / "shared" / "real-flows"
+SHARED = REAL_FLOWS_DIR
 
 
 def findings(folder: Path) -> Counter[tuple[str, str, Severity]]:

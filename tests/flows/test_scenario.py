@@ -13,10 +13,11 @@ from devkit.cli import main
 from devkit.scenario import load_scenario
 from flowlang.model import FlowError, load_flow
 from flowlang.simulator import Caller, Simulator
+from tests.flowparts import REAL_FLOWS_DIR
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "docs" / "examples" / "outbound-call.scenario.json"
-OUTBOUND = ROOT.parent / "shared" / "real-flows" / "outbound-call" / "OutboundCallFlow.json"
+OUTBOUND = REAL_FLOWS_DIR / "outbound-call" / "OutboundCallFlow.json"
 
 HOURS_FLOW = load_flow(
     {

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,7 +16,7 @@ from flowlang.simulator import (
     UnsupportedActionError,
     condition_holds,
 )
-from tests.flowparts import act
+from tests.flowparts import REAL_FLOWS_DIR, act
 
 
 def flow(*actions: dict[str, Any], start: str = "") -> Any:
@@ -307,7 +306,7 @@ def test_routing_priority_must_be_static() -> None:
 
 # -- the action types real flows use ----------------------------------------------------------
 
-REAL = Path(__file__).resolve().parents[2].parent / "shared" / "real-flows" / "outbound-call"
+REAL = REAL_FLOWS_DIR / "outbound-call"
 
 
 def test_loop_continues_then_is_done_and_starts_over() -> None:

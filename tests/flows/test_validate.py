@@ -9,10 +9,10 @@ import pytest
 
 from flowlang.loader import read_document, read_text
 from flowlang.validate import Hook, HookCatalogue, Severity, validate, validate_set
-from tests.flowparts import act
+from tests.flowparts import SAMPLE_FLOWS, act
 
 ROOT = Path(__file__).resolve().parents[2]
-REAL_FLOWS = sorted((ROOT.parent / "shared" / "real-flows").glob("*/*.json"))
+REAL_FLOWS = SAMPLE_FLOWS
 HOOKS = HookCatalogue(
     {
         "identify_caller": Hook(8, frozenset({"result", "tier"})),

@@ -15,6 +15,7 @@ from botocore.stub import ANY, Stubber
 from devkit.catalogue import hook_catalogue
 from devkit.deploy import Deployer, DeployError, deployed_lambdas
 from flowlang.placeholders import Resources, resolve
+from tests.flowparts import REAL_FLOWS_DIR
 
 ROOT = Path(__file__).resolve().parents[2]
 INSTANCE = "00000000-0000-4000-8000-00000000dev0"
@@ -306,7 +307,7 @@ def test_lambda_arns_come_from_chalices_deployed_record(tmp_path) -> None:
 
 def test_modules_are_created_before_the_flows_that_use_them(connect, tmp_path) -> None:
     client, stubber = connect
-    real = ROOT.parent / "shared" / "real-flows" / "outbound-call"
+    real = REAL_FLOWS_DIR / "outbound-call"
     shutil.copy(real / "ErrorModule.json", tmp_path / "error-module.json")
     shutil.copy(ROOT / "flows" / "inbound-main.json", tmp_path / "inbound-main.json")
     expect_listing(stubber, [])
