@@ -39,6 +39,16 @@ class MalformedEventError(ValueError):
     """The event is not a usable ContactFlowEvent; the message says which part."""
 
 
+# A JSON string may escape half of a surrogate pair ("\ud800") alone: Python reads it as a
+# code point no UTF-8 writer (DynamoDB, the log) accepts.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _well_formed(text: str) -> str:
+    """The text with each lone surrogate replaced by U+FFFD, as a UTF-8 decoder would."""
+    return _LONE_SURROGATE.sub("\ufffd", text)
+
+
 def _string_map(raw: object, where: str, truncated: list[str]) -> dict[str, str]:
     if raw is None:
         return {}
@@ -52,7 +62,7 @@ def _string_map(raw: object, where: str, truncated: list[str]) -> dict[str, str]
         if len(text) > MAX_VALUE_CHARS:
             truncated.append(f"{where}.{key}")
             text = text[:MAX_VALUE_CHARS]
-        clean[key] = text
+        clean[_well_formed(key)] = _well_formed(text)
     return clean
 
 
@@ -68,11 +78,17 @@ def _identifier(data: Mapping[str, Any], key: str, required: bool) -> str:
 def _enum_text(data: Mapping[str, Any], key: str) -> str:
     # Read raw: Powertools' enums raise on TASK, EMAIL, QUEUE_TRANSFER and other newer values.
     value = data.get(key)
-    return value.upper()[:32] if isinstance(value, str) else "UNKNOWN"
+    return _well_formed(value.upper()[:32]) if isinstance(value, str) else "UNKNOWN"
 
 
 def _text(value: object) -> str:
-    return value if isinstance(value, str) else ""
+    return _well_formed(value) if isinstance(value, str) else ""
+
+
+def _address(endpoint: object) -> object:
+    """The caller's number as sent (None, a number, junk: phone.normalise judges it)."""
+    address = endpoint.get("Address") if isinstance(endpoint, dict) else None
+    return _well_formed(address) if isinstance(address, str) else address
 
 
 def parse_contact_event(event: object) -> ContactContext:
@@ -91,7 +107,7 @@ def parse_contact_event(event: object) -> ContactContext:
         initial_contact_id=_identifier(data, "InitialContactId", required=False) or contact_id,
         channel=_enum_text(data, "Channel"),
         initiation_method=_enum_text(data, "InitiationMethod"),
-        customer_address=endpoint.get("Address") if isinstance(endpoint, dict) else None,
+        customer_address=_address(endpoint),
         instance_arn=_text(data.get("InstanceARN")),
         attributes=_string_map(data.get("Attributes"), "Attributes", truncated),
         parameters=_string_map(details.get("Parameters"), "Parameters", truncated),

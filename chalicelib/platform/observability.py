@@ -3,12 +3,14 @@
 The log formatter is the last line of defence for callers' privacy: whatever a developer
 passes to the logger, anything `phonenumbers` recognises as a phone number in any common
 format (212-555-0142, (212) 555-0142, +1-212-555-0142 ext. 5, ...), any other long run of
-digits, and values under PIN-like keys are masked before the line is written.
+digits (in any script's digits), and values under PIN-like keys are masked before the line
+is written.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
@@ -47,6 +49,7 @@ def _harmless(value: Any) -> bool:
 
 
 def _mask_numbers(text: str) -> str:
+    text = _ascii_digits(text)
     if not any("0" <= ch <= "9" for ch in text):
         return text
     pieces, last = [], 0
@@ -62,6 +65,16 @@ def _mask_numbers(text: str) -> str:
         last = match.end
     pieces.append(text[last:])
     return _PHONE_LIKE.sub(lambda m: _masked(m.group(0)), "".join(pieces))
+
+
+def _ascii_digits(text: str) -> str:
+    """Every decimal digit as 0-9: a number typed in full-width (０１２) or Arabic-Indic
+    (٠١٢) digits is as much a phone number, and the matchers below know only ASCII ones."""
+    if text.isascii():
+        return text
+    return "".join(
+        str(unicodedata.decimal(ch)) if ch.isdecimal() and not ch.isascii() else ch for ch in text
+    )
 
 
 def _masked(number: str) -> str:

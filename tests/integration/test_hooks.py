@@ -192,6 +192,24 @@ def test_the_correct_pin_is_accepted_whatever_the_flow_sends_as_attempt(client, 
     assert (answer["result"], answer["pin_result"], answer["next_attempt"]) == ("ok", "ok", "")
 
 
+@pytest.mark.parametrize(
+    "where", ["attempt", "parameter", "attribute", "key"], ids=lambda where: where
+)
+def test_a_lone_surrogate_anywhere_in_the_event_still_takes_the_correct_pin(client, where) -> None:
+    """JSON may escape half a surrogate pair ("\\ud800") alone; no UTF-8 writer takes it, so it
+    is read as U+FFFD rather than failing the write that records the attempt."""
+    event = pin_event("2468", "1\ud800" if where == "attempt" else "1")
+    data = event["Details"]["ContactData"]
+    if where == "parameter":
+        event["Details"]["Parameters"]["note"] = "\udc80 pressed"
+    elif where == "attribute":
+        data["Attributes"] = {"journey": "menu=3\ud83d"}
+    elif where == "key":
+        event["Details"]["Parameters"]["\udfff"] = "x"
+    answer = invoke(client, "verify_pin", event)
+    assert (answer["result"], answer["pin_result"]) == ("ok", "ok"), answer
+
+
 @pytest.mark.parametrize(("pin", "result"), [("²⁴⁶⁸", "wrong"), ("٢٤٦٨", "wrong"), ("2468", "ok")])
 def test_only_ascii_keypad_digits_make_a_pin(client, pin, result) -> None:
     assert invoke(client, "verify_pin", pin_event(pin, "1"))["pin_result"] == result

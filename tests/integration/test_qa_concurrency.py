@@ -9,8 +9,11 @@ import json
 import random
 import threading
 from collections import Counter
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
+
+import pytest
 
 from chalicelib.qa.records import ContactSeen
 from devkit.analyses import voice_analysis
@@ -117,3 +120,32 @@ def test_eight_reviewers_never_share_a_review(qa, atomic_moto, clock) -> None:
     assert sorted(claimed) == sorted(contact_id(500 + n) for n in range(24))
     assert all(len(holders) == 1 for holders in claimed.values()), claimed
     assert len({h[0] for h in claimed.values()}) > 1  # they really did work side by side
+
+
+# -- the one write each record relies on -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("with_tallies", [False, True], ids=["alone", "with-counts"])
+def test_one_record_per_contact_a_second_first_write_loses(qa, with_tallies) -> None:
+    """The contact event and the analysis file both find no record and both write one: the
+    second write must lose (and its writer read again and merge), or the scored record loses
+    the agent and queue the event gave it. A stale read loses the same way. This is the
+    condition the eight-consumer test needs, tried one interleaving at a time."""
+    from chalicelib.qa.records import QaRecord, QaStatus, Tally, bucket_of
+    from chalicelib.qa.store import DynamoQaRecords, DynamoReasonCounts
+
+    records, cid = DynamoQaRecords(), contact_id(300)
+    tallies = [Tally("billing", "Complaint", bucket_of(NOW), cid)] if with_tallies else []
+    from_event = QaRecord(cid, QaStatus.AWAITING, agent_id="agent-7", queue="billing")
+    from_file = QaRecord(cid, QaStatus.SCORED, total=92.0, reasons=("Complaint",))
+    assert records.put(None, from_event)
+    assert not records.put(None, from_file, tallies)
+    kept = records.get(cid)
+    assert kept is not None
+    assert (kept.agent_id, kept.queue, kept.status) == ("agent-7", "billing", QaStatus.AWAITING)
+    assert records.put(kept, replace(kept, total=50.0), tallies)
+    assert not records.put(kept, replace(kept, total=10.0, agent_id=""), tallies)
+    again = records.get(cid)
+    assert again is not None and (again.total, again.agent_id) == (50.0, "agent-7")
+    counted = DynamoReasonCounts().counts("billing", "Complaint", [bucket_of(NOW)])
+    assert counted == ({bucket_of(NOW): 1} if with_tallies else {})

@@ -171,6 +171,26 @@ def test_log_scrubber_masks_a_number_however_it_is_written(written) -> None:
     assert "[number .." in text
 
 
+# The zero of every script's decimal digits Python knows (Unicode category Nd), ASCII aside.
+ZEROS = sorted({chr(c - int(chr(c))) for c in range(0x110000) if chr(c).isdecimal()} - {"0"})
+
+
+@given(st.sampled_from(ZEROS), st.sampled_from(["{}", "+1 {}", "({}) 555-{}"]))
+def test_a_number_in_any_scripts_digits_is_masked(zero, shape) -> None:
+    """Full-width (０), Arabic-Indic (٠), Devanagari (०), ... digits passed through the mask."""
+    digits = "2125550142"
+    written = "".join(chr(ord(zero) + int(d)) for d in digits)
+    if shape.count("{}") == 2:
+        written = shape.format(written[:3], written[6:])
+        digits = digits[:3] + digits[6:]
+    else:
+        written = shape.format(written)
+    text = json.dumps(_scrub({"message": f"dialling {written} now"}), ensure_ascii=False)
+    native = "".join(chr(ord(zero) + int(d)) for d in digits)
+    assert native[-7:-2] not in text and digits[-7:-2] not in text, text
+    assert "[number .." in text
+
+
 @pytest.mark.parametrize(
     "kept",
     [
