@@ -24,6 +24,7 @@ from chalicelib.ivr.pin import PinGuard
 from chalicelib.ivr.routing import QueueLoad
 from chalicelib.ivr.service import LoadUnavailableError, PreviousJourney
 from chalicelib.outbound.model import DialUncertainError, OutboundCall
+from chalicelib.outbound.service import Commit, commit_or_stop
 from chalicelib.platform.clock import Deadline, FixedClock
 from chalicelib.platform.phone import CallerKeyError, CallerKeys
 from chalicelib.qa.model import Rubric
@@ -278,9 +279,10 @@ class _RecordingConnect:
 class RecordingDialer(_RecordingConnect):
     """The callbacks' Dialer port on the recording Connect."""
 
-    def dial(self, callback: Callback) -> str:
+    def dial(self, callback: Callback, commit: Commit) -> str:
         if self.fail_with is not None:
             raise self.fail_with
+        commit_or_stop(commit)  # as ConnectOutbound does, after its pacer's wait
         return self.place(callback)
 
     def place(self, callback: Callback) -> str:
@@ -302,10 +304,12 @@ class RecordingCalls(_RecordingConnect):
         self.indexed: set[str] = set()
         self.search_failure: Exception | None = None
 
-    def start(self, call: OutboundCall) -> str:
-        self.requests.append(call)
+    def start(self, call: OutboundCall, commit: Commit) -> str:
         if self.fail_with is not None:
+            self.requests.append(call)
             raise self.fail_with
+        commit_or_stop(commit)  # as ConnectOutbound does, after its pacer's wait
+        self.requests.append(call)
         contact = self._start(call.ref, call.token)
         self.named.setdefault(call.name, contact)
         if self.lose_answer:
@@ -376,8 +380,9 @@ class InMemoryDialLedger:
     on the version read, and the figures each transition adds (`model.tally`), by UTC day.
     It is also the contact book ingest adds to."""
 
-    def __init__(self) -> None:
+    def __init__(self, people: InMemoryRecipients | None = None) -> None:
         self._lock = threading.Lock()
+        self.people = people  # whose do-not-call and consent the last write before a call checks
         self.records: dict[tuple[str, str], DialRecord] = {}
         self.days: dict[tuple[str, date], Counter[str]] = {}
         self.answers: dict[tuple[str, str, int], int | None] = {}  # (campaign, number, attempt)
@@ -441,6 +446,18 @@ class InMemoryDialLedger:
             self.days.setdefault(day, Counter()).update(dialer_model.tally(before, after))
             self.writes += 1
             return stored
+
+    def send(self, before: DialRecord, after: DialRecord, person: Seen) -> DialRecord | None:
+        if self.people is None:
+            raise RuntimeError("made without the people whose word the last write checks")
+        now = self.people.read(before.number).recipient
+        seen = person.recipient
+        if (now.internal_dnc_at, now.consent.revoked_at) != (
+            seen.internal_dnc_at,
+            seen.consent.revoked_at,
+        ):
+            return None
+        return self.transition(before, after)
 
     def statuses(self, campaign: str) -> dict[str, int]:
         return dict(Counter(r.status.value for (c, _), r in self.records.items() if c == campaign))

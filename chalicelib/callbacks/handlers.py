@@ -197,6 +197,14 @@ def delete_callback(callback_id: str) -> Response:
         return _refusal(error)
     if standing is None:
         return http.error(404, "not_found", "callback_id", "no such callback")
+    if standing.call_in_progress:
+        # 200 promises that no call follows; this one was already sent to Connect.
+        body = {
+            **_standing_body(standing),
+            "call_in_progress": True,
+            "message": "no further call will be made, but the call already placed may ring",
+        }
+        return Response(body=body, status_code=202)
     return Response(body=_standing_body(standing), status_code=200)
 
 
@@ -234,6 +242,7 @@ def dispatch_callbacks(event: Any) -> dict[str, int]:
         "deferred": len(report.deferred),
         "expired": len(report.expired),
         "failed": len(report.failed),
+        "stopped": len(report.stopped),
         "lost_races": report.lost_races,
         "reconciled": len(settled),
         "left_for_next_run": report.left_for_next_run,

@@ -108,6 +108,9 @@ class Callback:
     lease_until: datetime | None = None
     outbound_contact_id: str = ""
     redial_same_attempt: bool = False  # the last claim placed no call
+    # When the attempt's last write before StartOutboundVoiceContact was made; None while
+    # nothing has been sent for it, which is what lets a cancel still stop it.
+    sent_at: datetime | None = None
     history: tuple[Transition, ...] = ()
     version: int = 0  # the stored version this value was read at (optimistic locking)
 
@@ -173,7 +176,28 @@ def claim(callback: Callback, now: datetime, policy: Policy) -> Callback:
         lease_until=now + policy.placement,
         outbound_contact_id="",
         redial_same_attempt=False,
+        sent_at=None,
     )
+
+
+def send(callback: Callback, now: datetime) -> Callback:
+    """The last write before Connect is asked to call: made after the pacer's wait and
+    conditional on the version the claim wrote, so a cancel that came meanwhile wins."""
+    if callback.status is not Status.DIALING or callback.sent_at is not None:
+        raise TransitionError(f"callback {callback.callback_id} has no unsent attempt")
+    return replace(callback, sent_at=now)
+
+
+def resend(callback: Callback, now: datetime) -> Callback:
+    """The last write before an UNKNOWN attempt's token is sent again (reconciliation)."""
+    _require_unknown(callback)
+    return replace(callback, sent_at=now)
+
+
+def call_in_progress(callback: Callback) -> bool:
+    """A call was sent for the current attempt and its outcome is not known yet: a cancel
+    now stops every later attempt, but not the call that is ringing."""
+    return callback.status in IN_FLIGHT and callback.sent_at is not None
 
 
 def record_dial(callback: Callback, contact_id: str, now: datetime, policy: Policy) -> Callback:
@@ -343,6 +367,8 @@ class Standing:
     position: int  # 1 = next; 0 when it is not waiting
     eta_minutes: int | None = None
     existing: bool = False  # a duplicate request found this one
+    # Cancelled while a call already sent for it may still ring (the cancel stops the rest).
+    call_in_progress: bool = False
 
     def attributes(self) -> dict[str, str]:
         callback = self.callback

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -18,6 +18,7 @@ from chalicelib.outbound.model import DialNotPlacedError as DialNotPlacedError
 from chalicelib.outbound.model import DialRejectedError as DialRejectedError
 from chalicelib.outbound.model import DialUncertainError as DialUncertainError
 from chalicelib.outbound.service import (
+    Commit,
     ContactLookup,
     Ended,
     LookAgain,
@@ -28,6 +29,7 @@ from chalicelib.outbound.service import (
     Refused,
     Settlement,
     StillGoing,
+    Stopped,
     Uncertain,
     Unsettled,
     place,
@@ -94,8 +96,9 @@ class CallbackLedger(Protocol):
 
 
 class Dialer(Protocol):
-    def dial(self, callback: Callback) -> str:
+    def dial(self, callback: Callback, commit: Commit) -> str:
         """Start the outbound call (ClientToken = the attempt's token); the contact id.
+        `commit` is made after the pacer's wait, and the call is sent only if it is written.
 
         Called again with the same token while that contact is still going, Connect starts
         nothing and answers the same contact id: that is how a lost attempt is recovered."""
@@ -119,6 +122,7 @@ class DispatchReport:
     deferred: list[str] = field(default_factory=list)
     expired: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
+    stopped: list[str] = field(default_factory=list)  # cancelled after the claim: not called
     lost_races: int = 0
     left_for_next_run: int = 0  # due, with an agent free, but over this run's dial budget
 
@@ -127,7 +131,7 @@ class DispatchReport:
         return len(self.dialled) + len(self.uncertain)
 
     def merge(self, other: DispatchReport) -> None:
-        for name in ("dialled", "uncertain", "deferred", "expired", "failed"):
+        for name in ("dialled", "uncertain", "deferred", "expired", "failed", "stopped"):
             getattr(self, name).extend(getattr(other, name))
         self.lost_races += other.lost_races
         self.left_for_next_run += other.left_for_next_run
@@ -262,11 +266,15 @@ class CallbackService:
                 return None
             if callback.final:
                 return self._standing(callback)
+            # Conditional on the version read: it wins over a dispatcher's last write before
+            # the call (model.send), or loses to it and reads the callback again.
             written = self.ledger.transition(
                 callback, model.cancel(callback, self.clock.now(), reason)
             )
             if written is not None:
-                return self._standing(written)
+                return replace(
+                    self._standing(written), call_in_progress=model.call_in_progress(callback)
+                )
         raise CallbackError("busy", "callback_id", "the callback kept changing; try again")
 
     # -- dispatch ----------------------------------------------------------------------------
@@ -339,7 +347,16 @@ class CallbackService:
         self._dial(claimed, report)
 
     def _dial(self, claimed: Callback, report: DispatchReport) -> None:
-        placement = place(lambda: self.dialer.dial(claimed))
+        sent: list[Callback] = []
+
+        def commit() -> bool:
+            written = self.ledger.transition(claimed, model.send(claimed, self.clock.now()))
+            sent.extend([written] if written else [])
+            return written is not None
+
+        placement = place(lambda: self.dialer.dial(claimed, commit))
+        # Once the last write is made, every later write starts from what it wrote.
+        claimed = sent[0] if sent else claimed
         now, policy = self.clock.now(), self.policy
         match placement:
             case Placed(contact_id):
@@ -353,6 +370,9 @@ class CallbackService:
             case Uncertain():
                 # Leave it DIALING: when the lease ends, reconciliation replays the token.
                 report.uncertain.append(claimed.callback_id)
+            case Stopped():
+                # A cancel (or another worker) moved it during the pacer's wait: not called.
+                report.stopped.append(claimed.callback_id)
 
     # -- outcomes ----------------------------------------------------------------------------
 
@@ -399,16 +419,30 @@ class CallbackService:
                 unknown = self.ledger.transition(callback, model.lease_expired(callback, now))
             if unknown is None or unknown.status is not Status.UNKNOWN:
                 continue
-            after = self._settle(unknown, now)
-            settled.append(self.ledger.transition(unknown, after) or unknown)
+            before, after = self._settle(unknown, now)
+            settled.append(self.ledger.transition(before, after) or before)
         return settled
 
-    def _settle(self, unknown: Callback, now: datetime) -> Callback:
+    def _settle(self, unknown: Callback, now: datetime) -> tuple[Callback, Callback]:
+        """The callback as last written and its move. An attempt whose call was never sent
+        (its worker stopped between the claim and the last write) is not spent: the same
+        attempt waits again. A replay makes its own last write, which a cancel wins over."""
+        if not unknown.outbound_contact_id and unknown.sent_at is None:
+            reason = "stopped before the call was sent"
+            return unknown, model.not_placed(unknown, now, self.policy, reason, now)
+        sent: list[Callback] = []
+
+        def commit() -> bool:
+            written = self.ledger.transition(unknown, model.resend(unknown, self.clock.now()))
+            sent.extend([written] if written else [])
+            return written is not None
+
         attempt = Unsettled(
             unknown.outbound_contact_id, unknown.expires_at, self._unlawful(unknown)
         )
-        settlement = settle(attempt, now, self.contacts, lambda: self.dialer.dial(unknown))
-        return self._settled(unknown, settlement, now)
+        settlement = settle(attempt, now, self.contacts, lambda: self.dialer.dial(unknown, commit))
+        before = sent[0] if sent else unknown
+        return before, self._settled(before, settlement, now)
 
     def _unlawful(self, callback: Callback) -> Callable[[datetime], datetime | None]:
         hours = self.policy.calling_hours

@@ -39,6 +39,7 @@ from chalicelib.callbacks.model import CALLBACK_FLOW, Callback, Status, Transiti
 from chalicelib.callbacks.service import AllowanceUsedError, Holders
 from chalicelib.outbound.connect import ConnectOutbound
 from chalicelib.outbound.model import DialNotPlacedError, OutboundCall
+from chalicelib.outbound.service import Commit
 from chalicelib.platform.settings import settings
 from chalicelib.platform.tables import (
     CANCELLED_BY_CONDITION,
@@ -127,6 +128,7 @@ class CallbackRecord(Model):
     dial_token = UnicodeAttribute(default="")
     lease_until = UTCDateTimeAttribute(null=True)
     redial_same_attempt = NumberAttribute(default=0)
+    sent_at = UTCDateTimeAttribute(null=True)
     history = HistoryAttribute(default=list)
     due_partition = UnicodeAttribute(null=True)
     due_sort = UnicodeAttribute(null=True)
@@ -190,6 +192,7 @@ def _record(callback: Callback, policy: model.Policy) -> CallbackRecord:
         dial_token=callback.dial_token,
         lease_until=callback.lease_until,
         redial_same_attempt=int(callback.redial_same_attempt),
+        sent_at=callback.sent_at,
         history=[
             TransitionEntry(status=t.status.value, at=t.at, reason=t.reason)
             for t in callback.history
@@ -239,6 +242,7 @@ def _domain(record: CallbackRecord) -> Callback:
         lease_until=record.lease_until,
         outbound_contact_id=record.outbound_contact_id or "",
         redial_same_attempt=bool(record.redial_same_attempt),
+        sent_at=record.sent_at,
         history=history,
         version=int(record.version or 0),
     )
@@ -463,7 +467,7 @@ class ConnectDialer:
         self.outbound, self.flow_ids, self.queue_ids = outbound, flow_ids, queue_ids
         self.owner = owner
 
-    def dial(self, callback: Callback) -> str:
+    def dial(self, callback: Callback, commit: Commit) -> str:
         flow_id = self.flow_ids.get(CALLBACK_FLOW)
         if not flow_id:  # the flows are not deployed yet: the callback waits, nothing is lost
             raise DialNotPlacedError(f"no contact flow id for {CALLBACK_FLOW!r}")
@@ -481,5 +485,6 @@ class ConnectDialer:
                 owner=self.owner,
                 ref=callback.callback_id,
                 attempt=callback.attempt,
-            )
+            ),
+            commit,
         )

@@ -232,11 +232,19 @@ def _paused(name: str, paused: bool) -> Response:
 )
 def post_do_not_call() -> Response:
     """A "don't call me" taken by any channel (an agent, the website, a letter)."""
+    service = bootstrap.service(DialerService)
     try:
-        number = bootstrap.service(DialerService).do_not_call(_text(_body(), "number"))
+        number = service.do_not_call(_text(_body(), "number"))
     except DialerError as error:
         return _refusal(error)
-    return Response(body={"do_not_call": True, "number_ends": number[-4:]}, status_code=200)
+    body: dict[str, Any] = {"do_not_call": True, "number_ends": number[-4:]}
+    going = service.calls_in_progress(number)  # read after the word is written
+    if going:
+        # 200 promises that no call follows; these were sent to Connect before it came.
+        body |= {"calls_in_progress": going, "message": "no further call will be made, "
+                 "but the calls already placed may ring"}  # fmt: skip
+        return Response(body=body, status_code=202)
+    return Response(body=body, status_code=200)
 
 
 @bp.route(

@@ -284,6 +284,9 @@ class DialRecord:
     outbound_contact_id: str = ""
     caller_id: str = ""
     redial_same_attempt: bool = False  # the last claim placed no call
+    # When the attempt's last write before StartOutboundVoiceContact was made; None while
+    # nothing has been sent for it.
+    sent_at: datetime | None = None
     disposition: Disposition | None = None  # of the last attempt that ended
     offered_to: str = ""  # preview: the agent it is shown to
     heard: Heard = Heard.NOTHING  # of the current attempt, from its flow
@@ -362,10 +365,21 @@ def claim(record: DialRecord, now: datetime, leases: Leases) -> DialRecord:
         lease_until=now + leases.placement,
         outbound_contact_id="",
         redial_same_attempt=False,
+        sent_at=None,
         offered_to="",
         disposition=None,
         heard=Heard.NOTHING,
     )
+
+
+def send(record: DialRecord, caller_id: str, now: datetime) -> DialRecord:
+    """The last write before Connect is asked to call, made after the pacer's wait: the
+    store makes it only while the person's do-not-call and consent are as the rules saw them
+    at the reservation, so a "stop" that came meanwhile wins."""
+    _require(record, RecordStatus.DIALING)
+    if record.sent_at is not None:
+        raise TransitionError(f"{record.ref}: attempt {record.attempt} was sent already")
+    return replace(record, sent_at=now, caller_id=caller_id)
 
 
 def offer(record: DialRecord, agent: str, now: datetime, timeout: timedelta) -> DialRecord:

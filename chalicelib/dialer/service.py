@@ -55,6 +55,7 @@ from chalicelib.dialer.model import (
 from chalicelib.dialer.pacing import Floor, Predictive, progressive
 from chalicelib.outbound.model import Leases, OutboundCall, Outcome
 from chalicelib.outbound.service import (
+    Commit,
     ContactLookup,
     Ended,
     LookAgain,
@@ -65,6 +66,7 @@ from chalicelib.outbound.service import (
     Refused,
     Settlement,
     StillGoing,
+    Stopped,
     Uncertain,
     place,
     settle_by_search,
@@ -158,6 +160,12 @@ class DialLedger(ContactBook, Protocol):
         after)` to the campaign's figures in the same write; None if someone else won."""
         ...
 
+    def send(self, before: DialRecord, after: DialRecord, person: Seen) -> DialRecord | None:
+        """The attempt's last write before the call: `after` is written only if the record is
+        still `before` and the person's do-not-call and consent are still as `person` saw
+        them at the reservation; None otherwise (nothing is then sent)."""
+        ...
+
     def figures(self, campaign: str, now: datetime) -> Figures: ...
 
     def statuses(self, campaign: str) -> Mapping[str, int]:
@@ -223,9 +231,10 @@ class ContactSearch(Protocol):
 
 
 class Calls(Protocol):
-    def start(self, call: OutboundCall) -> str:
+    def start(self, call: OutboundCall, commit: Commit) -> str:
         """Place the call through the outbound core (paced, routed by owner); the contact id,
-        or a Dial*Error."""
+        or a Dial*Error. `commit` is made after the pacer's wait; the call is sent only if
+        it is written."""
         ...
 
 
@@ -366,9 +375,9 @@ class DialerService:
     # -- one claimed attempt ------------------------------------------------------------------
 
     def _dial_claimed(self, campaign: Campaign, claimed: DialRecord, report: RunReport) -> None:
-        refusal = self._reserve(campaign, claimed)
-        if refusal is not None:
-            self._refused(campaign, claimed, refusal, report)
+        reserved = self._reserve(campaign, claimed)
+        if not isinstance(reserved, Seen):
+            self._refused(campaign, claimed, reserved, report)
             return
         caller_id = self._caller_id(campaign, claimed)
         if caller_id is None:
@@ -379,11 +388,11 @@ class DialerService:
             )
             self._write(claimed, after, report.deferred, report)
             return
-        self._place(campaign, claimed, caller_id, report)
+        self._place(campaign, claimed, caller_id, reserved, report)
 
-    def _reserve(self, campaign: Campaign, claimed: DialRecord) -> _Refused | str | None:
-        """None once the call is reserved on the person's fresh state; else the verdict
-        that refuses it (with what it was judged on), or why it could not be reserved."""
+    def _reserve(self, campaign: Campaign, claimed: DialRecord) -> _Refused | str | Seen:
+        """The person's fresh state the call was reserved on; else the verdict that refuses
+        it (with what it was judged on), or why it could not be reserved."""
         profile = self._profile(campaign)
         for _ in range(RESERVE_RACES):
             seen = self.recipients.read(claimed.number)
@@ -393,7 +402,7 @@ class DialerService:
                 return _Refused(verdict, dial, seen.recipient, profile)
             call = PastCall(dial.at, dial.purpose, dial.subject)
             if self.recipients.reserve(claimed.number, seen, call, claimed.dial_token):
-                return None
+                return seen
         return "the person's state kept changing"
 
     def _refused(
@@ -461,10 +470,20 @@ class DialerService:
         )
 
     def _place(
-        self, campaign: Campaign, claimed: DialRecord, caller_id: str, report: RunReport
+        self, campaign: Campaign, claimed: DialRecord, caller_id: str, seen: Seen, report: RunReport
     ) -> None:
         call = self._call(campaign, claimed, caller_id)
-        placement = place(lambda: self.calls.start(call))
+        sent: list[DialRecord] = []
+
+        def commit() -> bool:
+            after = model.send(claimed, caller_id, self.clock.now())
+            written = self.ledger.send(claimed, after, seen)
+            sent.extend([written] if written else [])
+            return written is not None
+
+        placement = place(lambda: self.calls.start(call, commit))
+        # Once the last write is made, every later write starts from what it wrote.
+        claimed = sent[0] if sent else claimed
         now = self.clock.now()
         match placement:
             case Placed(contact_id):
@@ -479,6 +498,12 @@ class DialerService:
             case Refused(reason):
                 self.recipients.release(claimed.number, claimed.dial_token)
                 self._write(claimed, model.rejected(claimed, now, reason), report.failed, report)
+            case Stopped(reason):
+                # A do-not-call or a consent revoked during the pacer's wait (or another
+                # worker's move): nothing was sent. The next run judges it on fresh data.
+                self.recipients.release(claimed.number, claimed.dial_token)
+                after = model.not_placed(claimed, now, f"{reason}: judged again", now)
+                self._write(claimed, after, report.stopped, report)
             case Uncertain():
                 # Left DIALING with no contact id: when the placement lease ends,
                 # reconciliation searches for the contact by the call's name (it never
@@ -627,10 +652,23 @@ class DialerService:
     # -- the person's own word ----------------------------------------------------------------
 
     def do_not_call(self, raw_number: str) -> str:
-        """A "don't call me": no marketing call from any campaign from this moment on."""
+        """A "don't call me": no marketing call from any campaign from this moment on.
+
+        Every call's last write before Connect is asked checks the person's word (`send`), so
+        a call not yet sent when this returns is never sent; `calls_in_progress` names those
+        sent before it."""
         number = _valid(raw_number, self.default_country)
         self.recipients.do_not_call(number, self.clock.now())
         return number
+
+    def calls_in_progress(self, number: str) -> list[str]:
+        """The campaigns whose call to `number` was sent and has not ended. Read after the
+        person's word is written, it names every call that word came too late to stop."""
+        return [
+            campaign.name
+            for campaign in self.campaigns.all()
+            if _sent_and_going(self.ledger.get(campaign.name, number))
+        ]
 
     def revoke_consent(self, raw_number: str) -> str:
         number = _valid(raw_number, self.default_country)
@@ -751,6 +789,10 @@ class DialerError(ValueError):
     def __init__(self, code: str, field: str, message: str) -> None:
         super().__init__(message)
         self.code, self.field = code, field
+
+
+def _sent_and_going(record: DialRecord | None) -> bool:
+    return record is not None and record.status in IN_FLIGHT and record.sent_at is not None
 
 
 def _valid(raw: str, country: str) -> str:

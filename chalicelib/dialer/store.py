@@ -117,6 +117,7 @@ class ContactRecord(Model):
     outbound_contact_id = UnicodeAttribute(default="")
     caller_id = UnicodeAttribute(default="")
     redial_same_attempt = NumberAttribute(default=0)
+    sent_at = UTCDateTimeAttribute(null=True)
     disposition = UnicodeAttribute(null=True)
     offered_to = UnicodeAttribute(default="")
     heard = UnicodeAttribute(default=Heard.NOTHING.value)
@@ -145,6 +146,7 @@ def _state(value: DialRecord) -> dict[str, Any]:
         "outbound_contact_id": value.outbound_contact_id,
         "caller_id": value.caller_id,
         "redial_same_attempt": int(value.redial_same_attempt),
+        "sent_at": value.sent_at,
         "disposition": value.disposition.value if value.disposition else None,
         "offered_to": value.offered_to,
         "heard": value.heard.value,
@@ -182,6 +184,7 @@ def _domain(record: ContactRecord) -> DialRecord:
         outbound_contact_id=record.outbound_contact_id,
         caller_id=record.caller_id,
         redial_same_attempt=bool(record.redial_same_attempt),
+        sent_at=record.sent_at,
         disposition=Disposition(record.disposition) if record.disposition else None,
         offered_to=record.offered_to,
         heard=Heard(record.heard),
@@ -338,6 +341,23 @@ class DynamoDialLedger:
             raise
         return model.replace_version(after, before.version + 1)
 
+    def send(self, before: DialRecord, after: DialRecord, person: Seen) -> DialRecord | None:
+        """One transaction: the record's move, conditional on its version, and a check that
+        the person's do-not-call and consent revocation are what the reservation saw."""
+        record = ContactRecord(campaign_key(before.campaign), before.number)
+        record.version = before.version
+        try:
+            with TransactWrite(connection=self._connection) as transaction:
+                transaction.update(record, _moves(after), ContactRecord.pk.exists())
+                transaction.condition_check(
+                    PersonRecord, *_person_key(before.number), condition=_unstopped(person)
+                )
+        except TransactWriteError as error:
+            if lost_race(error):
+                return None
+            raise
+        return model.replace_version(after, before.version + 1)
+
 
 class SurveyAnswer(Model):
     """One survey answer per attempt; the score is None when nobody answered."""
@@ -488,6 +508,18 @@ class DynamoRecipients:
                 PersonRecord.version.add(1),
             ]
         )
+
+
+def _unstopped(person: Seen) -> Any:
+    """The person's word is as `person` read it: no do-not-call or revocation since."""
+    recipient = person.recipient
+    return _as_seen(PersonRecord.internal_dnc_at, recipient.internal_dnc_at) & _as_seen(
+        PersonRecord.consent_revoked_at, recipient.consent.revoked_at
+    )
+
+
+def _as_seen(attribute: Any, seen: datetime | None) -> Any:
+    return attribute.does_not_exist() if seen is None else attribute == seen
 
 
 def _at_version(version: int) -> Any:

@@ -18,6 +18,7 @@ from chalicelib.outbound.model import (
     Route,
     ended_outcome,
 )
+from chalicelib.outbound.service import commit_or_stop
 from chalicelib.platform.clock import Deadline
 from chalicelib.platform.connect import (
     THROTTLE_CODES,
@@ -30,6 +31,8 @@ from chalicelib.platform.observability import about, count, logger
 
 if TYPE_CHECKING:
     from mypy_boto3_connect import ConnectClient
+
+    from chalicelib.outbound.service import Commit
 
 # Connect will never place these, however often they are sent.
 REJECTED_CODES = frozenset(
@@ -63,9 +66,12 @@ class ConnectOutbound:
         self._client, self._instance_id = client, instance_id
         self._pacer, self._routes = pacer, routes
 
-    def start(self, call: OutboundCall) -> str:
-        """Place the call; the contact id. Dial*Error says what to do when it was not."""
-        contact_id = self._place(call)
+    def start(self, call: OutboundCall, commit: Commit) -> str:
+        """Place the call; the contact id. Dial*Error says what to do when it was not.
+
+        `commit` is the owner's last write, made after the pacer's wait: the call is sent
+        only when it is written (a stop that came during the wait wins)."""
+        contact_id = self._place(call, commit)
         logger.info("call placed", extra={**about(contact_id), "owner": call.owner,
                                           "attempt": call.attempt})  # fmt: skip
         if call.owner:
@@ -82,10 +88,11 @@ class ConnectOutbound:
                 exc_info=True,
             )
 
-    def _place(self, call: OutboundCall) -> str:
+    def _place(self, call: OutboundCall, commit: Commit) -> str:
         from botocore.exceptions import BotoCoreError, ClientError
 
         self._pacer.acquire()
+        commit_or_stop(commit)
         try:
             answer = self._client.start_outbound_voice_contact(**_request(call, self._instance_id))
         except ClientError as error:

@@ -93,6 +93,11 @@ class DialUncertainError(Exception):
     """We cannot tell whether Connect placed the call (timeout, internal error)."""
 
 
+class DialStoppedError(Exception):
+    """The owner's last write before the call found the attempt stopped since its claim (a
+    cancel, a do-not-call, another worker's move): nothing was sent to Connect."""
+
+
 class Outcome(Enum):
     """What became of a dial."""
 

@@ -19,9 +19,18 @@ from typing import Protocol
 from chalicelib.outbound.model import (
     DialNotPlacedError,
     DialRejectedError,
+    DialStoppedError,
     DialUncertainError,
     Outcome,
 )
+
+
+class Commit(Protocol):
+    def __call__(self) -> bool:
+        """The owner's last write before Connect is asked to call, conditional on the state a
+        cancel or a do-not-call writes: True when written (the call goes out now), False when
+        the attempt was stopped or moved since its claim (nothing is sent)."""
+        ...
 
 
 class ContactLookup(Protocol):
@@ -60,11 +69,24 @@ class Uncertain:
     reason: str
 
 
-Placement = Placed | NotPlaced | Refused | Uncertain
+@dataclass(frozen=True)
+class Stopped:
+    """The attempt was stopped after its claim (its last write before the call failed its
+    condition): nothing was sent, and whoever stopped it has already moved it on."""
+
+    reason: str
+
+
+Placement = Placed | NotPlaced | Refused | Uncertain | Stopped
 
 
 def place(dial: Callable[[], str]) -> Placement:
-    """Send the attempt's call (`dial` returns the contact id or raises a Dial*Error)."""
+    """Send the attempt's call (`dial` returns the contact id or raises a Dial*Error).
+
+    Between the claim and the call lies the pacer's wait, in which a caller can cancel or
+    say "do not call me". So `dial` makes the owner's last write (`Commit`) after the wait
+    and immediately before StartOutboundVoiceContact, conditional on the state a stop
+    writes; when it fails, nothing is sent (`Stopped`)."""
     try:
         return Placed(dial())
     except DialNotPlacedError as error:
@@ -73,6 +95,18 @@ def place(dial: Callable[[], str]) -> Placement:
         return Refused(str(error))
     except DialUncertainError as error:
         return Uncertain(str(error))
+    except DialStoppedError as error:
+        return Stopped(str(error))
+
+
+def commit_or_stop(commit: Commit) -> None:
+    """Make the owner's last write; raise unless the call may now be sent."""
+    try:
+        written = commit()
+    except Exception as error:  # the write failed, so nothing is sent: the attempt is unspent
+        raise DialNotPlacedError(f"last write before the call failed: {error!r}") from error
+    if not written:
+        raise DialStoppedError("stopped after its claim")
 
 
 # -- settling ---------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ import pytest
 from chalicelib.callbacks import model
 from chalicelib.callbacks.model import Outcome, Status
 from chalicelib.callbacks.service import AllowanceUsedError, CallbackService, Holders
+from chalicelib.outbound.service import commit_or_stop
 from chalicelib.platform.clock import FixedClock
 from devkit.fakes import (
     FixedAgents,
@@ -145,11 +146,12 @@ class FlakyDialer(RecordingDialer):
         self.crashes = {"before": 0, "after": 0}
         self.crashing = True
 
-    def dial(self, callback):
+    def dial(self, callback, commit):
         roll = self.random.random() if self.crashing else 0.5
         if roll < 0.05:
             self.crashes["before"] += 1
             raise RuntimeError("worker died before calling Connect")
+        commit_or_stop(commit)
         contact = self.place(callback)
         if roll > 0.95:
             self.crashes["after"] += 1
@@ -184,11 +186,15 @@ def _worker(service, ledger, queues, lost_races: list[int]) -> None:
 
 
 def _settle_everything(service, dialer, contacts, clock) -> None:
-    """After the crashes: reconciliation replays the lost attempts' tokens, then every call
-    ends connected and is settled."""
+    """After the crashes: reconciliation replays the tokens of attempts whose call was sent
+    and lost; an attempt whose worker died before its last write was never sent, so it is not
+    spent and the next dispatch dials it as the same attempt; then every call ends connected
+    and is settled."""
     dialer.crashing = False
     clock.set(NOW + POLICY.placement)
     while service.reconcile(limit=500):
+        pass
+    while service.dispatch().placed():
         pass
     for contact in dialer.contacts:
         contacts.outcomes[contact] = Outcome.CONNECTED

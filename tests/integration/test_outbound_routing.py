@@ -123,5 +123,5 @@ def test_a_route_that_cannot_be_written_never_unplaces_a_placed_call(connect, ca
     outbound = ConnectOutbound(client, INSTANCE, NoPacing(), FailingRoutes())
     call = OutboundCall("+12125550142", "flow", "queue", "token-7", owner="callbacks", ref="7")
     with caplog.at_level(logging.WARNING):
-        assert outbound.start(call) == "out-7"
+        assert outbound.start(call, lambda: True) == "out-7"
     assert "reconciliation will settle" in caplog.text

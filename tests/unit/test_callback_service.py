@@ -21,6 +21,7 @@ from chalicelib.callbacks.service import (
     DialRejectedError,
     DialUncertainError,
 )
+from chalicelib.outbound.service import commit_or_stop
 from chalicelib.platform.clock import FixedClock
 from devkit.fakes import (
     FixedAgents,
@@ -280,7 +281,8 @@ class DiesAfterConnect(RecordingDialer):
         super().__init__()
         self.dying = True
 
-    def dial(self, callback):
+    def dial(self, callback, commit):
+        commit_or_stop(commit)
         contact = self.place(callback)
         if self.dying:
             self.dying = False
@@ -418,11 +420,12 @@ class CrashingDialer(RecordingDialer):
         super().__init__()
         self.mode = "ok"
 
-    def dial(self, callback):
+    def dial(self, callback, commit):
         if self.mode == "before":
             raise Crash("died before calling Connect")
         if self.mode == "throttled":
             raise DialNotPlacedError("ThrottlingException")
+        commit_or_stop(commit)
         contact = self.place(callback)
         if self.mode == "after":
             raise Crash("died after Connect placed the call")

@@ -56,5 +56,5 @@ def test_a_throttled_dial_is_counted(counted) -> None:
             "start_outbound_voice_contact", "LimitExceededException", http_status_code=429
         )
         with pytest.raises(DialNotPlacedError):
-            ConnectOutbound(client, INSTANCE, Pace(), Routes()).start(call)
+            ConnectOutbound(client, INSTANCE, Pace(), Routes()).start(call, lambda: True)
     assert counted == [THROTTLED]

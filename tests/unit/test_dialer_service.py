@@ -71,8 +71,8 @@ class World:
 
     def __init__(self, *campaigns: Campaign, staffed: int = 10, free: int = 10) -> None:
         self.clock = FixedClock(NOW)
-        self.ledger = InMemoryDialLedger()
         self.recipients = InMemoryRecipients(copy_at=NOW - timedelta(days=5))
+        self.ledger = InMemoryDialLedger(people=self.recipients)
         self.calls = RecordingCalls()
         self.calls.clock = self.clock
         self.contacts = ScriptedContacts()
