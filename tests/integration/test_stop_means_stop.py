@@ -89,14 +89,13 @@ def run_schedule(client: Any, name: str) -> Any:
     return client.lambda_.invoke(name, tick).payload
 
 
-def fresh_connect(clock: Any, capability: str) -> tuple[Any, Stubber]:
-    """A new stubbed Connect client and the capability's service built on it: a stopped run
-    leaves its dial's stubbed answer unused, which must not reach the next interleaving."""
+def served_on_own_connect(clock: Any, capability: str) -> Any:
+    """The capability's service on a Connect client of its own, whose Stubber each
+    interleaving replaces: a stopped run leaves its dial's stubbed answer unused, which must
+    not reach the next interleaving."""
     from chalicelib import bootstrap
 
     client = boto3.client("connect", region_name="us-east-1")
-    stubber = Stubber(client)
-    stubber.activate()
     if capability == "callbacks":
         from chalicelib.callbacks.capability import build_service as build_callbacks
         from chalicelib.callbacks.service import CallbackService
@@ -107,15 +106,20 @@ def fresh_connect(clock: Any, capability: str) -> tuple[Any, Stubber]:
         from chalicelib.dialer.service import DialerService
 
         bootstrap.override(DialerService, build_dialer(clock=clock, connect=client))
-    return client, stubber
+    return client
+
+
+def fresh_stubber(client: Any) -> Stubber:
+    stubber = Stubber(client)
+    stubber.activate()
+    return stubber
 
 
 def reset_tables() -> None:
+    """Every table empty: a stop and a run need no sample customers."""
     from devkit.local_aws import empty_tables
-    from devkit.seed import seed
 
     empty_tables()
-    seed(NOW, pin_cost=2**4)
 
 
 def one_agent_free_in_billing(stubber: Stubber) -> None:
@@ -136,15 +140,12 @@ def test_a_cancel_answered_200_is_never_followed_by_the_call(
     from chalicelib.callbacks.service import CallbackService
 
     answers: dict[int, tuple[int, str]] = {}  # interleaving -> (status code, state it stopped)
+    connect = served_on_own_connect(clock, "callbacks")
     for stop_at in range(1, MOST_REQUESTS):
         reset_tables()
-        _, stubber = fresh_connect(clock, "callbacks")
-        created = callbacks.http.post(
-            "/callbacks",
-            headers={"Content-Type": "application/json"},
-            body=json.dumps({"number": CALLER, "queue": "billing"}),
-        )
-        callback_id = json.loads(created.body)["id"]
+        stubber = fresh_stubber(connect)
+        standing = bootstrap.service(CallbackService).request(CALLER, "billing", source="web")
+        callback_id = standing.callback.callback_id
         one_agent_free_in_billing(stubber)
         expect_dial(stubber, callback_id)
         stopped_in: list[str] = []
@@ -189,21 +190,19 @@ def test_a_do_not_call_answered_200_is_never_followed_by_a_call(
     client: Any, clock: Any, timeline: Timeline
 ) -> None:
     from chalicelib import bootstrap
+    from chalicelib.dialer.schema import read_campaign
     from chalicelib.dialer.service import DialerService
     from chalicelib.dialer.store import DynamoRegistry
 
+    campaign = read_campaign(CAMPAIGN).model_dump_json()  # as PUT /campaigns/{name} stores it
     answers: dict[int, tuple[int, str]] = {}
+    connect = served_on_own_connect(clock, "dialer")
     for stop_at in range(1, MOST_REQUESTS):
         reset_tables()
-        _, stubber = fresh_connect(clock, "dialer")
+        stubber = fresh_stubber(connect)
         DynamoRegistry().load([], taken_at=NOW - timedelta(days=2))
-        put = client.http.put(
-            "/campaigns/winter-offer",
-            body=json.dumps(CAMPAIGN),
-            headers={"Content-Type": "application/json"},
-        )
-        assert put.status_code == 201
         service = bootstrap.service(DialerService)
+        service.campaigns.put(campaign, NOW)
         service.ledger.add("winter-offer", [Contact(2, NEW_YORK, ("America/New_York",))], NOW)
         stubber.add_response(
             "get_current_metric_data", metrics_response(**{"dev-sales-queue-id": (0, 1, 1)})
@@ -237,12 +236,12 @@ def test_a_do_not_call_answered_200_is_never_followed_by_a_call(
         else:
             assert calls == 1 and stopped_in[0] in ("DIALING/sent", "UNKNOWN/sent"), stop_at
         # The next run, on fresh data, never calls again: the refusal is for good.
-        _, stubber = fresh_connect(clock, "dialer")
+        stubber = fresh_stubber(connect)
         stubber.add_response(
             "get_current_metric_data", metrics_response(**{"dev-sales-queue-id": (0, 1, 1)})
         )
         timeline.stop = None
-        run_schedule(client, "dial_campaigns")
+        bootstrap.service(DialerService).run()  # the service itself: no second cold start
         stubber.deactivate()
         assert timeline.events.count("call") == calls, f"called again ({stop_at})"
         answers[stop_at] = (code, stopped_in[0])
