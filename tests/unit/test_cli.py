@@ -11,7 +11,7 @@ from devkit.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
 INBOUND = str(ROOT / "flows" / "inbound-main.json")
-REAL = ROOT.parent / "shared" / "real-flows"
+REAL = ROOT / "tests" / "fixtures" / "real-flows"
 
 
 def run(*args: str):
