@@ -21,6 +21,7 @@ from chalicelib.outbound.service import (
     Commit,
     ContactLookup,
     Ended,
+    LastWrite,
     LookAgain,
     Lost,
     NotPlaced,
@@ -347,16 +348,11 @@ class CallbackService:
         self._dial(claimed, report)
 
     def _dial(self, claimed: Callback, report: DispatchReport) -> None:
-        sent: list[Callback] = []
-
-        def commit() -> bool:
-            written = self.ledger.transition(claimed, model.send(claimed, self.clock.now()))
-            sent.extend([written] if written else [])
-            return written is not None
-
+        commit = LastWrite(
+            lambda: self.ledger.transition(claimed, model.send(claimed, self.clock.now()))
+        )
         placement = place(lambda: self.dialer.dial(claimed, commit))
-        # Once the last write is made, every later write starts from what it wrote.
-        claimed = sent[0] if sent else claimed
+        claimed = commit.latest(claimed)
         now, policy = self.clock.now(), self.policy
         match placement:
             case Placed(contact_id):
@@ -430,18 +426,14 @@ class CallbackService:
         if not unknown.outbound_contact_id and unknown.sent_at is None:
             reason = "stopped before the call was sent"
             return unknown, model.not_placed(unknown, now, self.policy, reason, now)
-        sent: list[Callback] = []
-
-        def commit() -> bool:
-            written = self.ledger.transition(unknown, model.resend(unknown, self.clock.now()))
-            sent.extend([written] if written else [])
-            return written is not None
-
+        commit = LastWrite(
+            lambda: self.ledger.transition(unknown, model.resend(unknown, self.clock.now()))
+        )
         attempt = Unsettled(
             unknown.outbound_contact_id, unknown.expires_at, self._unlawful(unknown)
         )
         settlement = settle(attempt, now, self.contacts, lambda: self.dialer.dial(unknown, commit))
-        before = sent[0] if sent else unknown
+        before = commit.latest(unknown)
         return before, self._settled(before, settlement, now)
 
     def _unlawful(self, callback: Callback) -> Callable[[datetime], datetime | None]:

@@ -58,6 +58,7 @@ from chalicelib.outbound.service import (
     Commit,
     ContactLookup,
     Ended,
+    LastWrite,
     LookAgain,
     Lost,
     NotPlaced,
@@ -473,17 +474,13 @@ class DialerService:
         self, campaign: Campaign, claimed: DialRecord, caller_id: str, seen: Seen, report: RunReport
     ) -> None:
         call = self._call(campaign, claimed, caller_id)
-        sent: list[DialRecord] = []
-
-        def commit() -> bool:
-            after = model.send(claimed, caller_id, self.clock.now())
-            written = self.ledger.send(claimed, after, seen)
-            sent.extend([written] if written else [])
-            return written is not None
-
+        commit = LastWrite(
+            lambda: self.ledger.send(
+                claimed, model.send(claimed, caller_id, self.clock.now()), seen
+            )
+        )
         placement = place(lambda: self.calls.start(call, commit))
-        # Once the last write is made, every later write starts from what it wrote.
-        claimed = sent[0] if sent else claimed
+        claimed = commit.latest(claimed)
         now = self.clock.now()
         match placement:
             case Placed(contact_id):

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Generic, Protocol, TypeVar
 
 from chalicelib.outbound.model import (
     DialNotPlacedError,
@@ -23,6 +23,8 @@ from chalicelib.outbound.model import (
     DialUncertainError,
     Outcome,
 )
+
+T = TypeVar("T")
 
 
 class Commit(Protocol):
@@ -97,6 +99,23 @@ def place(dial: Callable[[], str]) -> Placement:
         return Uncertain(str(error))
     except DialStoppedError as error:
         return Stopped(str(error))
+
+
+class LastWrite(Generic[T]):
+    """A `Commit` made of one conditional write that answers the value written (None when its
+    condition failed), keeping that value: every later write of the attempt starts from it."""
+
+    def __init__(self, write: Callable[[], T | None]) -> None:
+        self._write = write
+        self.written: T | None = None
+
+    def __call__(self) -> bool:
+        self.written = self._write()
+        return self.written is not None
+
+    def latest(self, before: T) -> T:
+        """What the attempt's next write starts from: the last write's value once made."""
+        return before if self.written is None else self.written
 
 
 def commit_or_stop(commit: Commit) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -616,3 +617,51 @@ def test_a_dispatch_run_budgets_its_dials_from_the_time_it_has_left() -> None:
     assert _dial_budget(run_with(55_000)) == 82  # 3/4 of 55 s at 2 calls a second
     assert _dial_budget(run_with(0)) == 0
     assert _dial_budget(SimpleNamespace()) is None  # no context: every free agent's call
+
+
+# -- a cancel against the dispatcher's last write ----------------------------------------------
+
+
+class CancelledAround(RecordingDialer):
+    """The caller cancels during the pacer's wait (before the last write) or just after it."""
+
+    def __init__(self, when: str) -> None:
+        super().__init__()
+        self.when = when
+        self.cancel: Any = None
+        self.answers: list[Any] = []
+
+    def dial(self, callback, commit):
+        if self.when == "pacing":
+            self.answers.append(self.cancel(callback.callback_id))
+        commit_or_stop(commit)
+        if self.when == "sent":
+            self.answers.append(self.cancel(callback.callback_id))
+        return self.place(callback)
+
+
+def test_a_cancel_during_the_pacers_wait_wins_and_nothing_is_dialled() -> None:
+    service, ledger, *_ = build()
+    dialer = CancelledAround("pacing")
+    service = replace(service, dialer=dialer)
+    dialer.cancel = service.cancel
+    callback_id = service.request(NEW_YORK, "billing").callback.callback_id
+    report = service.dispatch()
+    assert report.stopped == [callback_id] and report.placed() == 0
+    assert dialer.dials == []
+    (answer,) = dialer.answers
+    assert answer.callback.status is Status.CANCELLED and not answer.call_in_progress
+    assert ledger.get(callback_id).status is Status.CANCELLED
+
+
+def test_a_cancel_after_the_last_write_says_the_call_is_already_on_its_way() -> None:
+    service, ledger, *_ = build()
+    dialer = CancelledAround("sent")
+    service = replace(service, dialer=dialer)
+    dialer.cancel = service.cancel
+    callback_id = service.request(NEW_YORK, "billing").callback.callback_id
+    service.dispatch()
+    assert len(dialer.dials) == 1
+    (answer,) = dialer.answers
+    assert answer.callback.status is Status.CANCELLED and answer.call_in_progress
+    assert ledger.get(callback_id).status is Status.CANCELLED  # no further attempt

@@ -28,8 +28,10 @@ from chalicelib.outbound.model import (
     DialNotPlacedError,
     DialRejectedError,
     DialUncertainError,
+    OutboundCall,
     Outcome,
 )
+from chalicelib.outbound.service import Commit
 from chalicelib.platform.clock import FixedClock
 from chalicelib.platform.phone import time_zones
 from devkit.fakes import (
@@ -275,6 +277,33 @@ def test_a_do_not_call_landing_after_the_check_is_still_honoured() -> None:
     (report,) = world.service.run()
 
     assert world.calls.dials == [] and report.stopped == [NEW_YORK]
+
+
+class DoNotCallWhilePacing(RecordingCalls):
+    """The person says "don't call me" after the reservation, while the pacer makes the run
+    wait: the outbound core's last write comes after that."""
+
+    def __init__(self, recipients: InMemoryRecipients) -> None:
+        super().__init__()
+        self.recipients = recipients
+
+    def start(self, call: OutboundCall, commit: Commit) -> str:
+        self.recipients.do_not_call(call.number, NOW)
+        return super().start(call, commit)
+
+
+def test_a_do_not_call_during_the_pacers_wait_sends_nothing_and_the_next_run_stops_it() -> None:
+    world = World()
+    world.calls = world.service.calls = DoNotCallWhilePacing(world.recipients)  # type: ignore[misc]
+    world.add(NEW_YORK)
+
+    (report,) = world.service.run()
+
+    assert world.calls.dials == [] and report.stopped == [NEW_YORK]
+    assert world.recipients.read(NEW_YORK).recipient.calls == ()  # the reservation released
+    (again,) = world.service.run()
+    assert again.stopped == [NEW_YORK] and world.calls.dials == []
+    assert world.record(NEW_YORK).status is RecordStatus.STOPPED
 
 
 def test_frequency_caps_count_calls_from_every_campaign() -> None:

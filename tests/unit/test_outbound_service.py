@@ -19,6 +19,7 @@ from chalicelib.outbound.model import (
 )
 from chalicelib.outbound.service import (
     Ended,
+    LastWrite,
     LookAgain,
     Lost,
     NotPlaced,
@@ -26,8 +27,10 @@ from chalicelib.outbound.service import (
     Recovered,
     Refused,
     StillGoing,
+    Stopped,
     Uncertain,
     Unsettled,
+    commit_or_stop,
     place,
     settle,
 )
@@ -89,6 +92,35 @@ def test_placing_names_what_connect_answered(raised, expected) -> None:
 def test_an_error_that_is_not_a_dial_error_is_not_swallowed() -> None:
     with pytest.raises(RuntimeError):
         place(Replay(RuntimeError("bug")))
+
+
+# -- the last write before the call ---------------------------------------------------------------
+
+
+def dial_after(commit: LastWrite[str]) -> str:
+    """What the outbound core does after the pacer's wait: the last write, then the call."""
+    commit_or_stop(commit)
+    return "contact-1"
+
+
+def test_the_call_goes_out_only_when_the_last_write_is_made() -> None:
+    made = LastWrite(lambda: "claimed, sent")
+    assert place(lambda: dial_after(made)) == Placed("contact-1")
+    assert made.latest("claimed") == "claimed, sent"  # later writes start from it
+
+
+def test_a_stop_that_won_the_last_write_sends_nothing() -> None:
+    lost = LastWrite[str](lambda: None)  # its condition failed: a cancel was written first
+    assert place(lambda: dial_after(lost)) == Stopped("stopped after its claim")
+    assert lost.latest("claimed") == "claimed"
+
+
+def test_a_last_write_that_fails_leaves_the_attempt_unspent() -> None:
+    def throttled() -> str:
+        raise ConnectionError("ProvisionedThroughputExceededException")
+
+    placement = place(lambda: dial_after(LastWrite(throttled)))
+    assert isinstance(placement, NotPlaced) and "last write" in placement.reason
 
 
 @pytest.mark.parametrize(
