@@ -280,9 +280,9 @@ class RecordingDialer(_RecordingConnect):
     """The callbacks' Dialer port on the recording Connect."""
 
     def dial(self, callback: Callback, commit: Commit) -> str:
-        if self.fail_with is not None:
-            raise self.fail_with
         commit_or_stop(commit)  # as ConnectOutbound does, after its pacer's wait
+        if self.fail_with is not None:  # what Connect answered
+            raise self.fail_with
         return self.place(callback)
 
     def place(self, callback: Callback) -> str:
@@ -305,11 +305,10 @@ class RecordingCalls(_RecordingConnect):
         self.search_failure: Exception | None = None
 
     def start(self, call: OutboundCall, commit: Commit) -> str:
-        if self.fail_with is not None:
-            self.requests.append(call)
-            raise self.fail_with
         commit_or_stop(commit)  # as ConnectOutbound does, after its pacer's wait
         self.requests.append(call)
+        if self.fail_with is not None:  # what Connect answered
+            raise self.fail_with
         contact = self._start(call.ref, call.token)
         self.named.setdefault(call.name, contact)
         if self.lose_answer:

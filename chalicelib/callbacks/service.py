@@ -32,6 +32,7 @@ from chalicelib.outbound.service import (
     StillGoing,
     Stopped,
     Uncertain,
+    Unsent,
     Unsettled,
     place,
     settle,
@@ -420,17 +421,16 @@ class CallbackService:
         return settled
 
     def _settle(self, unknown: Callback, now: datetime) -> tuple[Callback, Callback]:
-        """The callback as last written and its move. An attempt whose call was never sent
-        (its worker stopped between the claim and the last write) is not spent: the same
-        attempt waits again. A replay makes its own last write, which a cancel wins over."""
-        if not unknown.outbound_contact_id and unknown.sent_at is None:
-            reason = "stopped before the call was sent"
-            return unknown, model.not_placed(unknown, now, self.policy, reason, now)
+        """The callback as last written and its move. A replay makes its own last write,
+        which a cancel wins over."""
         commit = LastWrite(
             lambda: self.ledger.transition(unknown, model.resend(unknown, self.clock.now()))
         )
         attempt = Unsettled(
-            unknown.outbound_contact_id, unknown.expires_at, self._unlawful(unknown)
+            unknown.outbound_contact_id,
+            unknown.sent_at is not None,
+            unknown.expires_at,
+            self._unlawful(unknown),
         )
         settlement = settle(attempt, now, self.contacts, lambda: self.dialer.dial(unknown, commit))
         before = commit.latest(unknown)
@@ -462,6 +462,9 @@ class CallbackService:
                 return model.rejected(unknown, now, reason)
             case LookAgain(reason, until):
                 return model.look_again(unknown, now, policy, reason, until)
+            case Unsent():
+                # Its worker stopped before the last write: not spent, the same attempt again.
+                return model.not_placed(unknown, now, policy, "stopped before the call", now)
         raise TypeError(f"unknown settlement {settlement!r}")
 
 

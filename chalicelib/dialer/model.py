@@ -432,8 +432,9 @@ def record_dial(
 
 
 def not_placed(record: DialRecord, now: datetime, reason: str, until: datetime) -> DialRecord:
-    """No call went out (throttled, outside the window, a cap): the same attempt, later."""
-    _require(record, RecordStatus.DIALING)
+    """No call went out (throttled, outside the window, a cap, a worker that stopped before
+    its last write): the same attempt, later."""
+    _require(record, RecordStatus.DIALING, RecordStatus.UNKNOWN)
     return _move(
         record,
         RecordStatus.READY,

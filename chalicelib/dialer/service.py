@@ -69,6 +69,7 @@ from chalicelib.outbound.service import (
     StillGoing,
     Stopped,
     Uncertain,
+    Unsent,
     place,
     settle_by_search,
 )
@@ -702,6 +703,8 @@ class DialerService:
         if unknown is None or unknown.status is not RecordStatus.UNKNOWN or campaign is None:
             return unknown
         settlement = self._settlement(campaign, unknown, now)
+        if isinstance(settlement, Unsent):  # no call was made: its reservation counts for none
+            self.recipients.release(unknown.number, unknown.dial_token)
         return self.ledger.transition(unknown, self._settled(campaign, unknown, settlement, now))
 
     def _settlement(self, campaign: Campaign, unknown: DialRecord, now: datetime) -> Settlement:
@@ -711,6 +714,7 @@ class DialerService:
         name = model.contact_name(unknown)
         return settle_by_search(
             unknown.outbound_contact_id,
+            unknown.sent_at is not None,
             now,
             self.contacts,
             lambda: self.search.find(name, claimed_at - SEARCH_SLACK, now + SEARCH_SLACK),
@@ -736,6 +740,9 @@ class DialerService:
             case LookAgain(reason, until):
                 later = until or now + self.leases.look_again_after
                 return model.look_again(unknown, now, reason, later)
+            case Unsent():
+                # Its worker stopped before the last write: not spent, the same attempt again.
+                return model.not_placed(unknown, now, "stopped before the call", now)
         raise TypeError(f"unknown settlement {settlement!r}")
 
 

@@ -2,7 +2,8 @@
 and settle an attempt whose lease ended with no outcome. Pure over ports; each capability
 turns the answer into a move of its own state machine (callbacks: `callbacks.service`).
 
-Settling never dials blindly. A known contact is looked up; an attempt whose contact id was
+Settling never dials blindly. A known contact is looked up; an attempt whose last write before
+the call was never made had no call, and is not spent (`Unsent`); one whose contact id was
 never written replays the attempt's own ClientToken, which makes Connect answer the contact
 it already started rather than start another while that contact is going. Because a contact
 that has already ended is started again, the replay is sent only when a new call would be
@@ -147,6 +148,12 @@ class Lost:
 
 
 @dataclass(frozen=True)
+class Unsent:
+    """No contact id and no last write: the worker stopped between the claim and the last
+    write, so no call exists. The attempt is not spent; nothing needs looking up."""
+
+
+@dataclass(frozen=True)
 class Recovered:
     """Replaying the attempt's token named its contact."""
 
@@ -161,7 +168,7 @@ class LookAgain:
     until: datetime | None = None
 
 
-Settlement = Ended | StillGoing | Lost | Recovered | Refused | LookAgain
+Settlement = Ended | StillGoing | Lost | Recovered | Refused | LookAgain | Unsent
 
 
 @dataclass(frozen=True)
@@ -169,6 +176,7 @@ class Unsettled:
     """An attempt in flight past its lease, as the outbound core needs to see it."""
 
     contact_id: str  # "" when the contact id was never written
+    sent: bool  # the attempt's last write before the call was made
     window_ends: datetime  # no call for this attempt after this
     # None when a call would be lawful at the given moment; else the next lawful instant.
     unlawful_until: Callable[[datetime], datetime | None]
@@ -179,12 +187,13 @@ def settle(
 ) -> Settlement:
     """What became of an attempt whose lease ended; `replay` re-sends its own call."""
     if not attempt.contact_id:
-        return _replay(attempt, now, replay)
+        return _replay(attempt, now, replay) if attempt.sent else Unsent()
     return _look_up(attempt.contact_id, contacts)
 
 
 def settle_by_search(
     contact_id: str,
+    sent: bool,
     now: datetime,
     contacts: ContactLookup,
     find: Callable[[], str | None],
@@ -197,6 +206,8 @@ def settle_by_search(
     (`settle`) starts a new call if the first one has ended."""
     if contact_id:
         return _look_up(contact_id, contacts)
+    if not sent:
+        return Unsent()
     try:
         found = find()
     except Exception as error:  # a failed search defers, like a failed look-up

@@ -385,6 +385,37 @@ def test_a_lost_answer_is_found_by_search_and_never_dialled_again() -> None:
     assert len(world.calls.dials) == 1 and world.calls.replays == 0
 
 
+class DiesBeforeTheLastWrite(RecordingCalls):
+    """The worker dies after the claim and the reservation, before the last write."""
+
+    dying = True
+
+    def start(self, call: OutboundCall, commit: Commit) -> str:
+        if self.dying:
+            self.dying = False
+            raise RuntimeError("worker died while the pacer made it wait")
+        return super().start(call, commit)
+
+
+def test_a_worker_that_died_before_the_last_write_does_not_spend_the_attempt() -> None:
+    """Issue 20: that crash used up a record's only attempt after 15 minutes of searching."""
+    world = World(sales(max_attempts=1))
+    world.calls = world.service.calls = DiesBeforeTheLastWrite()  # type: ignore[misc]
+    world.add(NEW_YORK)
+    with pytest.raises(RuntimeError):
+        world.service.run()
+
+    world.later(seconds=31)  # past the placement lease
+    (unsent,) = world.service.reconcile()
+    assert unsent.status is RecordStatus.READY and unsent.redial_same_attempt
+    assert world.recipients.read(NEW_YORK).recipient.calls == ()  # no call: no cap spent
+    assert world.calls.requests == []  # nothing was searched for or sent
+
+    (report,) = world.service.run()
+    assert report.dialled == [NEW_YORK]
+    assert [c.token for c in world.calls.requests] == [f"card-upgrade/{NEW_YORK}-1"]
+
+
 def test_an_attempt_never_found_counts_as_used_and_the_next_one_has_a_new_token() -> None:
     world = World()
     world.calls.fail_with = DialUncertainError("InternalServiceException")  # placed nothing

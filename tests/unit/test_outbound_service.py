@@ -29,10 +29,12 @@ from chalicelib.outbound.service import (
     StillGoing,
     Stopped,
     Uncertain,
+    Unsent,
     Unsettled,
     commit_or_stop,
     place,
     settle,
+    settle_by_search,
 )
 
 NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
@@ -69,8 +71,13 @@ def unlawful_until_later(moment: datetime) -> datetime | None:
     return LATER
 
 
-def unsettled(contact_id: str = "", window_ends: datetime = NOW + timedelta(days=1), rule=lawful):
-    return Unsettled(contact_id, window_ends, rule)
+def unsettled(
+    contact_id: str = "",
+    window_ends: datetime = NOW + timedelta(days=1),
+    rule=lawful,
+    sent: bool = True,
+):
+    return Unsettled(contact_id, sent, window_ends, rule)
 
 
 @pytest.mark.parametrize(
@@ -92,6 +99,14 @@ def test_placing_names_what_connect_answered(raised, expected) -> None:
 def test_an_error_that_is_not_a_dial_error_is_not_swallowed() -> None:
     with pytest.raises(RuntimeError):
         place(Replay(RuntimeError("bug")))
+
+
+def test_an_attempt_never_sent_is_neither_replayed_nor_searched_for() -> None:
+    """Its worker stopped between the claim and the last write: no call exists."""
+    replay, search = Replay(), Replay()
+    assert settle(unsettled(sent=False), NOW, Contacts(), replay) == Unsent()
+    settlement = settle_by_search("", False, NOW, Contacts(), search, gives_up_at=NOW)
+    assert settlement == Unsent() and replay.sent == search.sent == 0
 
 
 # -- the last write before the call ---------------------------------------------------------------
