@@ -129,6 +129,57 @@ def one_agent_free_in_billing(stubber: Stubber) -> None:
     stubber.add_response("get_current_metric_data", metrics_response(**free))
 
 
+def every_interleaving(
+    client: Any,
+    timeline: Timeline,
+    function: str,
+    connect: Any,
+    prepare: Callable[[Stubber], None],
+    stop: Callable[[], int],
+    state: Callable[[], str],
+    check: Callable[[int, int], None],
+) -> dict[int, tuple[int, str]]:
+    """For n = 1, 2, ...: fresh tables, `prepare` them and the stubbed Connect, run `function`
+    with `stop` made before its n-th request (after the run once the run makes fewer), and
+    check what every stop promises, then `check(n, calls)`. Each n's (answer, the attempt's
+    `state` when the stop came)."""
+    answers: dict[int, tuple[int, str]] = {}
+    for stop_at in range(1, MOST_REQUESTS):
+        reset_tables()
+        stubber = fresh_stubber(connect)
+        prepare(stubber)
+        stopped_in: list[str] = []
+
+        def stopping(stopped_in: list[str] = stopped_in) -> int:
+            stopped_in.append(state())
+            return stop()
+
+        timeline.events.clear()
+        timeline.function_requests, timeline.stop_at, timeline.stop = 0, stop_at, stopping
+        run_schedule(client, function)
+        stubber.deactivate()
+        ran_to_the_end = timeline.function_requests < stop_at
+        if ran_to_the_end:
+            stop_now(timeline)
+        code, calls = timeline.answered, timeline.events.count("call")
+        assert code in (200, 202), f"interleaving {stop_at}: the stop answered {code}"
+        assert calls <= 1, f"interleaving {stop_at}: {calls} calls"
+        if code == 200:
+            assert timeline.calls_after_the_answer() == 0, f"called after 200 ({stop_at})"
+        else:  # 202: the call had been handed to Connect before the stop was written
+            in_flight = ("DIALING/sent", "UNKNOWN/sent")
+            assert calls == 1 and stopped_in[0] in in_flight, (stop_at, stopped_in)
+        check(stop_at, calls)
+        answers[stop_at] = (code, stopped_in[0])
+        if ran_to_the_end:
+            return answers
+    pytest.fail(f"the run made more than {MOST_REQUESTS} requests: interleavings untried")
+
+
+def state_of(record: Any) -> str:
+    return record.status.value + ("/sent" if record.sent_at else "")
+
+
 # -- a callback cancelled -------------------------------------------------------------------------
 
 
@@ -139,44 +190,30 @@ def test_a_cancel_answered_200_is_never_followed_by_the_call(
     from chalicelib.callbacks.model import Status
     from chalicelib.callbacks.service import CallbackService
 
-    answers: dict[int, tuple[int, str]] = {}  # interleaving -> (status code, state it stopped)
-    connect = served_on_own_connect(clock, "callbacks")
-    for stop_at in range(1, MOST_REQUESTS):
-        reset_tables()
-        stubber = fresh_stubber(connect)
-        standing = bootstrap.service(CallbackService).request(CALLER, "billing", source="web")
-        callback_id = standing.callback.callback_id
+    def service() -> CallbackService:
+        return bootstrap.service(CallbackService)
+
+    asked: list[str] = []  # this interleaving's callback id
+
+    def prepare(stubber: Stubber) -> None:
+        asked[:] = [service().request(CALLER, "billing", source="web").callback.callback_id]
         one_agent_free_in_billing(stubber)
-        expect_dial(stubber, callback_id)
-        stopped_in: list[str] = []
+        expect_dial(stubber, asked[0])
 
-        def cancel(callback_id: str = callback_id, stopped_in: list[str] = stopped_in) -> int:
-            before = bootstrap.service(CallbackService).ledger.get(callback_id)
-            stopped_in.append(before.status.value + ("/sent" if before.sent_at else ""))
-            return int(callbacks.http.delete(f"/callbacks/{callback_id}").status_code)
-
-        timeline.events.clear()
-        timeline.function_requests, timeline.stop_at, timeline.stop = 0, stop_at, cancel
-        run_schedule(callbacks, "dispatch_callbacks")
-        stubber.deactivate()
-        ran_to_the_end = timeline.function_requests < stop_at
-        if ran_to_the_end:
-            stop_now(timeline)
-        code = timeline.answered
-        assert code in (200, 202), f"interleaving {stop_at}: the cancel answered {code}"
-        calls = timeline.events.count("call")
-        assert calls <= 1, f"interleaving {stop_at}: {calls} calls"
-        if code == 200:
-            assert timeline.calls_after_the_answer() == 0, f"called after 200 ({stop_at})"
-        else:  # 202: the call had been handed to Connect before the cancel was written
-            assert calls == 1 and stopped_in[0] in ("DIALING/sent", "UNKNOWN/sent"), stop_at
-        final = bootstrap.service(CallbackService).ledger.get(callback_id)
+    def cancelled(stop_at: int, calls: int) -> None:
+        final = service().ledger.get(asked[0])
         assert final.status is Status.CANCELLED, f"interleaving {stop_at}: {final.status}"
-        answers[stop_at] = (code, stopped_in[0])
-        if ran_to_the_end:
-            break
-    else:
-        pytest.fail(f"the run made more than {MOST_REQUESTS} requests: interleavings untried")
+
+    answers = every_interleaving(
+        callbacks,
+        timeline,
+        "dispatch_callbacks",
+        served_on_own_connect(clock, "callbacks"),
+        prepare,
+        stop=lambda: int(callbacks.http.delete(f"/callbacks/{asked[0]}").status_code),
+        state=lambda: state_of(service().ledger.get(asked[0])),
+        check=cancelled,
+    )
     # The window the bug lived in was reached: claimed, pacing, not yet sent; and both answers.
     assert (200, "DIALING") in answers.values(), answers
     assert any(code == 202 for code, _ in answers.values()), answers
@@ -194,61 +231,47 @@ def test_a_do_not_call_answered_200_is_never_followed_by_a_call(
     from chalicelib.dialer.service import DialerService
     from chalicelib.dialer.store import DynamoRegistry
 
+    def service() -> DialerService:
+        return bootstrap.service(DialerService)
+
     campaign = read_campaign(CAMPAIGN).model_dump_json()  # as PUT /campaigns/{name} stores it
-    answers: dict[int, tuple[int, str]] = {}
     connect = served_on_own_connect(clock, "dialer")
-    for stop_at in range(1, MOST_REQUESTS):
-        reset_tables()
-        stubber = fresh_stubber(connect)
+    one_agent_free = metrics_response(**{"dev-sales-queue-id": (0, 1, 1)})
+
+    def prepare(stubber: Stubber) -> None:
         DynamoRegistry().load([], taken_at=NOW - timedelta(days=2))
-        service = bootstrap.service(DialerService)
-        service.campaigns.put(campaign, NOW)
-        service.ledger.add("winter-offer", [Contact(2, NEW_YORK, ("America/New_York",))], NOW)
-        stubber.add_response(
-            "get_current_metric_data", metrics_response(**{"dev-sales-queue-id": (0, 1, 1)})
-        )
+        service().campaigns.put(campaign, NOW)
+        service().ledger.add("winter-offer", [Contact(2, NEW_YORK, ("America/New_York",))], NOW)
+        stubber.add_response("get_current_metric_data", one_agent_free)
         stubber.add_response("start_outbound_voice_contact", {"ContactId": "out-1"})
-        stopped_in: list[str] = []
 
-        def do_not_call(stopped_in: list[str] = stopped_in) -> int:
-            record = bootstrap.service(DialerService).ledger.get("winter-offer", NEW_YORK)
-            stopped_in.append(record.status.value + ("/sent" if record.sent_at else ""))
-            answer = client.http.post(
-                "/do-not-call",
-                body=json.dumps({"number": NEW_YORK}),
-                headers={"Content-Type": "application/json"},
-            )
-            return int(answer.status_code)
-
-        timeline.events.clear()
-        timeline.function_requests, timeline.stop_at, timeline.stop = 0, stop_at, do_not_call
-        run_schedule(client, "dial_campaigns")
-        stubber.deactivate()
-        ran_to_the_end = timeline.function_requests < stop_at
-        if ran_to_the_end:
-            stop_now(timeline)
-        code = timeline.answered
-        assert code in (200, 202), f"interleaving {stop_at}: the do-not-call answered {code}"
-        calls = timeline.events.count("call")
-        assert calls <= 1, f"interleaving {stop_at}: {calls} calls"
-        if code == 200:
-            assert timeline.calls_after_the_answer() == 0, f"called after 200 ({stop_at})"
-        else:
-            assert calls == 1 and stopped_in[0] in ("DIALING/sent", "UNKNOWN/sent"), stop_at
-        # The next run, on fresh data, never calls again: the refusal is for good.
-        stubber = fresh_stubber(connect)
-        stubber.add_response(
-            "get_current_metric_data", metrics_response(**{"dev-sales-queue-id": (0, 1, 1)})
+    def do_not_call() -> int:
+        answer = client.http.post(
+            "/do-not-call",
+            body=json.dumps({"number": NEW_YORK}),
+            headers={"Content-Type": "application/json"},
         )
+        return int(answer.status_code)
+
+    def never_again(stop_at: int, calls: int) -> None:
+        """The next run, on fresh data, never calls again: the refusal is for good."""
+        stubber = fresh_stubber(connect)
+        stubber.add_response("get_current_metric_data", one_agent_free)
         timeline.stop = None
-        bootstrap.service(DialerService).run()  # the service itself: no second cold start
+        service().run()  # the service itself: no second cold start
         stubber.deactivate()
         assert timeline.events.count("call") == calls, f"called again ({stop_at})"
-        answers[stop_at] = (code, stopped_in[0])
-        if ran_to_the_end:
-            break
-    else:
-        pytest.fail(f"the run made more than {MOST_REQUESTS} requests: interleavings untried")
+
+    answers = every_interleaving(
+        client,
+        timeline,
+        "dial_campaigns",
+        connect,
+        prepare,
+        stop=do_not_call,
+        state=lambda: state_of(service().ledger.get("winter-offer", NEW_YORK)),
+        check=never_again,
+    )
     assert (200, "DIALING") in answers.values(), answers
     assert any(code == 202 for code, _ in answers.values()), answers
     assert (200, "READY") in answers.values(), answers
