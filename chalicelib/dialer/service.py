@@ -501,7 +501,7 @@ class DialerService:
                 # worker's move): nothing was sent. The next run judges it on fresh data.
                 self.recipients.release(claimed.number, claimed.dial_token)
                 after = model.not_placed(claimed, now, f"{reason}: judged again", now)
-                self._write(claimed, after, report.stopped, report)
+                self._write(claimed, after, report.deferred, report)
             case Uncertain():
                 # Left DIALING with no contact id: when the placement lease ends,
                 # reconciliation searches for the contact by the call's name (it never

@@ -299,7 +299,7 @@ def test_a_do_not_call_during_the_pacers_wait_sends_nothing_and_the_next_run_sto
 
     (report,) = world.service.run()
 
-    assert world.calls.dials == [] and report.stopped == [NEW_YORK]
+    assert world.calls.dials == [] and report.deferred == [NEW_YORK]  # judged again next run
     assert world.recipients.read(NEW_YORK).recipient.calls == ()  # the reservation released
     (again,) = world.service.run()
     assert again.stopped == [NEW_YORK] and world.calls.dials == []
