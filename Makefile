@@ -28,6 +28,7 @@ check: $(STAMP)  # lint, format, types (strict), import rules, complexity, routi
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+	$(BIN)/python -m devkit.cycles
 	$(BIN)/python -m devkit.complexity
 	$(BIN)/python -m devkit.rules > /dev/null
 	$(BIN)/cfn-lint infra/template.yaml

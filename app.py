@@ -1,12 +1,11 @@
 """Switchboard's Chalice app: wiring only. Capabilities live in chalicelib/<capability>/."""
 
 import importlib
+import os
 
 from chalice.app import BaseEventSourceConfig, Chalice, ConvertToMiddleware, LambdaFunction
 
-from chalicelib import bootstrap
-from chalicelib.capabilities import CAPABILITIES
-from chalicelib.outbound.handlers import bp as outbound_events
+from chalicelib import bootstrap, composition
 from chalicelib.platform.observability import logger, metrics, tracer
 from chalicelib.platform.settings import settings
 
@@ -24,10 +23,10 @@ app = Chalice(app_name="switchboard", configure_logs=False)
 app.register_middleware(ConvertToMiddleware(logger.inject_lambda_context(clear_state=True)), "all")
 app.register_middleware(ConvertToMiddleware(metrics.log_metrics), "all")
 app.register_middleware(ConvertToMiddleware(tracer.capture_lambda_handler), "all")
-for _capability in CAPABILITIES:
-    app.register_blueprint(_capability.blueprint)
-# Contact events for the calls any capability placed, routed to it by the contact's owner.
-app.register_blueprint(outbound_events)
+# A Lambda function loads the capability it belongs to and no other (the API and `chalice
+# package` load all): a hook's cold start pays for the hooks' code only.
+for _blueprint in composition.blueprints(os.environ.get("AWS_LAMBDA_FUNCTION_NAME", "")):
+    app.register_blueprint(_blueprint)
 
 # Chalice points a blueprint's Lambdas at the blueprint's module (aws/chalice#1566), so Lambda
 # would run them without importing this file: no settings check, no Powertools middleware.

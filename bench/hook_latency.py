@@ -39,10 +39,10 @@ def measure(rounds: int = ROUNDS) -> dict[str, float]:
         from chalice.test import Client
 
         from app import app
-        from chalicelib import bootstrap
+        from chalicelib import composition
+        from chalicelib.ivr import handlers as ivr_handlers
         from chalicelib.ivr.capability import build_service as build_ivr_service
         from chalicelib.ivr.model import JourneyStep
-        from chalicelib.ivr.service import IvrService
         from chalicelib.ivr.store import (
             AccountEventRecord,
             CustomerRecord,
@@ -59,7 +59,7 @@ def measure(rounds: int = ROUNDS) -> dict[str, float]:
         key = ParameterCallerKeys(settings().caller_key_parameter).keys().current(ANI)
         earlier = now - timedelta(hours=3)
         DynamoJourneyLog().append("earlier-call", key, JourneyStep("e", "menu", "1", earlier), now)
-        bootstrap.override(IvrService, build_ivr_service(clock=FixedClock(now)))
+        ivr_handlers.served.override(build_ivr_service(clock=FixedClock(now)))
 
         def baseline() -> None:
             list(
@@ -95,7 +95,7 @@ def measure(rounds: int = ROUNDS) -> dict[str, float]:
                 if index >= WARM_UP:
                     hook_times.append(middle - started)
                     base_times.append(ended - middle)
-        bootstrap.reset()
+        composition.reset()
     hook_p50, base_p50 = statistics.median(hook_times), statistics.median(base_times)
     return {
         "rounds": rounds,

@@ -58,12 +58,12 @@ def measure(rounds: int = ROUNDS) -> dict[str, Any]:
     with local_aws():
         import boto3
 
-        from chalicelib import bootstrap
+        from chalicelib import composition
         from chalicelib.platform.clock import FixedClock
+        from chalicelib.qa import handlers as qa_handlers
         from chalicelib.qa.capability import build_service
         from chalicelib.qa.handlers import take_event
         from chalicelib.qa.records import ContactSeen
-        from chalicelib.qa.service import QaService
         from chalicelib.qa.store import DynamoRubrics, QaItem
         from devkit.analyses import analysis_key
         from devkit.fakes import RecordedInterventions
@@ -75,7 +75,7 @@ def measure(rounds: int = ROUNDS) -> dict[str, Any]:
         DynamoRubrics().put(rubric, ["*"], NOW)
         service = build_service(clock=FixedClock(NOW), connect=boto3.client("connect"))
         service.interventions = RecordedInterventions()
-        bootstrap.override(QaService, service)
+        qa_handlers.served.override(service)
         from pynamodb.connection import Connection
 
         connection = Connection(region="us-east-1")
@@ -101,7 +101,7 @@ def measure(rounds: int = ROUNDS) -> dict[str, Any]:
                     ours.append(took * 1000)
                     bare.append(raw * 1000)
         finally:
-            bootstrap.reset()
+            composition.reset()
     return {
         "rounds": rounds,
         "ours_p50_ms": statistics.median(ours),

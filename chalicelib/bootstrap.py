@@ -1,24 +1,16 @@
-"""The composition root: each capability's service, built once per cold start.
+"""What a Lambda checks when it starts, and the routing rules it reads once per cold start.
 
-Handlers ask for a service by its type (`service(IvrService)`) and never build adapters
-themselves; how to build each comes from the capability registry. Tests and the demo replace
-a service with `override(IvrService, fake_or_other)`, which refuses a value of the wrong type
-rather than letting the handler quietly fall back to real AWS.
-"""
+Services are built by the composition root (`chalicelib/composition.py`)."""
 
 from __future__ import annotations
 
 import json
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, TypeVar, cast
 
 from chalicelib.ivr.routing import RoutingRules, build_routing_rules, parse_routing_rules
 
 ROUTING_RULES_PATH = Path(__file__).parent / "ivr" / "routing_rules.json"
-S = TypeVar("S")
-_built: dict[type[Any], Any] = {}
-_overrides: dict[type[Any], Any] = {}
 
 
 @lru_cache(maxsize=4)
@@ -48,33 +40,3 @@ def check_configuration() -> None:
             f"QUEUE_IDS has no Connect queue id for {', '.join(missing)}, "
             "a queue of the routing rules"
         )
-
-
-def service(kind: type[S]) -> S:
-    """The service of that type: the override if there is one, else built once."""
-    if kind in _overrides:
-        return cast(S, _overrides[kind])
-    if kind not in _built:
-        _built[kind] = _capability_for(kind).build(None, None)
-    return cast(S, _built[kind])
-
-
-def override(kind: type[S], replacement: S) -> None:
-    """Serve `replacement` for `kind` until `reset()`."""
-    if not isinstance(replacement, kind):
-        raise TypeError(f"an override for {kind.__name__} must be one, not {replacement!r}")
-    _overrides[kind] = replacement
-
-
-def reset() -> None:
-    _overrides.clear()
-    _built.clear()
-
-
-def _capability_for(kind: type[Any]) -> Any:
-    from chalicelib.capabilities import CAPABILITIES
-
-    for capability in CAPABILITIES:
-        if capability.service is kind:
-            return capability
-    raise LookupError(f"no capability serves {kind.__name__}")

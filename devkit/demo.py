@@ -88,13 +88,12 @@ def print_transcript(number: int, call: ScriptedCall, result: CallResult) -> Non
 
 
 def _callback_table(switchboard: Switchboard) -> Table:
-    from chalicelib import bootstrap
-    from chalicelib.callbacks.service import CallbackService
+    from chalicelib.callbacks import handlers as callbacks_handlers
 
     table = Table(title="Callbacks at the end of the afternoon")
     for column in ("callback", "queue", "status", "attempts", "history"):
         table.add_column(column)
-    ledger = bootstrap.service(CallbackService).ledger
+    ledger = callbacks_handlers.served().ledger
     for callback_id in sorted(switchboard.callback_ids):
         callback = ledger.get(callback_id)
         if callback is None:
@@ -204,11 +203,10 @@ def afternoon(switchboard: Switchboard) -> int:
 
 def _unexpected(switchboard: Switchboard) -> int:
     """Two callbacks completed (one after a retry), one cancelled by the caller."""
-    from chalicelib import bootstrap
+    from chalicelib.callbacks import handlers as callbacks_handlers
     from chalicelib.callbacks.model import Status
-    from chalicelib.callbacks.service import CallbackService
 
-    ledger = bootstrap.service(CallbackService).ledger
+    ledger = callbacks_handlers.served().ledger
     found = [ledger.get(c) for c in switchboard.callback_ids]
     statuses = sorted(c.status.value if c else "missing" for c in found)
     expected = sorted([Status.COMPLETED.value, Status.COMPLETED.value, Status.CANCELLED.value])

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from devkit.flow_ids import publish_flow_ids
 from devkit.local_aws import CHALICE_CONFIG, ROOT, stage_environment
 from flowlang.diff import diff_flows
 from flowlang.loader import FlowDocument, flow_files, read_document, read_file
@@ -112,12 +113,6 @@ def stack_outputs(stage: str, cloudformation: Any = None) -> dict[str, str]:
         return {}
     outputs = stacks[0].get("Outputs", []) if stacks else []
     return {o.get("Description") or o["OutputKey"]: o["OutputValue"] for o in outputs}
-
-
-def publish_flow_ids(ssm: Any, parameter: str, ids: Mapping[str, str]) -> None:
-    """Where the functions read the flows' ids (`ParameterFlowIds`): the only writer."""
-    value = json.dumps(dict(sorted(ids.items())), separators=(",", ":"))
-    ssm.put_parameter(Name=parameter, Value=value, Type="String", Overwrite=True)
 
 
 def deployed_lambdas(stage: str, chalice_dir: Path = ROOT / ".chalice") -> dict[str, str]:

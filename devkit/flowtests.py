@@ -83,13 +83,10 @@ def _call(test: TestCase) -> ScriptedCall:
 
 def _seed_callbacks(callbacks: list[dict[str, str]]) -> None:
     """Callbacks already waiting when the test call comes in (`Metadata.switchboard`)."""
-    from chalicelib import bootstrap
-    from chalicelib.callbacks.service import CallbackService
+    from chalicelib.callbacks import handlers as callbacks_handlers
 
     for callback in callbacks:
-        bootstrap.service(CallbackService).request(
-            callback["number"], callback["queue"], source="test"
-        )
+        callbacks_handlers.served().request(callback["number"], callback["queue"], source="test")
 
 
 def _run_one(

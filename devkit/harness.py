@@ -136,7 +136,7 @@ def local_switchboard(
         from chalice.test import Client
 
         from app import app
-        from chalicelib import bootstrap
+        from chalicelib import composition
         from chalicelib.capabilities import CAPABILITIES
         from chalicelib.platform.clock import FixedClock
         from chalicelib.platform.settings import settings
@@ -150,9 +150,9 @@ def local_switchboard(
         client = boto3.client("connect", region_name=config.region)
         connect.attach(client)
         for capability in CAPABILITIES:
-            bootstrap.override(capability.service, capability.build(clock, client))
+            capability.served.override(composition.build(capability, clock, client))
         try:
             with Client(app, stage_name=config.stage, project_dir=str(ROOT)) as test_client:
                 yield Switchboard(flow_path, clock, connect, test_client)
         finally:
-            bootstrap.reset()
+            composition.reset()

@@ -116,7 +116,7 @@ LOCAL_FLOW_IDS = {
 def _publish_flow_ids(stage: str) -> None:
     import boto3
 
-    from devkit.deploy import publish_flow_ids
+    from devkit.flow_ids import publish_flow_ids
 
     parameter = stage_environment(stage)["FLOW_IDS_PARAMETER"]
     publish_flow_ids(boto3.client("ssm", region_name=REGION), parameter, LOCAL_FLOW_IDS)

@@ -54,10 +54,9 @@ def outbound_morning(switchboard: Switchboard) -> int:
 
 
 def _service() -> Any:
-    from chalicelib import bootstrap
-    from chalicelib.dialer.service import DialerService
+    from chalicelib.dialer import handlers as dialer_handlers
 
-    return bootstrap.service(DialerService)
+    return dialer_handlers.served()
 
 
 def _prepare(now: datetime) -> None:

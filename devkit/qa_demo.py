@@ -173,10 +173,9 @@ def _tick(switchboard: Switchboard, schedule: str, at: datetime) -> Any:
 
 
 def _service() -> Any:
-    from chalicelib import bootstrap
-    from chalicelib.qa.service import QaService
+    from chalicelib.qa import handlers as qa_handlers
 
-    return bootstrap.service(QaService)
+    return qa_handlers.served()
 
 
 def _scores_table() -> Table:
@@ -256,14 +255,13 @@ def _review(switchboard: Switchboard) -> None:
 
 
 def _unexpected() -> int:
-    from chalicelib import bootstrap
-    from chalicelib.callbacks.service import CallbackService
+    from chalicelib.callbacks import handlers as callbacks_handlers
 
     service = _service()
     records = {short: service.records.get(_contact(short)) for short in CONTACTS}
     failing = records["qa-000000000002"]
     upset = records["qa-000000000003"]
-    callback = bootstrap.service(CallbackService).ledger.get(upset.callback_id)
+    callback = callbacks_handlers.served().ledger.get(upset.callback_id)
     checks = [
         records["qa-000000000001"].total == 100.0,
         "missing_disclosure" in failing.flags,

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from chalicelib.callbacks.handlers import OUTPUTS, bp
-from chalicelib.callbacks.service import CallbackService
 from chalicelib.capability import Capability
 
 if TYPE_CHECKING:
     from mypy_boto3_connect import ConnectClient
 
+    from chalicelib.callbacks.service import CallbackService
     from chalicelib.outbound.model import ContactEnded
     from chalicelib.platform.clock import Clock
 
@@ -24,7 +23,7 @@ def build_service(
 
     from chalicelib.bootstrap import load_routing_rules
     from chalicelib.callbacks.model import Policy
-    from chalicelib.callbacks.service import QueueSettings
+    from chalicelib.callbacks.service import CallbackService, QueueSettings
     from chalicelib.callbacks.store import ConnectDialer, DynamoLedger
     from chalicelib.outbound.connect import ConnectAgents, ConnectOutbound
     from chalicelib.outbound.store import DynamoPacer, DynamoRoutes
@@ -67,10 +66,15 @@ def settle(service: CallbackService, ended: ContactEnded) -> None:
 
 CAPABILITY = Capability(
     name=OWNER,
-    blueprint=bp,
-    service=CallbackService,
+    handlers="chalicelib.callbacks.handlers",
+    functions=(
+        "request_callback",
+        "callback_status",
+        "cancel_callback",
+        "callback_answered",
+        "dispatch_callbacks",
+    ),
     build=build_service,
-    outputs=OUTPUTS,
     highlights={
         "request_callback": (
             "callback_status",

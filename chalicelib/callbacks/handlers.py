@@ -13,9 +13,9 @@ from typing import Any
 
 from chalice.app import Blueprint, IAMAuthorizer, Rate, Response
 
-from chalicelib import bootstrap
 from chalicelib.callbacks.model import Outcome, Standing, Status
 from chalicelib.callbacks.service import CallbackError, CallbackService
+from chalicelib.capability import Provided
 from chalicelib.platform import http
 from chalicelib.platform.clock import Deadline
 from chalicelib.platform.contact import ContactContext
@@ -25,6 +25,7 @@ from chalicelib.platform.observability import count, logger
 from chalicelib.platform.settings import settings
 
 bp = Blueprint(__name__)
+served = Provided(CallbackService)  # given by the composition root (chalicelib/composition.py)
 MAX_BODY_BYTES = 16 * 1024
 NO_CALLBACK = {"callback_status": "", "callback_id": "", "callback_position": ""}
 
@@ -51,7 +52,7 @@ def request_callback(contact: ContactContext, deadline: Deadline) -> dict[str, s
     """The caller asked to be called back: the number they confirmed, or the one they call from."""
     try:
         priority = contact.param("priority", "5")
-        standing = bootstrap.service(CallbackService).request(
+        standing = served().request(
             contact.parameters.get("number") or contact.customer_address,
             contact.param("queue"),
             contact_id=contact.initial_contact_id,
@@ -69,7 +70,7 @@ def request_callback(contact: ContactContext, deadline: Deadline) -> dict[str, s
 @connect_hook("callback_status", NO_CALLBACK)
 def callback_status(contact: ContactContext, deadline: Deadline) -> dict[str, str]:
     """A caller rings again: do they already have a callback waiting, and where in line?"""
-    standing = bootstrap.service(CallbackService).status_for_number(contact.customer_address)
+    standing = served().status_for_number(contact.customer_address)
     if standing is None:
         return {"result": "ok", "callback_found": "false", **NO_CALLBACK}
     return {**standing.attributes(), "callback_found": "true"}
@@ -78,7 +79,7 @@ def callback_status(contact: ContactContext, deadline: Deadline) -> dict[str, st
 @bp.lambda_function(name="cancel_callback")
 @connect_hook("cancel_callback", NO_CALLBACK)
 def cancel_callback(contact: ContactContext, deadline: Deadline) -> dict[str, str]:
-    service = bootstrap.service(CallbackService)
+    service = served()
     callback_id = contact.param("callback_id")
     if not callback_id:
         waiting = service.status_for_number(contact.customer_address)
@@ -97,7 +98,7 @@ def callback_answered(contact: ContactContext, deadline: Deadline) -> dict[str, 
     outcome = {"1": Outcome.CONNECTED, "2": Outcome.DECLINED}.get(choice)
     if outcome is None:
         return {"result": "invalid", "reason": "invalid_choice", "field": "choice"}
-    callback = bootstrap.service(CallbackService).record_outcome(
+    callback = served().record_outcome(
         contact.contact_id,
         outcome,
         callback_id=contact.attributes.get("callback_id", ""),
@@ -166,7 +167,7 @@ def create_callback() -> Response:
         request = read_callback_request(_json_object(bp.current_request.raw_body))
         if isinstance(request, list):
             return http.invalid(request)
-        standing = bootstrap.service(CallbackService).request(
+        standing = served().request(
             request.number,
             request.queue,
             source="web",
@@ -181,7 +182,7 @@ def create_callback() -> Response:
 
 @bp.route("/callbacks/{callback_id}", methods=["GET"], authorizer=IAMAuthorizer())
 def get_callback(callback_id: str) -> Response:
-    standing = bootstrap.service(CallbackService).status(callback_id)
+    standing = served().status(callback_id)
     if standing is None:
         return http.error(404, "not_found", "callback_id", "no such callback")
     return Response(body=_standing_body(standing), status_code=200)
@@ -190,9 +191,7 @@ def get_callback(callback_id: str) -> Response:
 @bp.route("/callbacks/{callback_id}", methods=["DELETE"], authorizer=IAMAuthorizer())
 def delete_callback(callback_id: str) -> Response:
     try:
-        standing = bootstrap.service(CallbackService).cancel(
-            callback_id, "cancelled through the API"
-        )
+        standing = served().cancel(callback_id, "cancelled through the API")
     except CallbackError as error:
         return _refusal(error)
     if standing is None:
@@ -230,7 +229,7 @@ def _dial_budget(event: Any) -> int | None:
 
 @bp.schedule(Rate(1, unit=Rate.MINUTES), name="dispatch_callbacks")
 def dispatch_callbacks(event: Any) -> dict[str, int]:
-    service = bootstrap.service(CallbackService)
+    service = served()
     report = service.dispatch(_dial_budget(event))
     settled = service.reconcile()
     count("CallbacksDialled", len(report.dialled))

@@ -44,6 +44,7 @@ from chalicelib.platform.settings import settings
 from chalicelib.platform.tables import (
     CANCELLED_BY_CONDITION,
     ReadsJSONText,
+    Table,
     TextListAttribute,
     cancellation_codes,
     lost_race,
@@ -106,7 +107,7 @@ class OutboundIndex(GlobalSecondaryIndex["CallbackRecord"]):
     outbound_contact_id = UnicodeAttribute(hash_key=True)
 
 
-class CallbackRecord(Model):
+class CallbackRecord(Table):
     Meta = table_meta(settings().callbacks_table)
 
     pk = UnicodeAttribute(hash_key=True)
@@ -142,7 +143,7 @@ class CallbackRecord(Model):
     outbound_index = OutboundIndex()
 
 
-class LockRecord(Model):
+class LockRecord(Table):
     Meta = table_meta(settings().callbacks_table)
 
     pk = UnicodeAttribute(hash_key=True)
@@ -150,7 +151,7 @@ class LockRecord(Model):
     callback_id = UnicodeAttribute()
 
 
-class AllowanceRecord(Model):
+class AllowanceRecord(Table):
     Meta = table_meta(settings().callbacks_table)
 
     pk = UnicodeAttribute(hash_key=True)  # "RATE#<allowance key>"

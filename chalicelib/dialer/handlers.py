@@ -13,7 +13,7 @@ from typing import Any
 
 from chalice.app import Blueprint, CloudWatchEvent, IAMAuthorizer, Rate, Response
 
-from chalicelib import bootstrap
+from chalicelib.capability import Provided
 from chalicelib.dialer.model import Disposition, Heard, nps_group, record_ref
 from chalicelib.dialer.service import DialerError, DialerService, RunReport
 from chalicelib.platform import http
@@ -26,6 +26,7 @@ from chalicelib.platform.phone import NumberKind, normalise
 from chalicelib.platform.settings import settings
 
 bp = Blueprint(__name__)
+served = Provided(DialerService)  # given by the composition root (chalicelib/composition.py)
 MAX_BODY_BYTES = 64 * 1024  # a campaign document with its caller-ID pool
 
 
@@ -34,7 +35,7 @@ MAX_BODY_BYTES = 64 * 1024  # a campaign document with its caller-ID pool
 
 @bp.schedule(Rate(1, unit=Rate.MINUTES), name="dial_campaigns")
 def dial_campaigns(event: Any) -> dict[str, int]:
-    service = bootstrap.service(DialerService)
+    service = served()
     reports = service.run()
     settled = service.reconcile()
     summary = {
@@ -102,9 +103,7 @@ def campaign_abandoned(contact: ContactContext, deadline: Deadline) -> dict[str,
     found = _ref(contact)
     if found is None:
         return {"result": "ok", **NO_RECORD}
-    record = bootstrap.service(DialerService).flow_heard(
-        found[0], found[1], contact.contact_id, Heard.ABANDONED
-    )
+    record = served().flow_heard(found[0], found[1], contact.contact_id, Heard.ABANDONED)
     return {"result": "ok", "campaign_found": flag(record is not None)}
 
 
@@ -120,7 +119,7 @@ def survey_answer(contact: ContactContext, deadline: Deadline) -> dict[str, str]
     found = _ref(contact)
     if found is None:
         return {"result": "ok", "survey_recorded": "false"}
-    service = bootstrap.service(DialerService)
+    service = served()
     recorded = service.record_survey(found[0], found[1], contact.contact_id, score)
     return {
         "result": "ok",
@@ -135,7 +134,7 @@ def campaign_do_not_call(contact: ContactContext, deadline: Deadline) -> dict[st
     """ "Don't call me again", pressed in any campaign's flow: no marketing call from any
     campaign from this moment on."""
     try:
-        bootstrap.service(DialerService).do_not_call(str(contact.customer_address or ""))
+        served().do_not_call(str(contact.customer_address or ""))
     except DialerError as error:
         return {"result": "invalid", "reason": error.code, "field": error.field}
     return {"result": "ok", "do_not_call": "true"}
@@ -194,7 +193,7 @@ def put_campaign(name: str) -> Response:
             {"error": "invalid_campaign", "field": "", "message": p} for p in error.problems
         ]
         return http.invalid(problems)
-    service = bootstrap.service(DialerService)
+    service = served()
     existed = service.campaigns.get(name) is not None
     service.campaigns.put(document.model_dump_json(), service.clock.now())
     report = service.report(name)
@@ -204,7 +203,7 @@ def put_campaign(name: str) -> Response:
 
 @bp.route("/campaigns/{name}", methods=["GET"], authorizer=IAMAuthorizer())
 def get_campaign(name: str) -> Response:
-    report = bootstrap.service(DialerService).report(name)
+    report = served().report(name)
     if report is None:
         return http.error(404, "not_found", "name", "no such campaign")
     return Response(body=report.as_dict(), status_code=200)
@@ -221,7 +220,7 @@ def resume_campaign(name: str) -> Response:
 
 
 def _paused(name: str, paused: bool) -> Response:
-    campaign = bootstrap.service(DialerService).pause(name, paused)
+    campaign = served().pause(name, paused)
     if campaign is None:
         return http.error(404, "not_found", "name", "no such campaign")
     return Response(body={"campaign": name, "paused": campaign.paused}, status_code=200)
@@ -232,7 +231,7 @@ def _paused(name: str, paused: bool) -> Response:
 )
 def post_do_not_call() -> Response:
     """A "don't call me" taken by any channel (an agent, the website, a letter)."""
-    service = bootstrap.service(DialerService)
+    service = served()
     try:
         number = service.do_not_call(_text(_body(), "number"))
     except DialerError as error:
@@ -257,7 +256,7 @@ def preview_next(name: str) -> Response:
     """Preview mode: the next record for this agent, theirs alone until the offer lapses."""
     try:
         agent = _text(_body(), "agent")
-        record = bootstrap.service(DialerService).next_for_agent(name, agent)
+        record = served().next_for_agent(name, agent)
     except DialerError as error:
         return _refusal(error)
     if record is None:
@@ -281,9 +280,7 @@ def preview_answer(name: str, number: str, choice: str) -> Response:
         return http.error(404, "not_found", "choice", "accept or skip")
     try:
         agent = _text(_body(), "agent")
-        record = bootstrap.service(DialerService).answer_offer(
-            name, number, agent, accept=choice == "accept"
-        )
+        record = served().answer_offer(name, number, agent, accept=choice == "accept")
     except DialerError as error:
         return _refusal(error)
     return Response(body={"status": record.status.value}, status_code=200)
@@ -302,9 +299,7 @@ def wrap_up(name: str) -> Response:
         number, said = _text(body, "number"), _text(body, "disposition")
         if said not in {d.value for d in Disposition}:
             raise DialerError("invalid_disposition", "disposition", "not a disposition")
-        record = bootstrap.service(DialerService).wrap_up(
-            record_ref(name, number), Disposition(said)
-        )
+        record = served().wrap_up(record_ref(name, number), Disposition(said))
     except DialerError as error:
         return _refusal(error)
     disposition = record.disposition.value if record.disposition else None
@@ -345,7 +340,7 @@ def contact_list_uploaded(event: CloudWatchEvent) -> dict[str, Any]:
         logger.info("another stage's list upload ignored", extra={"bucket": bucket})
         return {"ingested": False, "error": f"not this stage's lists bucket ({ours}...)"}
     # EventBridge gives the key as it is (S3's own notifications URL-encode it).
-    report = ingest_upload(bucket, key, bootstrap.service(DialerService))
+    report = ingest_upload(bucket, key, served())
     logger.info(
         "contact list ingested",
         extra={k: report.get(k) for k in ("list", "campaign", "ingested", "added", "rejected")},

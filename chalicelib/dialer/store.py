@@ -37,7 +37,6 @@ from pynamodb.connection import Connection
 from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
 from pynamodb.expressions.update import Action
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
-from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.dialer import model
@@ -56,6 +55,7 @@ from chalicelib.dialer.model import (
 )
 from chalicelib.platform.settings import settings
 from chalicelib.platform.tables import (
+    Table,
     TextListAttribute,
     TextMapAttribute,
     lost_race,
@@ -97,7 +97,7 @@ class LeaseIndex(GlobalSecondaryIndex["ContactRecord"]):
     lease_sort = UnicodeAttribute(range_key=True)  # "<lease until>#<campaign>/<number>"
 
 
-class ContactRecord(Model):
+class ContactRecord(Table):
     Meta = table_meta(settings().dialer_table)
 
     pk = UnicodeAttribute(hash_key=True)  # "CAMPAIGN#<name>"
@@ -201,7 +201,7 @@ def _figures_model() -> Any:
     counters = {key: NumberAttribute(null=True) for key in model.TALLY_KEYS}
     return type(
         "FiguresRecord",
-        (Model,),
+        (Table,),
         {
             "Meta": table_meta(settings().dialer_table),
             "pk": UnicodeAttribute(hash_key=True),  # "FIGURES#<campaign>"
@@ -359,7 +359,7 @@ class DynamoDialLedger:
         return model.replace_version(after, before.version + 1)
 
 
-class SurveyAnswer(Model):
+class SurveyAnswer(Table):
     """One survey answer per attempt; the score is None when nobody answered."""
 
     Meta = table_meta(settings().dialer_table)
@@ -402,7 +402,7 @@ class CountedCall(MapAttribute[str, Any]):
     token = UnicodeAttribute(default="")  # the attempt that reserved it
 
 
-class PersonRecord(Model):
+class PersonRecord(Table):
     Meta = table_meta(settings().dialer_table)
 
     pk = UnicodeAttribute(hash_key=True)  # "PERSON#<E.164>"
@@ -416,7 +416,7 @@ class PersonRecord(Model):
     version = NumberAttribute(default=0)
 
 
-class RegistryRecord(Model):
+class RegistryRecord(Table):
     """Our copy of the national do-not-call registry: one item per number on it, and one
     (`NDNC#COPY`) saying when the copy was taken."""
 
@@ -551,7 +551,7 @@ class DynamoRegistry:
 # -- caller IDs -----------------------------------------------------------------------------------
 
 
-class CallerIdDay(Model):
+class CallerIdDay(Table):
     Meta = table_meta(settings().dialer_table)
 
     pk = UnicodeAttribute(hash_key=True)  # "CALLERID#<E.164>"
@@ -581,7 +581,7 @@ class DynamoCallerIds:
 # -- campaign definitions -------------------------------------------------------------------------
 
 
-class CampaignRecord(Model):
+class CampaignRecord(Table):
     Meta = table_meta(settings().dialer_table)
 
     pk = UnicodeAttribute(hash_key=True)  # "CAMPAIGNS"

@@ -5,17 +5,17 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from chalicelib.capability import Capability
-from chalicelib.ivr.handlers import OUTPUTS, bp
-from chalicelib.ivr.service import IvrService
 
 if TYPE_CHECKING:
     from mypy_boto3_connect import ConnectClient
 
+    from chalicelib.ivr.service import IvrService
     from chalicelib.platform.clock import Clock
 
 
 def build_service(clock: Clock | None = None, connect: ConnectClient | None = None) -> IvrService:
     from chalicelib.bootstrap import load_routing_rules
+    from chalicelib.ivr.service import IvrService
     from chalicelib.ivr.store import (
         ConnectQueueLoads,
         DynamoAccounts,
@@ -46,10 +46,15 @@ def build_service(clock: Clock | None = None, connect: ConnectClient | None = No
 
 CAPABILITY = Capability(
     name="ivr",
-    blueprint=bp,
-    service=IvrService,
+    handlers="chalicelib.ivr.handlers",
+    functions=(
+        "identify_caller",
+        "route_call",
+        "verify_pin",
+        "account_lookup",
+        "record_journey",
+    ),
     build=build_service,
-    outputs=OUTPUTS,
     highlights={
         "identify_caller": (
             "caller_type",

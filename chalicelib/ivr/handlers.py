@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from chalice.app import Blueprint
 
-from chalicelib import bootstrap
+from chalicelib.capability import Provided
 from chalicelib.ivr.model import Account, CallerProfile, CallerType
 from chalicelib.ivr.routing import Decision, RouteDecision
 from chalicelib.ivr.service import IvrService
@@ -17,6 +17,7 @@ from chalicelib.platform.contact import ContactContext
 from chalicelib.platform.hooks import connect_hook
 
 bp = Blueprint(__name__)
+served = Provided(IvrService)  # given by the composition root (chalicelib/composition.py)
 
 # Every fallback sends the caller to a human in the general queue.
 HUMAN = {"decision": "queue", "queue": "general", "priority": "5"}
@@ -32,31 +33,31 @@ FALLBACKS: dict[str, dict[str, str]] = {
 @bp.lambda_function(name="identify_caller")
 @connect_hook("identify_caller", FALLBACKS["identify_caller"])
 def identify_caller(contact: ContactContext, deadline: Deadline) -> dict[str, str]:
-    return bootstrap.service(IvrService).identify_caller(contact, deadline)
+    return served().identify_caller(contact, deadline)
 
 
 @bp.lambda_function(name="route_call")
 @connect_hook("route_call", FALLBACKS["route_call"])
 def route_call(contact: ContactContext, deadline: Deadline) -> dict[str, str]:
-    return bootstrap.service(IvrService).route_call(contact, deadline)
+    return served().route_call(contact, deadline)
 
 
 @bp.lambda_function(name="verify_pin")
 @connect_hook("verify_pin", FALLBACKS["verify_pin"])
 def verify_pin(contact: ContactContext, deadline: Deadline) -> dict[str, str]:
-    return bootstrap.service(IvrService).verify_pin(contact, deadline)
+    return served().verify_pin(contact, deadline)
 
 
 @bp.lambda_function(name="account_lookup")
 @connect_hook("account_lookup", FALLBACKS["account_lookup"])
 def account_lookup(contact: ContactContext, deadline: Deadline) -> dict[str, str]:
-    return bootstrap.service(IvrService).account_lookup(contact, deadline)
+    return served().account_lookup(contact, deadline)
 
 
 @bp.lambda_function(name="record_journey")
 @connect_hook("record_journey", FALLBACKS["record_journey"])
 def record_journey(contact: ContactContext, deadline: Deadline) -> dict[str, str]:
-    return bootstrap.service(IvrService).record_journey(contact, deadline)
+    return served().record_journey(contact, deadline)
 
 
 # Every key each hook can answer, for the flow validator's $.External checks.

@@ -25,7 +25,6 @@ from pynamodb.attributes import (
 from pynamodb.exceptions import PutError, UpdateError
 from pynamodb.expressions.update import Action
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection
-from pynamodb.models import Model
 
 from chalicelib.ivr.model import Account, AccountEvent, Customer, JourneyStep, Tier
 from chalicelib.ivr.pin import PinGuard, PinOutcome
@@ -34,7 +33,13 @@ from chalicelib.ivr.service import LoadUnavailableError, PreviousJourney
 from chalicelib.platform.clock import Deadline
 from chalicelib.platform.connect import ConnectGateway, ConnectUnavailableError
 from chalicelib.platform.settings import settings
-from chalicelib.platform.tables import InstantListAttribute, TextMapAttribute, lost_race, table_meta
+from chalicelib.platform.tables import (
+    InstantListAttribute,
+    Table,
+    TextMapAttribute,
+    lost_race,
+    table_meta,
+)
 
 _MAX_RACE_RETRIES = 3
 
@@ -54,7 +59,7 @@ class CustomersByPhone(GlobalSecondaryIndex["CustomerRecord"]):
     phone = UnicodeAttribute(hash_key=True)
 
 
-class CustomerRecord(Model):
+class CustomerRecord(Table):
     Meta = table_meta(settings().customers_table)
 
     customer_id = UnicodeAttribute(hash_key=True)
@@ -82,7 +87,7 @@ class CustomerRecord(Model):
         )
 
 
-class AccountEventRecord(Model):
+class AccountEventRecord(Table):
     Meta = table_meta(settings().account_events_table)
 
     customer_id = UnicodeAttribute(hash_key=True)
@@ -118,7 +123,7 @@ class DynamoCustomerDirectory:
 # -- accounts ---------------------------------------------------------------------------------
 
 
-class AccountRecord(Model):
+class AccountRecord(Table):
     Meta = table_meta(settings().accounts_table)
 
     customer_id = UnicodeAttribute(hash_key=True)
@@ -144,7 +149,7 @@ class DynamoAccounts:
 # -- PIN guards -------------------------------------------------------------------------------
 
 
-class PinGuardRecord(Model):
+class PinGuardRecord(Table):
     Meta = table_meta(settings().pin_guards_table)
 
     customer_id = UnicodeAttribute(hash_key=True)
@@ -220,7 +225,7 @@ class JourneysByCaller(GlobalSecondaryIndex["JourneyRecord"]):
     started_at = UnicodeAttribute(range_key=True)
 
 
-class JourneyRecord(Model):
+class JourneyRecord(Table):
     Meta = table_meta(settings().journeys_table)
 
     initial_contact_id = UnicodeAttribute(hash_key=True)

@@ -9,19 +9,30 @@ events that never come.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from chalice.app import Blueprint, CloudWatchEvent
 
-from chalicelib import bootstrap
-from chalicelib.outbound.model import ContactEnded, Route, ended_contact
+from chalicelib.capability import Provided
+from chalicelib.outbound.model import ContactEnded, ended_contact
 from chalicelib.platform.observability import correlate, count, logger
 
 if TYPE_CHECKING:
-    from chalicelib.capability import Capability
     from chalicelib.outbound.store import DynamoRoutes
 
+
+@dataclass(frozen=True)
+class Owners:
+    """Each capability that places calls, by name (a route's owner): how it takes the end of
+    one of its contacts."""
+
+    settle: Mapping[str, Callable[[ContactEnded], object]]
+
+
 bp = Blueprint(__name__)
+owners = Provided(Owners)
 _routes: DynamoRoutes | None = None
 
 
@@ -62,8 +73,8 @@ def outbound_contact_events(event: CloudWatchEvent) -> None:
 
 def deliver(ended: ContactEnded) -> None:
     """Hand an ended contact to its owner's service."""
-    capability = _owner(ended.route)
-    if capability is None or capability.settle is None:
+    settle = owners().settle.get(ended.route.owner)
+    if settle is None:
         # A deploy that placed calls for a capability this one lacks: alarm, do not retry.
         count("ContactEventsWithoutOwner", 1)
         logger.error(
@@ -71,13 +82,4 @@ def deliver(ended: ContactEnded) -> None:
             extra={"contact_id": ended.contact_id, "owner": ended.route.owner},
         )
         return
-    capability.settle(bootstrap.service(capability.service), ended)
-
-
-def _owner(route: Route) -> Capability | None:
-    from chalicelib.capabilities import CAPABILITIES
-
-    for capability in CAPABILITIES:
-        if capability.name == route.owner:
-            return capability
-    return None
+    settle(ended)

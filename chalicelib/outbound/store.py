@@ -21,11 +21,10 @@ from pynamodb.attributes import (
     VersionAttribute,
 )
 from pynamodb.exceptions import PutError, PynamoDBException
-from pynamodb.models import Model
 
 from chalicelib.outbound.model import DialNotPlacedError, Route, TokenBucket
 from chalicelib.platform.settings import settings
-from chalicelib.platform.tables import lost_race, table_meta
+from chalicelib.platform.tables import Table, lost_race, table_meta
 
 RATE_PER_SECOND = 2.0  # Connect's default for StartOutboundVoiceContact
 BURST = 2  # under Connect's 5: the account may have other callers of the same API
@@ -33,7 +32,7 @@ LONGEST_WAIT_SECONDS = 5.0  # beyond this, leave the attempt for a later run
 _MAX_RACES = 20
 
 
-class PaceRecord(Model):
+class PaceRecord(Table):
     Meta = table_meta(settings().outbound_table)
 
     pk = UnicodeAttribute(hash_key=True)  # "PACE#<API>"
@@ -95,7 +94,7 @@ class DynamoPacer:
 ROUTE_KEPT_FOR = timedelta(days=8)
 
 
-class RouteRecord(Model):
+class RouteRecord(Table):
     Meta = table_meta(settings().outbound_table)
 
     pk = UnicodeAttribute(hash_key=True)  # "CONTACT#<contact id>"

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from chalicelib.platform.clock import Deadline
 from chalicelib.platform.observability import count
@@ -74,12 +74,25 @@ def error_code(error: ClientError) -> str:
 
 def stage_connect(client: ConnectClient | None = None) -> tuple[ConnectClient, ConnectGateway]:
     """The stage's Connect client (or the one given: a Stubber's, the simulator's) and the
-    gateway over it: the one place both are built."""
+    gateway over it: the one place both are built. The stage's client is built on its first
+    call: Connect's service model is one of botocore's largest (about 100 ms to load), and
+    most hooks of a cold start never call Connect."""
     from chalicelib.platform.settings import settings
 
     config = settings()
-    client = client or connect_client(config.region, config.hook_budget_seconds)
+    if client is None:
+        client = cast("ConnectClient", _OnFirstCall(config.region, config.hook_budget_seconds))
     return client, ConnectGateway(client, config.connect_instance_id)
+
+
+class _OnFirstCall:
+    """Stands in for `connect_client(region, timeout)` until one of its attributes is used."""
+
+    def __init__(self, region: str, timeout_seconds: float) -> None:
+        self._region, self._timeout_seconds = region, timeout_seconds
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(connect_client(self._region, self._timeout_seconds), name)
 
 
 class ConnectGateway:

@@ -14,27 +14,82 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     UTCDateTimeAttribute,
 )
+from pynamodb.connection import Connection, TableConnection
 from pynamodb.constants import STRING
 from pynamodb.exceptions import PynamoDBException, TransactWriteError
+from pynamodb.models import Model
 
 from chalicelib.platform.settings import settings
 
 
+def _per_try_seconds() -> float:
+    """Each DynamoDB request's connect and read timeout: four fit inside a hook's budget."""
+    return max(0.1, settings().hook_budget_seconds / 4)
+
+
 def table_meta(table_name: str) -> Any:
     """PynamoDB Meta for one of our tables, with timeouts that fit inside a hook's budget."""
-    config = settings()
-    per_try = max(0.1, config.hook_budget_seconds / 4)
+    per_try = _per_try_seconds()
     return type(
         "Meta",
         (),
         {
             "table_name": table_name,
-            "region": config.region,
+            "region": settings().region,
             "connect_timeout_seconds": per_try,
             "read_timeout_seconds": per_try,
             "max_retry_attempts": 1,
         },
     )
+
+
+class _ProcessClient:
+    """The process's one DynamoDB client, with `table_meta`'s timeouts and retries, built on
+    first use. Like each PynamoDB model's own connection before it, it lives as long as the
+    process (not an `lru_cache`: the tests' simulated cold starts clear those, to find the
+    lookups a new process must make, and a client is not one)."""
+
+    _built: Any = None
+
+    @classmethod
+    def get(cls) -> Any:
+        if cls._built is None:
+            per_try = _per_try_seconds()
+            cls._built = Connection(
+                region=settings().region,
+                connect_timeout_seconds=per_try,
+                read_timeout_seconds=per_try,
+                max_retry_attempts=1,
+            ).client
+        return cls._built
+
+
+class _SharedClientConnection(Connection):
+    """A table's connection (its own schema) over the process's one client."""
+
+    @property
+    def client(self) -> Any:
+        return _ProcessClient.get()
+
+
+class Table(Model):
+    """The base of each of our PynamoDB models: all of them send through one client.
+
+    PynamoDB gives every model its own connection, and each builds its own botocore session
+    and client, loading DynamoDB's service model again: about 60 ms of a cold start for each
+    table a hook reads (pynamodb/PynamoDB#876, #1245). Our tables share one region and one
+    set of timeouts, so they share one client instead."""
+
+    @classmethod
+    def _get_connection(cls) -> TableConnection:
+        table = super()._get_connection()
+        # TableConnection sends every request through its public `connection` (pynamodb#1245
+        # proposes passing it in); a model's schema stays its own.
+        if not isinstance(table.connection, _SharedClientConnection):
+            shared = _SharedClientConnection(region=settings().region)
+            shared.add_meta_table(table.get_meta_table())
+            table.connection = shared
+        return table
 
 
 def stamp(moment: datetime) -> str:

@@ -2,25 +2,32 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from chalicelib.capability import Capability
-from chalicelib.qa.handlers import bp
-from chalicelib.qa.service import QaService
 
 if TYPE_CHECKING:
     from mypy_boto3_connect import ConnectClient
 
-    from chalicelib.platform.clock import Clock
-
-
-def build_service(clock: Clock | None = None, connect: ConnectClient | None = None) -> QaService:
-    from chalicelib import bootstrap
     from chalicelib.callbacks.service import CallbackService
+    from chalicelib.platform.clock import Clock
+    from chalicelib.qa.service import QaService
+
+
+def build_service(
+    clock: Clock | None = None,
+    connect: ConnectClient | None = None,
+    callbacks: Callable[[], CallbackService] | None = None,
+) -> QaService:
+    """`callbacks` serves the callback service QA's interventions request through: the
+    composition root gives the one the callbacks' handlers serve; called alone (tests), QA
+    builds its own on the same clock and Connect client."""
     from chalicelib.platform.clock import SystemClock
     from chalicelib.platform.connect import stage_connect
     from chalicelib.platform.settings import settings
-    from chalicelib.qa.service import ReviewQueue
+    from chalicelib.qa.service import QaService, ReviewQueue
     from chalicelib.qa.store import (
         CallbackInterventions,
         ConnectContactDetails,
@@ -43,7 +50,7 @@ def build_service(clock: Clock | None = None, connect: ConnectClient | None = No
         rubrics=DynamoRubrics(),
         reviews=ReviewQueue(DynamoReviews(), time),
         interventions=CallbackInterventions(
-            lambda: bootstrap.service(CallbackService), config.qa_callback_queue
+            callbacks or _own_callbacks(clock, connect), config.qa_callback_queue
         ),
         alerts=EventBridgeAlerts(),
         reasons=DynamoReasonCounts(),
@@ -52,4 +59,23 @@ def build_service(clock: Clock | None = None, connect: ConnectClient | None = No
     )
 
 
-CAPABILITY = Capability(name="qa", blueprint=bp, service=QaService, build=build_service)
+def _own_callbacks(
+    clock: Clock | None, connect: ConnectClient | None
+) -> Callable[[], CallbackService]:
+    from chalicelib.callbacks.capability import build_service as build_callbacks
+
+    return functools.cache(lambda: build_callbacks(clock, connect))
+
+
+CAPABILITY = Capability(
+    name="qa",
+    handlers="chalicelib.qa.handlers",
+    functions=(
+        "qa_events",
+        "qa_contact_records",
+        "qa_reconcile",
+        "qa_warnings",
+    ),
+    build=build_service,
+    peers={"callbacks": "callbacks"},
+)

@@ -27,7 +27,7 @@ from chalice.app import (
     SQSEvent,
 )
 
-from chalicelib import bootstrap
+from chalicelib.capability import Provided
 from chalicelib.platform import http
 from chalicelib.platform.observability import correlate, count, logger
 from chalicelib.platform.settings import settings
@@ -37,6 +37,7 @@ from chalicelib.qa.review import Override, ReviewError
 from chalicelib.qa.service import QaService
 
 bp = Blueprint(__name__)
+served = Provided(QaService)  # given by the composition root (chalicelib/composition.py)
 MAX_BODY_BYTES = 16 * 1024
 MAX_EVENT_BYTES = 256 * 1024  # SQS's own limit: anything bigger was not sent by EventBridge
 
@@ -106,7 +107,7 @@ def take_event(body: str) -> QaRecord | None:
 
     event = _event(body)
     detail, kind = event["detail"], event.get("detail-type")
-    service = bootstrap.service(QaService)
+    service = served()
     try:
         if kind == "Object Created":
             return _analysis_written(service, detail)
@@ -179,7 +180,7 @@ def take_contact_record(data: bytes) -> QaRecord:
         seen = contact_record(parsed, _queue_names())
     except EventError as problem:
         raise UnreadableError(f"contact record: {problem}") from None
-    return _take(bootstrap.service(QaService), seen)
+    return _take(served(), seen)
 
 
 # -- schedules ----------------------------------------------------------------------------------
@@ -187,7 +188,7 @@ def take_contact_record(data: bytes) -> QaRecord:
 
 @bp.schedule(Rate(5, unit=Rate.MINUTES), name="qa_reconcile")
 def qa_reconcile(event: Any) -> dict[str, int]:
-    found = bootstrap.service(QaService).reconcile()
+    found = served().reconcile()
     count("QaContactsUnscored", len(found))
     if found:
         logger.warning(
@@ -200,7 +201,7 @@ def qa_reconcile(event: Any) -> dict[str, int]:
 # A minute into each 15-minute bucket, so the bucket that just ended is whole.
 @bp.schedule(Cron("1,16,31,46", "*", "*", "*", "?", "*"), name="qa_warnings")
 def qa_warnings(event: Any) -> dict[str, int]:
-    raised = bootstrap.service(QaService).warn()
+    raised = served().warn()
     count("QaEarlyWarnings", len(raised))
     for alert in raised:
         logger.warning("early warning", extra={k: alert[k] for k in ("scope", "reason", "count")})
@@ -267,7 +268,7 @@ def _review(value: review.Review | None) -> dict[str, Any] | None:
 
 @bp.route("/qa/contacts/{contact_id}", methods=["GET"], authorizer=IAMAuthorizer())
 def get_contact(contact_id: str) -> Response:
-    service = bootstrap.service(QaService)
+    service = served()
     record = service.records.get(contact_id)
     if record is None:
         return http.error(404, "not_found", "contact_id", "no QA record for that contact")
@@ -287,7 +288,7 @@ def claim_review() -> Response:
         reviewer = _text(_body(), "reviewer")
     except http.BodyError as problem:
         return _refused(problem)
-    service = bootstrap.service(QaService)
+    service = served()
     claimed = service.reviews.claim_next(reviewer)
     if claimed is None:
         return Response(body={"review": None}, status_code=200)
@@ -315,7 +316,7 @@ def _override(body: Mapping[str, Any]) -> Override:
 )
 def override_answer(contact_id: str) -> Response:
     """A reviewer's answer to one question, with the reason it differs."""
-    service = bootstrap.service(QaService)
+    service = served()
     try:
         body = _body()
         reviewer, change = _text(body, "reviewer"), _override(body)
@@ -337,7 +338,7 @@ def override_answer(contact_id: str) -> Response:
     content_types=["application/json"],
 )
 def submit_review(contact_id: str) -> Response:
-    service = bootstrap.service(QaService)
+    service = served()
     try:
         reviewer = _text(_body(), "reviewer")
         now = service.clock.now()
@@ -364,7 +365,7 @@ def agent_report(agent_id: str) -> Response:
     week = _week()
     if isinstance(week, Response):
         return week
-    return Response(body=bootstrap.service(QaService).agent_report(agent_id, week), status_code=200)
+    return Response(body=served().agent_report(agent_id, week), status_code=200)
 
 
 @bp.route("/qa/reports/queues/{queue}", methods=["GET"], authorizer=IAMAuthorizer())
@@ -372,7 +373,7 @@ def queue_report(queue: str) -> Response:
     week = _week()
     if isinstance(week, Response):
         return week
-    return Response(body=bootstrap.service(QaService).team_report(queue, week), status_code=200)
+    return Response(body=served().team_report(queue, week), status_code=200)
 
 
 @bp.route("/qa/calibration", methods=["GET"], authorizer=IAMAuthorizer())
@@ -381,13 +382,13 @@ def calibration() -> Response:
     week = _week()
     if isinstance(week, Response):
         return week
-    return Response(body=bootstrap.service(QaService).calibration(week), status_code=200)
+    return Response(body=served().calibration(week), status_code=200)
 
 
 @bp.route("/qa/warnings", methods=["GET"], authorizer=IAMAuthorizer())
 def warnings() -> Response:
     """Early warnings raised in the last 24 hours."""
-    service = bootstrap.service(QaService)
+    service = served()
     now = service.clock.now()
     raised = service.reasons.raised(now - timedelta(hours=24), now)
     return Response(body={"warnings": raised}, status_code=200)

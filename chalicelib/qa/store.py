@@ -34,11 +34,10 @@ from pynamodb.connection import Connection
 from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
 from pynamodb.expressions.condition import size
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
-from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.platform.settings import settings
-from chalicelib.platform.tables import TextListAttribute, lost_race, stamp, table_meta
+from chalicelib.platform.tables import Table, TextListAttribute, lost_race, stamp, table_meta
 from chalicelib.qa.model import Rubric
 from chalicelib.qa.records import ContactSeen, QaRecord, QaStatus, Tally, iso_week, week_of
 from chalicelib.qa.review import CALIBRATION, Override, Review, ReviewStatus
@@ -90,7 +89,7 @@ class ByQueueIndex(GlobalSecondaryIndex["QaItem"]):
     pk = UnicodeAttribute(range_key=True)
 
 
-class QaItem(Model):
+class QaItem(Table):
     Meta = table_meta(settings().qa_table)
 
     pk = UnicodeAttribute(hash_key=True)
@@ -192,7 +191,7 @@ def _record(item: QaItem) -> QaRecord:
     )
 
 
-class BucketItem(Model):
+class BucketItem(Table):
     """A reason's count in one queue and 15-minute bucket, and a few contacts that had it."""
 
     Meta = table_meta(settings().qa_table)
@@ -361,7 +360,7 @@ class CalibrationIndex(GlobalSecondaryIndex["ReviewItem"]):
     pk = UnicodeAttribute(range_key=True)
 
 
-class ReviewItem(Model):
+class ReviewItem(Table):
     Meta = table_meta(settings().qa_table)
 
     pk = UnicodeAttribute(hash_key=True)
@@ -480,7 +479,7 @@ class DynamoReviews:
 # -- rubrics ------------------------------------------------------------------------------------
 
 
-class RubricItem(Model):
+class RubricItem(Table):
     Meta = table_meta(settings().qa_table)
 
     pk = UnicodeAttribute(hash_key=True)  # "RUBRICS"

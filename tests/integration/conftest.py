@@ -72,7 +72,7 @@ def iam(iam_suite: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     from botocore.client import BaseClient
     from chalice.test import TestHTTPClient, TestLambdaClient
 
-    from chalicelib import bootstrap
+    from chalicelib import composition
     from devkit.iam import CURRENT_FUNCTION, cold_start
 
     make_api_call, invoke, request = (
@@ -87,7 +87,7 @@ def iam(iam_suite: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
 
     def as_function(name: str, call: Any) -> Any:
         if last != [name]:  # another function: in AWS, another process
-            cold_start([*bootstrap._overrides.values(), *bootstrap._built.values()])
+            cold_start(composition.served())
             last[:] = [name]
         token = CURRENT_FUNCTION.set(name)
         try:
@@ -142,28 +142,27 @@ def client(tables: None, connect, clock) -> Iterator[Any]:
     from chalice.test import Client
 
     from app import app
-    from chalicelib import bootstrap
+    from chalicelib import composition
+    from chalicelib.ivr import handlers as ivr_handlers
     from chalicelib.ivr.capability import build_service as build_ivr_service
-    from chalicelib.ivr.service import IvrService
 
     connect_client, _ = connect
-    bootstrap.override(IvrService, build_ivr_service(clock=clock, connect=connect_client))
+    ivr_handlers.served.override(build_ivr_service(clock=clock, connect=connect_client))
     try:
         with Client(app, stage_name="dev", project_dir=str(ROOT)) as test_client:
             yield test_client
     finally:
-        bootstrap.reset()
+        composition.reset()
 
 
 @pytest.fixture
 def callbacks(client: Any, connect: tuple[Any, Stubber], clock: Any) -> Any:
     """The test client with the callback capability on moto and the stubbed Connect."""
-    from chalicelib import bootstrap
+    from chalicelib.callbacks import handlers as callbacks_handlers
     from chalicelib.callbacks.capability import build_service as build_callback_service
-    from chalicelib.callbacks.service import CallbackService
 
     connect_client, _ = connect
-    bootstrap.override(CallbackService, build_callback_service(clock=clock, connect=connect_client))
+    callbacks_handlers.served.override(build_callback_service(clock=clock, connect=connect_client))
     return client
 
 
@@ -171,13 +170,12 @@ def callbacks(client: Any, connect: tuple[Any, Stubber], clock: Any) -> Any:
 def qa(callbacks: Any, connect: Any, clock: Any) -> Any:
     """The test client with QA on moto, the rubrics put, the instance's bucket there and the
     alerts EventBridge sends caught in a queue."""
-    from chalicelib import bootstrap
+    from chalicelib.qa import handlers as qa_handlers
     from chalicelib.qa.capability import build_service
-    from chalicelib.qa.service import QaService
     from chalicelib.qa.store import DynamoRubrics
 
     connect_client, _ = connect
-    bootstrap.override(QaService, build_service(clock=clock, connect=connect_client))
+    qa_handlers.served.override(build_service(clock=clock, connect=connect_client))
     rubrics = DynamoRubrics()
     for name, queues in (("bank-service", ["*", "billing"]), ("collections", ["care"])):
         document = json.loads((ROOT / "rubrics" / f"{name}.json").read_text())

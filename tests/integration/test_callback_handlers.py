@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from botocore.stub import ANY
 
-from chalicelib import bootstrap
+from chalicelib.callbacks import handlers as callbacks_handlers
 from chalicelib.callbacks.model import Status
 from chalicelib.callbacks.service import CallbackService
 from devkit.events import contact_event
@@ -64,7 +64,7 @@ def expect_dial(
 
 
 def ledger_service() -> CallbackService:
-    return bootstrap.service(CallbackService)
+    return callbacks_handlers.served()
 
 
 # -- hooks ------------------------------------------------------------------------------------
@@ -338,7 +338,7 @@ def test_before_the_flows_are_deployed_a_callback_waits_and_nothing_is_dialled(
     the dispatcher places no call, and the callback waits for a later run."""
     import boto3
 
-    from devkit.deploy import publish_flow_ids
+    from devkit.flow_ids import publish_flow_ids
     from devkit.local_aws import LOCAL_FLOW_IDS
 
     ssm = boto3.client("ssm", region_name="us-east-1")

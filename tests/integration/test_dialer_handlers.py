@@ -40,23 +40,21 @@ CONTACT = "6b1d0c2e-0000-4000-8000-00000000c0de"
 def dialer(client: Any, connect: Any, clock: Any) -> Any:
     """The test client with the dialer on moto and the stubbed Connect, a campaign put and a
     fresh national registry copy."""
-    from chalicelib import bootstrap
+    from chalicelib.dialer import handlers as dialer_handlers
     from chalicelib.dialer.capability import build_service
-    from chalicelib.dialer.service import DialerService
     from chalicelib.dialer.store import DynamoRegistry
 
     connect_client, _ = connect
-    bootstrap.override(DialerService, build_service(clock=clock, connect=connect_client))
+    dialer_handlers.served.override(build_service(clock=clock, connect=connect_client))
     DynamoRegistry().load([], taken_at=NOW - timedelta(days=2))
     assert put(client, "winter-offer", CAMPAIGN).status_code == 201
     return client
 
 
 def service() -> Any:
-    from chalicelib import bootstrap
-    from chalicelib.dialer.service import DialerService
+    from chalicelib.dialer import handlers as dialer_handlers
 
-    return bootstrap.service(DialerService)
+    return dialer_handlers.served()
 
 
 def put(client: Any, name: str, body: Any) -> Any:
@@ -183,7 +181,7 @@ def test_preview_offers_a_record_and_the_agent_accepts(dialer, connect) -> None:
 def test_an_accepted_preview_before_the_flows_are_deployed_is_503_and_keeps_its_offer(
     dialer,
 ) -> None:
-    from devkit.deploy import publish_flow_ids
+    from devkit.flow_ids import publish_flow_ids
     from devkit.local_aws import LOCAL_FLOW_IDS
 
     put(dialer, "winter-offer", {**CAMPAIGN, "mode": "preview"})

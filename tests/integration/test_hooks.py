@@ -13,9 +13,8 @@ from typing import Any
 import pytest
 from botocore.stub import ANY
 
-from chalicelib import bootstrap
+from chalicelib.ivr import handlers as ivr_handlers
 from chalicelib.ivr.capability import build_service as build_ivr_service
-from chalicelib.ivr.service import IvrService
 from chalicelib.platform import hooks as hook_module
 from chalicelib.platform.observability import logger
 from devkit.events import contact_event
@@ -292,7 +291,7 @@ def test_internal_failure_answers_the_safe_default(client, clock, hook) -> None:
         journeys=_Broken(),
         pins=_Broken(),
     )
-    bootstrap.override(IvrService, service)
+    ivr_handlers.served.override(service)
     answer = invoke(client, hook, contact_event(customer_id="C-1001", pin="4321", step="menu"))
     assert answer["result"] == "error"
     assert answer["reason"] == "internal_error"
@@ -300,8 +299,7 @@ def test_internal_failure_answers_the_safe_default(client, clock, hook) -> None:
 
 
 def test_a_hook_that_runs_out_of_budget_answers_in_time(client, clock, short_budget) -> None:
-    bootstrap.override(
-        IvrService,
+    ivr_handlers.served.override(
         replace(build_ivr_service(clock=clock), customers=_Slow(), journeys=_Slow()),
     )
     answer = invoke(client, "identify_caller", contact_event())
@@ -433,8 +431,7 @@ def test_logs_hold_no_raw_phone_number_or_pin(client, clock) -> None:
         invoke(client, "verify_pin", pin_event("1357", "2"))
         invoke(client, "record_journey", contact_event("+14155550104", step="x" * 99))
         invoke(client, "identify_caller", _with((*DATA, "Attributes"), {"n": "z" * 5000}))
-        bootstrap.override(
-            IvrService,
+        ivr_handlers.served.override(
             replace(build_ivr_service(clock=clock), customers=_Broken(), pins=_Broken()),
         )
         invoke(client, "identify_caller", contact_event("+14155550104"))
@@ -464,18 +461,18 @@ def test_the_caller_key_secret_is_never_logged(client, clock) -> None:
     handler = logger.registered_handler
     previous = handler.setStream(stream)
     try:
-        bootstrap.override(IvrService, build_ivr_service(clock=clock))
+        ivr_handlers.served.override(build_ivr_service(clock=clock))
         invoke(client, "record_journey", contact_event("+14155550104", step="menu", value="1"))
         answer = invoke(client, "identify_caller", contact_event("+14155550104", contact_id="c-2"))
         assert (answer["history_status"], answer["repeat_caller"]) == ("checked", "true")
         ssm.put_parameter(
             Name=name, Value="not json " + secrets[0], Type="SecureString", Overwrite=True
         )
-        bootstrap.override(IvrService, build_ivr_service(clock=clock))
+        ivr_handlers.served.override(build_ivr_service(clock=clock))
         answer = invoke(client, "identify_caller", contact_event("+14155550104", contact_id="c-3"))
         assert answer["history_status"] == "unavailable" and answer["customer_found"] == "true"
         ssm.delete_parameter(Name=name)
-        bootstrap.override(IvrService, build_ivr_service(clock=clock))
+        ivr_handlers.served.override(build_ivr_service(clock=clock))
         answer = invoke(client, "identify_caller", contact_event("+14155550104", contact_id="c-4"))
         assert answer["history_status"] == "unavailable"
     finally:

@@ -8,9 +8,8 @@ from typing import Any
 
 import pytest
 
-from chalicelib import bootstrap
+from chalicelib.callbacks import handlers as callbacks_handlers
 from chalicelib.callbacks.model import Status
-from chalicelib.callbacks.service import CallbackService
 from chalicelib.outbound.model import OWNER_ATTRIBUTE, OutboundCall, Route
 from tests.integration.test_callback_handlers import (
     INSTANCE,
@@ -61,22 +60,20 @@ def test_an_outcome_reaches_its_callback_even_when_the_dispatcher_died_before_wr
     with pytest.raises(SystemExit):
         dispatch(callbacks)
     monkeypatch.undo()
-    stranded = bootstrap.service(CallbackService).status(callback_id).callback
+    stranded = callbacks_handlers.served().status(callback_id).callback
     assert stranded.status is Status.DIALING and stranded.outbound_contact_id == ""
 
     contact_ended(callbacks, contactId=f"out-{callback_id}", **ANSWERED)
-    assert bootstrap.service(CallbackService).status(callback_id).callback.status is (
-        Status.COMPLETED
-    )
+    assert callbacks_handlers.served().status(callback_id).callback.status is (Status.COMPLETED)
 
 
 def test_events_for_contacts_we_did_not_place_touch_nothing(callbacks, connect) -> None:
     _, stubber = connect
     callback_id = dialled(callbacks, stubber)
-    before = bootstrap.service(CallbackService).status(callback_id).callback
+    before = callbacks_handlers.served().status(callback_id).callback
     answer = contact_ended(callbacks, contactId="an-inbound-contact", **ANSWERED)
     assert answer.payload is None
-    assert bootstrap.service(CallbackService).status(callback_id).callback == before
+    assert callbacks_handlers.served().status(callback_id).callback == before
 
 
 def test_an_event_for_an_owner_this_deployment_lacks_is_reported_not_retried(

@@ -50,8 +50,7 @@ def _events() -> list[tuple[str, Any]]:
 
 
 def test_eight_consumers_give_one_record_one_count_one_review_one_callback(qa, atomic_moto) -> None:
-    from chalicelib import bootstrap
-    from chalicelib.callbacks.service import CallbackService
+    from chalicelib.callbacks import handlers as callbacks_handlers
     from chalicelib.qa.handlers import take_contact_record, take_event
 
     # What DescribeContact answers for a file that comes before any event or record.
@@ -87,7 +86,7 @@ def test_eight_consumers_give_one_record_one_count_one_review_one_callback(qa, a
     assert complaints == {bucket: CONTACTS // 2}
     upset = [r for n, r in enumerate(records) if n % 3 == 0]
     assert all(qa_service.reviews.reviews.get(r.contact_id) is not None for r in upset)
-    ledger = bootstrap.service(CallbackService).ledger
+    ledger = callbacks_handlers.served().ledger
     asked = Counter()
     for n in range(CONTACTS):
         for callback in ledger.active_for_number(f"+1212555{n:04d}"):

@@ -29,10 +29,9 @@ def contact_id(n: int) -> str:
 
 
 def service() -> Any:
-    from chalicelib import bootstrap
-    from chalicelib.qa.service import QaService
+    from chalicelib.qa import handlers as qa_handlers
 
-    return bootstrap.service(QaService)
+    return qa_handlers.served()
 
 
 def deliver(client: Any, *events: dict[str, Any] | str) -> None:
@@ -166,8 +165,7 @@ def test_a_truncated_file_is_recorded_on_the_contact_and_alerted(qa) -> None:
 
 
 def test_an_upset_customer_gets_one_intervention_callback(qa) -> None:
-    from chalicelib import bootstrap
-    from chalicelib.callbacks.service import CallbackService
+    from chalicelib.callbacks import handlers as callbacks_handlers
 
     upset = written(4, voice_analysis(GOOD, closing=-4))
     deliver(qa, completed(4), upset)  # no number yet: the callback waits for the record
@@ -175,10 +173,10 @@ def test_an_upset_customer_gets_one_intervention_callback(qa) -> None:
     deliver(qa, upset, completed(4))
     stream(qa, contact_record(4))
     record = service().records.get(contact_id(4))
-    callback = bootstrap.service(CallbackService).ledger.get(record.callback_id)
+    callback = callbacks_handlers.served().ledger.get(record.callback_id)
     assert callback is not None and callback.contact_id == contact_id(4)
     assert callback.source == "qa" and callback.journey.startswith("QA: Did the customer end")
-    assert len(bootstrap.service(CallbackService).ledger.active_for_number(NUMBER)) == 1
+    assert len(callbacks_handlers.served().ledger.active_for_number(NUMBER)) == 1
     review = service().reviews.reviews.get(contact_id(4))
     assert "negative_ending" in review.reasons
 

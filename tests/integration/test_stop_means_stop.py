@@ -93,19 +93,18 @@ def served_on_own_connect(clock: Any, capability: str) -> Any:
     """The capability's service on a Connect client of its own, whose Stubber each
     interleaving replaces: a stopped run leaves its dial's stubbed answer unused, which must
     not reach the next interleaving."""
-    from chalicelib import bootstrap
+    from chalicelib.callbacks import handlers as callbacks_handlers
+    from chalicelib.dialer import handlers as dialer_handlers
 
     client = boto3.client("connect", region_name="us-east-1")
     if capability == "callbacks":
         from chalicelib.callbacks.capability import build_service as build_callbacks
-        from chalicelib.callbacks.service import CallbackService
 
-        bootstrap.override(CallbackService, build_callbacks(clock=clock, connect=client))
+        callbacks_handlers.served.override(build_callbacks(clock=clock, connect=client))
     else:
         from chalicelib.dialer.capability import build_service as build_dialer
-        from chalicelib.dialer.service import DialerService
 
-        bootstrap.override(DialerService, build_dialer(clock=clock, connect=client))
+        dialer_handlers.served.override(build_dialer(clock=clock, connect=client))
     return client
 
 
@@ -186,12 +185,12 @@ def state_of(record: Any) -> str:
 def test_a_cancel_answered_200_is_never_followed_by_the_call(
     callbacks: Any, clock: Any, timeline: Timeline
 ) -> None:
-    from chalicelib import bootstrap
+    from chalicelib.callbacks import handlers as callbacks_handlers
     from chalicelib.callbacks.model import Status
     from chalicelib.callbacks.service import CallbackService
 
     def service() -> CallbackService:
-        return bootstrap.service(CallbackService)
+        return callbacks_handlers.served()
 
     asked: list[str] = []  # this interleaving's callback id
 
@@ -226,13 +225,13 @@ def test_a_cancel_answered_200_is_never_followed_by_the_call(
 def test_a_do_not_call_answered_200_is_never_followed_by_a_call(
     client: Any, clock: Any, timeline: Timeline
 ) -> None:
-    from chalicelib import bootstrap
+    from chalicelib.dialer import handlers as dialer_handlers
     from chalicelib.dialer.schema import read_campaign
     from chalicelib.dialer.service import DialerService
     from chalicelib.dialer.store import DynamoRegistry
 
     def service() -> DialerService:
-        return bootstrap.service(DialerService)
+        return dialer_handlers.served()
 
     campaign = read_campaign(CAMPAIGN).model_dump_json()  # as PUT /campaigns/{name} stores it
     connect = served_on_own_connect(clock, "dialer")

@@ -17,12 +17,12 @@ import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from chalicelib import bootstrap
+from chalicelib import composition
 from chalicelib.platform.clock import FixedClock
+from chalicelib.qa import handlers as qa_handlers
 from chalicelib.qa.handlers import take_contact_record, take_event
 from chalicelib.qa.records import ContactSeen, QaStatus
 from chalicelib.qa.schema import read_rubric
-from chalicelib.qa.service import QaService
 from devkit.analyses import GOOD_CALL, analysis_key, voice_analysis
 from devkit.fakes import qa_world
 
@@ -106,7 +106,7 @@ def test_ten_thousand_deliveries_through_the_handlers_give_one_scored_record_eac
     deliveries, truth = _traffic(world)
     world.service.swept = timedelta(hours=6)  # one reconciliation over the whole day
     assert len(deliveries) >= 10_000
-    bootstrap.override(QaService, world.service)
+    qa_handlers.served.override(world.service)
     failures: list[BaseException] = []
 
     def consume(part) -> None:
@@ -124,7 +124,7 @@ def test_ten_thousand_deliveries_through_the_handlers_give_one_scored_record_eac
             thread.join()
         found = world.service.reconcile(limit=CONTACTS)
     finally:
-        bootstrap.reset()
+        composition.reset()
 
     assert failures == []
     assert set(world.records.records) == set(truth)  # those never told of included
