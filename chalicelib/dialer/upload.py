@@ -11,6 +11,7 @@ from typing import Any
 
 from chalicelib.dialer.contacts import ListError, kind_of, read_contacts, utf8_problem
 from chalicelib.dialer.service import DialerService, IngestReport, ingest
+from chalicelib.platform import aws
 
 LISTS, REPORTS = "lists/", "reports/"
 CHUNK_BYTES = 1 << 20
@@ -30,9 +31,8 @@ def campaign_of_key(key: str) -> str | None:
 
 def ingest_upload(bucket: str, key: str, service: DialerService, s3: Any = None) -> dict[str, Any]:
     """Ingest the list at `key`; the report, as written to `report_key(key)`."""
-    import boto3
 
-    client = s3 or boto3.client("s3")
+    client = s3 or aws.client("s3")
     report = _ingested(client, bucket, key, service)
     client.put_object(
         Bucket=bucket,

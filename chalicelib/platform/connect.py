@@ -15,6 +15,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, cast
 
+from chalicelib.platform import aws
 from chalicelib.platform.clock import Deadline
 from chalicelib.platform.observability import count
 
@@ -56,7 +57,6 @@ class ConnectUnavailableError(Exception):
 
 @lru_cache(maxsize=4)
 def connect_client(region: str, timeout_seconds: float) -> ConnectClient:
-    import boto3  # imported here: a cold start that never calls Connect should not pay for it
     from botocore.config import Config
 
     config = Config(
@@ -64,7 +64,7 @@ def connect_client(region: str, timeout_seconds: float) -> ConnectClient:
         read_timeout=timeout_seconds,
         retries={"max_attempts": 1, "mode": "standard"},
     )
-    return boto3.client("connect", region_name=region, config=config)
+    return cast("ConnectClient", aws.client("connect", region_name=region, config=config))
 
 
 def error_code(error: ClientError) -> str:

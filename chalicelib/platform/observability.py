@@ -103,7 +103,10 @@ def about(contact_id: str) -> dict[str, str]:
 
 
 metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
-tracer = Tracer(service=SERVICE)
+# Only what we call through: patching everything X-Ray knows would import `requests` and
+# `httplib` into every cold start for nothing.
+TRACED_MODULES = ("botocore", "pynamodb")
+tracer = Tracer(service=SERVICE, patch_modules=TRACED_MODULES)
 
 
 def count(name: str, value: int = 1) -> None:

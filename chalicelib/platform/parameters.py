@@ -11,7 +11,6 @@ from collections.abc import Iterator, Mapping
 from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING
 
-import boto3
 from aws_lambda_powertools.utilities.parameters import SSMProvider
 from aws_lambda_powertools.utilities.parameters.exceptions import (
     GetParameterError,
@@ -19,6 +18,7 @@ from aws_lambda_powertools.utilities.parameters.exceptions import (
 )
 from botocore.config import Config
 
+from chalicelib.platform import aws
 from chalicelib.platform.observability import logger
 from chalicelib.platform.phone import CallerKeyError, CallerKeys, parse_caller_keys
 
@@ -43,7 +43,7 @@ class _Parameter:
 
     @cached_property
     def _provider(self) -> SSMProvider:
-        return SSMProvider(boto3_client=self._ssm or boto3.client("ssm", config=_FAST))
+        return SSMProvider(boto3_client=self._ssm or aws.client("ssm", config=_FAST))
 
     def clear_cache(self) -> None:
         """Forget the value read: the next use reads SSM again."""

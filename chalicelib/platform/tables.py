@@ -19,6 +19,7 @@ from pynamodb.constants import STRING
 from pynamodb.exceptions import PynamoDBException, TransactWriteError
 from pynamodb.models import Model
 
+from chalicelib.platform import aws
 from chalicelib.platform.settings import settings
 
 
@@ -44,23 +45,27 @@ def table_meta(table_name: str) -> Any:
 
 
 class _ProcessClient:
-    """The process's one DynamoDB client, with `table_meta`'s timeouts and retries, built on
-    first use. Like each PynamoDB model's own connection before it, it lives as long as the
-    process (not an `lru_cache`: the tests' simulated cold starts clear those, to find the
-    lookups a new process must make, and a client is not one)."""
+    """The process's one DynamoDB client, as PynamoDB would make it for `table_meta`
+    (timeouts, one retry, no parameter validation), but from the session every other client
+    of ours comes from (`platform.aws`). It lives as long as the process, as each model's own
+    connection did (not an `lru_cache`: the tests' simulated cold starts clear those to find
+    the lookups a new process must make, and a client is not one)."""
 
     _built: Any = None
 
     @classmethod
     def get(cls) -> Any:
         if cls._built is None:
+            from botocore.config import Config
+
             per_try = _per_try_seconds()
-            cls._built = Connection(
-                region=settings().region,
-                connect_timeout_seconds=per_try,
-                read_timeout_seconds=per_try,
-                max_retry_attempts=1,
-            ).client
+            config = Config(
+                parameter_validation=False,
+                connect_timeout=per_try,
+                read_timeout=per_try,
+                retries={"total_max_attempts": 2, "mode": "standard"},
+            )
+            cls._built = aws.client("dynamodb", region_name=settings().region, config=config)
         return cls._built
 
 

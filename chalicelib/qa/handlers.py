@@ -28,7 +28,7 @@ from chalice.app import (
 )
 
 from chalicelib.capability import Provided
-from chalicelib.platform import http
+from chalicelib.platform import aws, http
 from chalicelib.platform.observability import correlate, count, logger
 from chalicelib.platform.settings import settings
 from chalicelib.qa import review
@@ -55,9 +55,8 @@ def _queue_names() -> dict[str, str]:
 @cache
 def _dead_letters() -> tuple[Any, str]:
     """The SQS client and the dead-letter queue's URL, looked up once per start."""
-    import boto3
 
-    sqs = boto3.client("sqs")
+    sqs = aws.client("sqs")
     return sqs, sqs.get_queue_url(QueueName=settings().qa_dead_letter_queue)["QueueUrl"]
 
 

@@ -36,6 +36,7 @@ from pynamodb.expressions.condition import size
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.transactions import TransactWrite
 
+from chalicelib.platform import aws
 from chalicelib.platform.settings import settings
 from chalicelib.platform.tables import Table, TextListAttribute, lost_race, stamp, table_meta
 from chalicelib.qa.model import Rubric
@@ -542,9 +543,8 @@ class S3AnalysisFiles:
 
     @cached_property
     def _client(self) -> Any:
-        import boto3
 
-        return self._given or boto3.client("s3")
+        return self._given or aws.client("s3")
 
     def read(self, key: str) -> tuple[bytes, datetime] | None:
         client = self._client
@@ -630,9 +630,8 @@ class EventBridgeAlerts:
 
     @cached_property
     def _client(self) -> Any:
-        import boto3
 
-        return self._given or boto3.client("events")
+        return self._given or aws.client("events")
 
     def send(self, kind: str, detail: Mapping[str, Any]) -> None:
         client = self._client
