@@ -50,6 +50,7 @@ from chalicelib.platform.tables import (
     lost_race,
     stamp,
     table_meta,
+    transactions,
 )
 
 _PRIORITIES = range(1, 11)  # 1 is served first
@@ -292,8 +293,7 @@ class DynamoLedger:
 
     @cached_property
     def _connection(self) -> Connection:
-        """One per ledger: a new Connection is a new botocore client, tens of ms each."""
-        return Connection(region=settings().region)
+        return transactions()
 
     # -- reads -------------------------------------------------------------------------------
 

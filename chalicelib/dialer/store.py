@@ -61,6 +61,7 @@ from chalicelib.platform.tables import (
     lost_race,
     stamp,
     table_meta,
+    transactions,
 )
 
 _LEASED = "LEASED"
@@ -220,7 +221,7 @@ class DynamoDialLedger:
 
     @cached_property
     def _connection(self) -> Connection:
-        return Connection(region=settings().region)
+        return transactions()
 
     # -- ingest -------------------------------------------------------------------------------
 

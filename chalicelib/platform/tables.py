@@ -77,6 +77,12 @@ class _SharedClientConnection(Connection):
         return _ProcessClient.get()
 
 
+def transactions() -> Connection:
+    """A connection for `TransactWrite`, over the process's one client: a transaction is
+    held to the same timeouts as every other request (a hook writes one, within its budget)."""
+    return _SharedClientConnection(region=settings().region)
+
+
 class Table(Model):
     """The base of each of our PynamoDB models: all of them send through one client.
 

@@ -38,7 +38,14 @@ from pynamodb.transactions import TransactWrite
 
 from chalicelib.platform import aws
 from chalicelib.platform.settings import settings
-from chalicelib.platform.tables import Table, TextListAttribute, lost_race, stamp, table_meta
+from chalicelib.platform.tables import (
+    Table,
+    TextListAttribute,
+    lost_race,
+    stamp,
+    table_meta,
+    transactions,
+)
 from chalicelib.qa.model import Rubric
 from chalicelib.qa.records import ContactSeen, QaRecord, QaStatus, Tally, iso_week, week_of
 from chalicelib.qa.review import CALIBRATION, Override, Review, ReviewStatus
@@ -217,7 +224,7 @@ def _bucket_key(bucket: datetime) -> str:
 class DynamoQaRecords:
     @cached_property
     def _connection(self) -> Connection:
-        return Connection(region=settings().region)
+        return transactions()
 
     def get(self, contact_id: str) -> QaRecord | None:
         try:
