@@ -1,55 +1,70 @@
-"""Cold start: what the first caller on a new container waits for.
+"""Cold start: what the first caller on a new container waits for, run from the package.
 
-Each sample is a fresh interpreter in a Lambda-like environment (LAMBDA_TASK_ROOT set, so the
-X-Ray SDK takes its Lambda path) against one moto server: ours imports `app` (what Lambda
-does at init) and answers the first `identify_caller` through Chalice and Powertools, which
-builds its clients, reads the caller-key secret from SSM and makes its three DynamoDB reads.
-The baseline imports boto3, creates one DynamoDB client and makes the same three reads.
-`python -X importtime` gives the heaviest modules of the app's import.
+Each sample is a fresh interpreter started as Lambda starts one: in the code directory of the
+stage's package (`make package`: the code's zip unpacked, read-only to the interpreter, no
+site-packages), with LAMBDA_TASK_ROOT set (the X-Ray SDK takes its Lambda path), the function
+named `switchboard-dev-identify_caller` (so `app` loads the IVR alone), against one moto
+server. Ours imports `app` (what Lambda does at init) and answers the first `identify_caller`
+through Chalice and Powertools, which builds its clients, reads the caller-key secret from
+SSM and makes its three DynamoDB reads. The baseline is the hand-rolled Lambda: `import
+boto3` from the same directory, one DynamoDB client and the same three reads; a second
+baseline also reads the caller key from SSM, as the hook must. Every sample times the import
+apart too: `import app` against `import boto3` and one client. `python -X importtime` gives
+the heaviest modules of the app's import.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import socket
 import statistics
 import subprocess
 import sys
+import tempfile
+import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+from devkit.events import contact_event
 from devkit.local_aws import ROOT, stage_environment
 
 SAMPLES = 9
 ANI = "+14155550103"  # a known customer with recent account events
 NOW = datetime.now(UTC).replace(microsecond=0)
+FUNCTION = "switchboard-dev-identify_caller"
 
 OURS = """
-import time
+import json, time
 started = time.perf_counter()
 import app
-from devkit.events import contact_event
+imported = time.perf_counter()
 
 class Context:
-    function_name = "switchboard-dev-identify_caller"
+    function_name = "{function}"
     memory_limit_in_mb = 512
     invoked_function_arn = "arn:aws:lambda:us-east-1:111122223333:function:" + function_name
     aws_request_id = "cold-start"
 
-answer = app.identify_caller(contact_event("{ani}", contact_id="cold-start-1"), Context())
+answer = app.identify_caller(json.loads({event!r}), Context())
 elapsed = time.perf_counter() - started
 assert (answer["customer_found"], answer["repeat_caller"]) == ("true", "true"), answer
-print(elapsed)
+print(json.dumps({{"import": imported - started, "total": elapsed}}))
 """
 
 BASELINE = """
-import time
+import json, time
 started = time.perf_counter()
 import boto3
 dynamodb = boto3.client("dynamodb")
+imported = time.perf_counter()
+if {with_key}:
+    key = boto3.client("ssm").get_parameter(Name="{parameter}", WithDecryption=True)
+    assert key["Parameter"]["Value"]
 journeys = dynamodb.query(
     TableName="switchboard-dev-journeys", IndexName="by-caller",
     KeyConditionExpression="caller_key = :k AND started_at >= :s",
@@ -68,7 +83,7 @@ events = dynamodb.query(
 )
 elapsed = time.perf_counter() - started
 assert journeys["Items"] and events["Items"]
-print(elapsed)
+print(json.dumps({{"import": imported - started, "total": elapsed}}))
 """
 
 
@@ -95,8 +110,7 @@ def _moto_server() -> Iterator[dict[str, str]]:
         "AWS_REGION": "us-east-1",
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
-        "LAMBDA_TASK_ROOT": str(ROOT),
-        "AWS_LAMBDA_FUNCTION_NAME": "switchboard-dev-identify_caller",
+        "AWS_LAMBDA_FUNCTION_NAME": FUNCTION,
         "POWERTOOLS_METRICS_DISABLED": "true",
         "POWERTOOLS_LOG_LEVEL": "WARNING",
         "PYTHONDONTWRITEBYTECODE": "1",
@@ -128,10 +142,12 @@ print(key)
 """
 
 
-def _once(code: str, environment: dict[str, str], *flags: str) -> subprocess.CompletedProcess[str]:
+def _once(
+    code: str, environment: dict[str, str], *flags: str, cwd: Path = ROOT
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, *flags, "-c", code],
-        cwd=ROOT,
+        cwd=cwd,
         env=environment,
         capture_output=True,
         text=True,
@@ -139,36 +155,81 @@ def _once(code: str, environment: dict[str, str], *flags: str) -> subprocess.Com
     )
 
 
-def heaviest_imports(environment: dict[str, str], count: int = 6) -> list[tuple[str, float]]:
-    lines = _once("import app", environment, "-X", "importtime").stderr.splitlines()
+@contextmanager
+def _code_directory() -> Iterator[Path]:
+    """The dev stage's package unpacked, as Lambda unpacks it into /var/task."""
+    from devkit.package import package
+
+    with tempfile.TemporaryDirectory() as work:
+        package("dev", Path(work) / "build")
+        task = Path(work) / "task"
+        with zipfile.ZipFile(Path(work) / "build" / "deployment.zip") as packaged:
+            packaged.extractall(task)
+        yield task
+
+
+def _as_lambda(environment: dict[str, str], task: Path) -> dict[str, str]:
+    # PYTHONDONTWRITEBYTECODE: /var/task is read-only, nothing compiled is kept.
+    return {**environment, "LAMBDA_TASK_ROOT": str(task), "PYTHONPATH": str(task)}
+
+
+def heaviest_imports(
+    environment: dict[str, str], task: Path, count: int = 6
+) -> list[tuple[str, float]]:
+    flags = ("-S", "-X", "importtime")
+    lines = _once("import app", _as_lambda(environment, task), *flags, cwd=task).stderr
     rows = []
-    for line in lines:
+    for line in lines.splitlines():
         parts = line.split("|")
         if len(parts) == 3 and parts[1].strip().isdigit():
             rows.append((parts[2].strip(), int(parts[0].split(":")[1]) / 1000))
     return sorted(rows, key=lambda r: -r[1])[:count]
 
 
+def _sample(code: str, environment: dict[str, str], task: Path) -> dict[str, float]:
+    done = _once(code, _as_lambda(environment, task), "-S", cwd=task)
+    return {k: float(v) for k, v in json.loads(done.stdout).items()}
+
+
+def _median_ms(samples: list[dict[str, float]], key: str) -> float:
+    return statistics.median(sample[key] for sample in samples) * 1000
+
+
 def measure(samples: int = SAMPLES) -> dict[str, Any]:
-    with _moto_server() as environment:
+    with _moto_server() as environment, _code_directory() as task:
         key = _once(PREPARE.format(now=NOW.isoformat(), ani=ANI), environment).stdout.strip()
-        ours_code = OURS.format(ani=ANI)
-        baseline_code = BASELINE.format(
-            key=key,
-            ani=ANI,
-            day_ago=(NOW - timedelta(hours=24)).isoformat(),
-            week_ago=(NOW - timedelta(days=7)).isoformat(),
-        )
-        ours, baseline = [], []
-        for _ in range(samples):  # alternate so machine noise hits both
-            ours.append(float(_once(ours_code, environment).stdout))
-            baseline.append(float(_once(baseline_code, environment).stdout))
-        heaviest = heaviest_imports(environment)
-    ours_ms, baseline_ms = statistics.median(ours) * 1000, statistics.median(baseline) * 1000
+        event = json.dumps(contact_event(ANI, contact_id="cold-start-1"))
+        ours_code = OURS.format(function=FUNCTION, event=event)
+        reads = {
+            "key": key,
+            "ani": ANI,
+            "parameter": environment["CALLER_KEY_PARAMETER"],
+            "day_ago": (NOW - timedelta(hours=24)).isoformat(),
+            "week_ago": (NOW - timedelta(days=7)).isoformat(),
+        }
+        codes = {
+            "ours": ours_code,
+            "baseline": BASELINE.format(with_key=False, **reads),
+            "baseline_with_key": BASELINE.format(with_key=True, **reads),
+        }
+        runs: dict[str, list[dict[str, float]]] = {name: [] for name in codes}
+        for _ in range(samples):  # alternate so machine noise hits all of them
+            for name, code in codes.items():
+                runs[name].append(_sample(code, environment, task))
+        heaviest = heaviest_imports(environment, task)
+    ours, baseline = _median_ms(runs["ours"], "total"), _median_ms(runs["baseline"], "total")
+    with_key = _median_ms(runs["baseline_with_key"], "total")
+    ours_import = _median_ms(runs["ours"], "import")
+    baseline_import = _median_ms(runs["baseline"], "import")
     return {
         "samples": samples,
-        "ours_ms": ours_ms,
-        "baseline_ms": baseline_ms,
-        "ratio": ours_ms / baseline_ms,
+        "ours_ms": ours,
+        "baseline_ms": baseline,
+        "ratio": ours / baseline,
+        "baseline_with_key_ms": with_key,
+        "ratio_with_key": ours / with_key,
+        "import_ms": ours_import,
+        "baseline_import_ms": baseline_import,
+        "import_ratio": ours_import / baseline_import,
         "heaviest_self_ms": heaviest,
     }
