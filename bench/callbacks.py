@@ -56,13 +56,8 @@ def _dispatch_once(others: int) -> dict[str, float]:
         from chalicelib.callbacks.service import CallbackService
         from chalicelib.callbacks.store import DynamoLedger
         from chalicelib.platform.clock import FixedClock
-        from devkit.fakes import (
-            FixedAgents,
-            RecordingDialer,
-            ScriptedContacts,
-            SequentialIds,
-            callback_queues,
-        )
+        from devkit.fakes.callbacks import RecordingDialer, SequentialIds, callback_queues
+        from devkit.fakes.outbound import FixedAgents, ScriptedContacts
 
         _fill_finished(others)
         ledger = DynamoLedger()
@@ -134,13 +129,8 @@ def measure_request() -> dict[str, float]:
             _record,
         )
         from chalicelib.platform.clock import FixedClock
-        from devkit.fakes import (
-            FixedAgents,
-            RecordingDialer,
-            ScriptedContacts,
-            SequentialIds,
-            callback_queues,
-        )
+        from devkit.fakes.callbacks import RecordingDialer, SequentialIds, callback_queues
+        from devkit.fakes.outbound import FixedAgents, ScriptedContacts
 
         ledger = DynamoLedger()
         service = CallbackService(

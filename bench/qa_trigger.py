@@ -66,7 +66,7 @@ def measure(rounds: int = ROUNDS) -> dict[str, Any]:
         from chalicelib.qa.records import ContactSeen
         from chalicelib.qa.store import DynamoRubrics, QaItem
         from devkit.analyses import analysis_key
-        from devkit.fakes import RecordedInterventions
+        from devkit.fakes.qa import RecordedInterventions
         from devkit.local_aws import empty_tables
 
         s3 = boto3.client("s3", region_name="us-east-1")

@@ -14,14 +14,8 @@ from chalicelib.callbacks.model import Outcome, Status
 from chalicelib.callbacks.service import AllowanceUsedError, CallbackService, Holders
 from chalicelib.outbound.service import commit_or_stop
 from chalicelib.platform.clock import FixedClock
-from devkit.fakes import (
-    FixedAgents,
-    InMemoryLedger,
-    RecordingDialer,
-    ScriptedContacts,
-    SequentialIds,
-    callback_queues,
-)
+from devkit.fakes.callbacks import InMemoryLedger, RecordingDialer, SequentialIds, callback_queues
+from devkit.fakes.outbound import FixedAgents, ScriptedContacts
 
 NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
 POLICY = model.Policy()

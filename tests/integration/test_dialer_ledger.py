@@ -21,7 +21,8 @@ from chalicelib.dialer.service import DialerService
 from chalicelib.outbound.model import Leases, Outcome
 from chalicelib.platform.clock import FixedClock
 from chalicelib.platform.phone import time_zones
-from devkit.fakes import FixedStaffing, InMemoryCampaigns, RecordingCalls, ScriptedContacts
+from devkit.fakes.dialer import FixedStaffing, InMemoryCampaigns, RecordingCalls
+from devkit.fakes.outbound import ScriptedContacts
 from tests.unit.test_dialer_service import sales
 
 NOW = datetime(2026, 12, 2, 15, 0, tzinfo=UTC)  # Wednesday 10:00 in New York

@@ -28,7 +28,7 @@ def _scored(contacts: int) -> None:
     own writes (the in-memory parts are the file and who handled it)."""
     from chalicelib.qa.service import ReviewQueue
     from chalicelib.qa.store import DynamoQaRecords, DynamoRubrics
-    from devkit.fakes import qa_world
+    from devkit.fakes.qa import qa_world
 
     world = qa_world(FixedClock(NOW))
     service = world.service

@@ -17,7 +17,7 @@ import pytest
 
 from chalicelib.qa.records import ContactSeen
 from devkit.analyses import voice_analysis
-from devkit.fakes import KnownContacts
+from devkit.fakes.qa import KnownContacts
 from tests.integration.conftest import NOW
 from tests.integration.test_qa_handlers import (
     GOOD,

@@ -24,14 +24,8 @@ from chalicelib.callbacks.service import (
 )
 from chalicelib.outbound.service import commit_or_stop
 from chalicelib.platform.clock import FixedClock
-from devkit.fakes import (
-    FixedAgents,
-    InMemoryLedger,
-    RecordingDialer,
-    ScriptedContacts,
-    SequentialIds,
-    callback_queues,
-)
+from devkit.fakes.callbacks import InMemoryLedger, RecordingDialer, SequentialIds, callback_queues
+from devkit.fakes.outbound import FixedAgents, ScriptedContacts
 
 NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)  # Tuesday 10:00 in New York, 07:00 in LA
 RULES = load_routing_rules()

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from chalicelib.dialer.contacts import Contact, ListError, RowProblem, read_contacts
 from chalicelib.dialer.service import ingest
 from devkit.cli import UNREADABLE, main
-from devkit.fakes import InMemoryDialLedger
+from devkit.fakes.dialer import InMemoryDialLedger
 
 NOW = datetime(2026, 12, 1, 15, tzinfo=UTC)
 

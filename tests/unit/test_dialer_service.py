@@ -34,15 +34,15 @@ from chalicelib.outbound.model import (
 from chalicelib.outbound.service import Commit
 from chalicelib.platform.clock import FixedClock
 from chalicelib.platform.phone import time_zones
-from devkit.fakes import (
+from devkit.fakes.dialer import (
     FixedStaffing,
     InMemoryCallerIds,
     InMemoryCampaigns,
     InMemoryDialLedger,
     InMemoryRecipients,
     RecordingCalls,
-    ScriptedContacts,
 )
+from devkit.fakes.outbound import ScriptedContacts
 
 NOW = datetime(2026, 12, 2, 15, 0, tzinfo=UTC)  # Wednesday 10:00 in New York, 07:00 in LA
 NEW_YORK, MIAMI, LOS_ANGELES = "+12125550143", "+13055550105", "+13105550100"

@@ -24,7 +24,7 @@ from chalicelib.ivr.routing import QueueLoad
 from chalicelib.ivr.service import IvrService
 from chalicelib.platform.clock import Deadline, FixedClock
 from chalicelib.platform.contact import ContactContext, HookError
-from devkit.fakes import (
+from devkit.fakes.ivr import (
     FakeQueueLoads,
     InMemoryAccounts,
     InMemoryCustomers,

@@ -19,7 +19,7 @@ from chalicelib.qa.review import (
     submit,
 )
 from chalicelib.qa.service import ReviewQueue
-from devkit.fakes import InMemoryReviews
+from devkit.fakes.qa import InMemoryReviews
 
 NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
 

@@ -18,7 +18,7 @@ from chalicelib.qa.schema import read_rubric
 from chalicelib.qa.service import UNREADABLE, UNSCORED, WARNING
 from chalicelib.qa.warning import SLOTS_PER_WEEK
 from devkit.analyses import GOOD_CALL, analysis_key, voice_analysis
-from devkit.fakes import qa_world
+from devkit.fakes.qa import qa_world
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)

@@ -24,7 +24,7 @@ from chalicelib.qa.handlers import take_contact_record, take_event
 from chalicelib.qa.records import ContactSeen, QaStatus
 from chalicelib.qa.schema import read_rubric
 from devkit.analyses import GOOD_CALL, analysis_key, voice_analysis
-from devkit.fakes import qa_world
+from devkit.fakes.qa import qa_world
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 12, 1, 15, 0, tzinfo=UTC)

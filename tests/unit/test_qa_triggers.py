@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from chalicelib.platform.clock import FixedClock
 from chalicelib.qa.records import AnalysisSeen, ContactSeen, QaStatus, empty, fold
-from devkit.fakes import qa_world
+from devkit.fakes.qa import qa_world
 
 NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
 CONTACTS = 2_000
