@@ -74,14 +74,16 @@ def _dispatch_once(others: int) -> dict[str, float]:
                 None,
                 model.hourly_allowance(f"+1212{5550000 + n:07d}", NOW, 5),
             )
+        dialer = RecordingDialer()
         service = CallbackService(
             ledger,
-            RecordingDialer(),
+            dialer,
             FixedAgents(DUE),
             ScriptedContacts(),
             FixedClock(NOW),
             {"billing": callback_queues()["billing"]},
             SequentialIds(),
+            search=dialer,
         )
         meter = _Meter()
         from chalicelib.callbacks.store import CallbackRecord
@@ -133,14 +135,16 @@ def measure_request() -> dict[str, float]:
         from devkit.fakes.outbound import FixedAgents, ScriptedContacts
 
         ledger = DynamoLedger()
+        dialer = RecordingDialer()
         service = CallbackService(
             ledger,
-            RecordingDialer(),
+            dialer,
             FixedAgents(1),
             ScriptedContacts(),
             FixedClock(NOW),
             callback_queues(),
             SequentialIds(),
+            search=dialer,
         )
         meter = _Meter()
         clients = {

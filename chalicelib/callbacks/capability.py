@@ -25,7 +25,7 @@ def build_service(
     from chalicelib.callbacks.model import Policy
     from chalicelib.callbacks.service import CallbackService, QueueSettings
     from chalicelib.callbacks.store import ConnectDialer, DynamoLedger
-    from chalicelib.outbound.connect import ConnectAgents, ConnectOutbound
+    from chalicelib.outbound.connect import ConnectAgents, ConnectOutbound, ContactSearch
     from chalicelib.outbound.store import DynamoPacer, DynamoRoutes
     from chalicelib.platform.clock import SystemClock
     from chalicelib.platform.connect import stage_connect
@@ -50,6 +50,7 @@ def build_service(
         clock=clock or SystemClock(),
         queues=queues,
         new_id=lambda: str(uuid.uuid4()),
+        search=ContactSearch(client, config.connect_instance_id),
         policy=policy,
         countries=config.callback_countries,
         default_country=config.default_country,

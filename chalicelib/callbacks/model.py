@@ -20,6 +20,7 @@ from enum import Enum
 # What an ended contact means, the leases and the attempt's token are the outbound core's.
 from chalicelib.outbound.model import Leases, attempt_token, next_attempt
 from chalicelib.outbound.model import Outcome as Outcome
+from chalicelib.outbound.model import contact_name as outbound_contact_name
 from chalicelib.outbound.model import ended_outcome as ended_outcome
 from chalicelib.outbound.model import lawful_at as lawful_at
 from chalicelib.outbound.model import next_lawful as next_lawful
@@ -188,10 +189,9 @@ def send(callback: Callback, now: datetime) -> Callback:
     return replace(callback, sent_at=now)
 
 
-def resend(callback: Callback, now: datetime) -> Callback:
-    """The last write before an UNKNOWN attempt's token is sent again (reconciliation)."""
-    _require_unknown(callback)
-    return replace(callback, sent_at=now)
+def contact_name(callback: Callback) -> str:
+    """The name the attempt's contact is given, which reconciliation searches for."""
+    return outbound_contact_name("callback", callback.attempt, callback.dial_token)
 
 
 def call_in_progress(callback: Callback) -> bool:
@@ -281,14 +281,14 @@ def still_ringing(callback: Callback, now: datetime, policy: Policy) -> Callback
     )
 
 
-def replayed(callback: Callback, contact_id: str, now: datetime, policy: Policy) -> Callback:
-    """UNKNOWN with no contact id: replaying the attempt's ClientToken named the contact."""
+def recovered(callback: Callback, contact_id: str, now: datetime, policy: Policy) -> Callback:
+    """UNKNOWN with no contact id: searching for the attempt's name found its contact."""
     _require_unknown(callback)
     return _move(
         callback,
         Status.DIALING,
         now,
-        "contact id recovered by replaying the attempt's token",
+        "contact found by searching for the attempt's name",
         outbound_contact_id=contact_id,
         lease_until=now + policy.lease,
     )

@@ -7,7 +7,7 @@ that was read: two workers can race for a callback, only one wins, and the loser
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -19,6 +19,7 @@ from chalicelib.outbound.model import DialRejectedError as DialRejectedError
 from chalicelib.outbound.model import DialUncertainError as DialUncertainError
 from chalicelib.outbound.service import (
     Commit,
+    ContactFinder,
     ContactLookup,
     Ended,
     LastWrite,
@@ -33,7 +34,6 @@ from chalicelib.outbound.service import (
     Stopped,
     Uncertain,
     Unsent,
-    Unsettled,
     place,
     settle,
 )
@@ -148,6 +148,7 @@ class CallbackService:
     clock: Clock
     queues: Mapping[str, QueueSettings]
     new_id: IdFactory
+    search: ContactFinder
     policy: Policy = field(default_factory=Policy)
     countries: frozenset[str] = frozenset({"US", "CA"})
     default_country: str = "US"
@@ -406,8 +407,9 @@ class CallbackService:
 
     def reconcile(self, limit: int = 100) -> list[Callback]:
         """Settle what is in flight past its lease: DIALING becomes UNKNOWN, then UNKNOWN is
-        looked up, replayed, or looked at again later. A run that dies between the two writes
-        leaves an UNKNOWN that the next run finds the same way."""
+        looked up, searched for by its name, or looked at again later; its call is never
+        sent again (ADR 0009). A run that dies between the two writes leaves an UNKNOWN
+        that the next run finds the same way."""
         settled = []
         now = self.clock.now()
         for callback in self.ledger.leases_ended(now, limit):
@@ -416,35 +418,17 @@ class CallbackService:
                 unknown = self.ledger.transition(callback, model.lease_expired(callback, now))
             if unknown is None or unknown.status is not Status.UNKNOWN:
                 continue
-            before, after = self._settle(unknown, now)
-            settled.append(self.ledger.transition(before, after) or before)
+            settlement = settle(
+                unknown.outbound_contact_id,
+                unknown.sent_at,
+                now,
+                self.contacts,
+                self.search,
+                model.contact_name(unknown),
+            )
+            moved = self._settled(unknown, settlement, now)
+            settled.append(self.ledger.transition(unknown, moved) or unknown)
         return settled
-
-    def _settle(self, unknown: Callback, now: datetime) -> tuple[Callback, Callback]:
-        """The callback as last written and its move. A replay makes its own last write,
-        which a cancel wins over."""
-        commit = LastWrite(
-            lambda: self.ledger.transition(unknown, model.resend(unknown, self.clock.now()))
-        )
-        attempt = Unsettled(
-            unknown.outbound_contact_id,
-            unknown.sent_at is not None,
-            unknown.expires_at,
-            self._unlawful(unknown),
-        )
-        settlement = settle(attempt, now, self.contacts, lambda: self.dialer.dial(unknown, commit))
-        before = commit.latest(unknown)
-        return before, self._settled(before, settlement, now)
-
-    def _unlawful(self, callback: Callback) -> Callable[[datetime], datetime | None]:
-        hours = self.policy.calling_hours
-
-        def until(moment: datetime) -> datetime | None:
-            if model.lawful_at(moment, callback.time_zones, hours):
-                return None
-            return model.next_lawful(moment, callback.time_zones, hours)
-
-        return until
 
     def _settled(self, unknown: Callback, settlement: Settlement, now: datetime) -> Callback:
         """The callback's move for what the outbound core learned about its attempt."""
@@ -457,7 +441,7 @@ class CallbackService:
             case Lost():
                 return model.reconcile_lost(unknown, now, policy)
             case Recovered(contact_id):
-                return model.replayed(unknown, contact_id, now, policy)
+                return model.recovered(unknown, contact_id, now, policy)
             case Refused(reason):
                 return model.rejected(unknown, now, reason)
             case LookAgain(reason, until):

@@ -486,6 +486,7 @@ class ConnectDialer:
                 owner=self.owner,
                 ref=callback.callback_id,
                 attempt=callback.attempt,
+                name=model.contact_name(callback),
             ),
             commit,
         )

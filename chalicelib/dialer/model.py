@@ -3,7 +3,6 @@ get, as the compliance engine sees it. Pure."""
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
@@ -12,6 +11,7 @@ from typing import Any
 
 from chalicelib.dialer.compliance import CallingWindow, Dial, Purpose, Recipient
 from chalicelib.outbound.model import Leases, Outcome, attempt_token, next_attempt
+from chalicelib.outbound.model import contact_name as outbound_contact_name
 from chalicelib.platform import phone
 
 
@@ -319,8 +319,7 @@ def record_ref(campaign: str, number: str) -> str:
 def contact_name(record: DialRecord) -> str:
     """The name the attempt's contact is given: unique per attempt, so reconciliation finds
     the contact by it, and free of the number, since agents see it."""
-    digest = hashlib.sha256(record.dial_token.encode()).hexdigest()[:12]
-    return f"{record.campaign} #{record.attempt} {digest}"
+    return outbound_contact_name(record.campaign, record.attempt, record.dial_token)
 
 
 def parse_ref(ref: str) -> tuple[str, str] | None:

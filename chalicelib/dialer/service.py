@@ -56,6 +56,7 @@ from chalicelib.dialer.pacing import Floor, Predictive, progressive
 from chalicelib.outbound.model import Leases, OutboundCall, Outcome
 from chalicelib.outbound.service import (
     Commit,
+    ContactFinder,
     ContactLookup,
     Ended,
     LastWrite,
@@ -71,7 +72,7 @@ from chalicelib.outbound.service import (
     Uncertain,
     Unsent,
     place,
-    settle_by_search,
+    settle,
 )
 from chalicelib.platform.clock import Clock
 from chalicelib.platform.phone import NumberKind, normalise
@@ -225,13 +226,6 @@ class Campaigns(Protocol):
     def set_paused(self, name: str, paused: bool, at: datetime) -> Campaign | None: ...
 
 
-class ContactSearch(Protocol):
-    def find(self, name: str, since: datetime, until: datetime) -> str | None:
-        """The id of the contact with this name started in [since, until]; None if none is
-        found (yet); any error when the search itself failed."""
-        ...
-
-
 class Calls(Protocol):
     def start(self, call: OutboundCall, commit: Commit) -> str:
         """Place the call through the outbound core (paced, routed by owner); the contact id,
@@ -243,7 +237,6 @@ class Calls(Protocol):
 OWNER = "dialer"  # the owner the outbound core routes our contacts' events to
 RESERVE_RACES = 3
 STALE_COPY_WAIT = timedelta(hours=1)
-SEARCH_SLACK = timedelta(minutes=1)  # clocks differ between us and Connect
 _WAITS_FOR_TIME = frozenset({Reason.OUTSIDE_WINDOW, Reason.FREQUENCY_CAP})
 
 
@@ -291,11 +284,8 @@ class DialerService:
     clock: Clock
     queue_ids: Mapping[str, str]
     flow_ids: Mapping[str, str]
-    search: ContactSearch
+    search: ContactFinder
     leases: Leases = field(default_factory=Leases)
-    # How long a contact id that was never written is searched for (Connect's search index
-    # lags) before the attempt counts as used.
-    search_horizon: timedelta = timedelta(minutes=15)
     default_country: str = "US"
     # Calls to one person from every campaign together (CONTACT_LIMIT, e.g. "5/7d").
     contact_limit: ContactLimit | None = None
@@ -708,17 +698,15 @@ class DialerService:
         return self.ledger.transition(unknown, self._settled(campaign, unknown, settlement, now))
 
     def _settlement(self, campaign: Campaign, unknown: DialRecord, now: datetime) -> Settlement:
-        """Never by sending the call again: a replay starts a new call when the first one has
-        ended, a second dial of one attempt. A contact id never written is searched for."""
-        claimed_at = unknown.claimed_at or now
-        name = model.contact_name(unknown)
-        return settle_by_search(
+        """Never by sending the call again (ADR 0009): a contact id never written is searched
+        for by the attempt's name."""
+        return settle(
             unknown.outbound_contact_id,
-            unknown.sent_at is not None,
+            unknown.sent_at,
             now,
             self.contacts,
-            lambda: self.search.find(name, claimed_at - SEARCH_SLACK, now + SEARCH_SLACK),
-            gives_up_at=claimed_at + self.search_horizon,
+            self.search,
+            model.contact_name(unknown),
         )
 
     def _settled(

@@ -6,6 +6,7 @@ Every outbound capability (callbacks today, the dialer next) uses these; none ke
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -77,8 +78,17 @@ def next_attempt(attempt: int, same_again: bool) -> int:
 
 
 def attempt_token(ref: str, attempt: int) -> str:
-    """The attempt's ClientToken: one per attempt, so a replay can only name its contact."""
+    """The attempt's ClientToken: one per attempt, so a request Connect sees twice (a retry
+    inside the SDK) starts one contact."""
     return f"{ref}-{attempt}"
+
+
+def contact_name(label: str, attempt: int, token: str) -> str:
+    """The name an attempt's contact is given: unique per attempt (its token's digest), so
+    reconciliation finds a contact whose id was never written by searching for it, and free
+    of the number, since agents see it."""
+    digest = hashlib.sha256(token.encode()).hexdigest()[:12]
+    return f"{label} #{attempt} {digest}"
 
 
 class DialNotPlacedError(Exception):

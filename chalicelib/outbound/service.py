@@ -2,19 +2,19 @@
 and settle an attempt whose lease ended with no outcome. Pure over ports; each capability
 turns the answer into a move of its own state machine (callbacks: `callbacks.service`).
 
-Settling never dials blindly. A known contact is looked up; an attempt whose last write before
-the call was never made had no call, and is not spent (`Unsent`); one whose contact id was
-never written replays the attempt's own ClientToken, which makes Connect answer the contact
-it already started rather than start another while that contact is going. Because a contact
-that has already ended is started again, the replay is sent only when a new call would be
-lawful and the attempt's window is still open.
+Settling never sends a call again. A known contact is looked up; an attempt whose last write
+before the call was never made had no call, and is not spent (`Unsent`); one whose contact id
+was never written is searched for by the name the call was given, which is unique to the
+attempt (`outbound.model.contact_name`). Replaying the attempt's ClientToken is not a way to
+learn it: once the first contact has ended, Connect starts a new call for the same token, a
+second call of one attempt (ADR 0009).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Generic, Protocol, TypeVar
 
 from chalicelib.outbound.model import (
@@ -33,6 +33,13 @@ class Commit(Protocol):
         """The owner's last write before Connect is asked to call, conditional on the state a
         cancel or a do-not-call writes: True when written (the call goes out now), False when
         the attempt was stopped or moved since its claim (nothing is sent)."""
+        ...
+
+
+class ContactFinder(Protocol):
+    def find(self, name: str, since: datetime, until: datetime) -> str | None:
+        """The id of the contact with this name started in [since, until]; None if none is
+        found (yet); any error when the search itself failed."""
         ...
 
 
@@ -155,7 +162,7 @@ class Unsent:
 
 @dataclass(frozen=True)
 class Recovered:
-    """Replaying the attempt's token named its contact."""
+    """Searching for the attempt's name found its contact."""
 
     contact_id: str
 
@@ -171,50 +178,34 @@ class LookAgain:
 Settlement = Ended | StillGoing | Lost | Recovered | Refused | LookAgain | Unsent
 
 
-@dataclass(frozen=True)
-class Unsettled:
-    """An attempt in flight past its lease, as the outbound core needs to see it."""
-
-    contact_id: str  # "" when the contact id was never written
-    sent: bool  # the attempt's last write before the call was made
-    window_ends: datetime  # no call for this attempt after this
-    # None when a call would be lawful at the given moment; else the next lawful instant.
-    unlawful_until: Callable[[datetime], datetime | None]
+SEARCH_SLACK = timedelta(minutes=1)  # clocks differ between us and Connect
+SEARCH_HORIZON = timedelta(minutes=15)  # Connect's search index lags the contact
 
 
 def settle(
-    attempt: Unsettled, now: datetime, contacts: ContactLookup, replay: Callable[[], str]
-) -> Settlement:
-    """What became of an attempt whose lease ended; `replay` re-sends its own call."""
-    if not attempt.contact_id:
-        return _replay(attempt, now, replay) if attempt.sent else Unsent()
-    return _look_up(attempt.contact_id, contacts)
-
-
-def settle_by_search(
     contact_id: str,
-    sent: bool,
+    sent_at: datetime | None,
     now: datetime,
     contacts: ContactLookup,
-    find: Callable[[], str | None],
-    gives_up_at: datetime,
+    search: ContactFinder,
+    name: str,
 ) -> Settlement:
-    """Settle an attempt without ever sending its call again: a contact id that was never
-    written is searched for (`find`, by the name the call was given). Connect's search
-    index lags, so a miss is looked at again until `gives_up_at`, when the attempt counts
-    as used. For an owner that must never dial twice per attempt (the dialer); a replay
-    (`settle`) starts a new call if the first one has ended."""
+    """What became of an attempt whose lease ended, without ever sending its call again. Its
+    contact is looked up; a contact id that was never written is searched for by the name
+    the call was given, around `sent_at` (its last write before the call; None when never
+    made: no call). Connect's search index lags, so a miss is looked at again until
+    SEARCH_HORIZON after the call, when the attempt counts as used."""
     if contact_id:
         return _look_up(contact_id, contacts)
-    if not sent:
+    if sent_at is None:
         return Unsent()
     try:
-        found = find()
+        found = search.find(name, sent_at - SEARCH_SLACK, now + SEARCH_SLACK)
     except Exception as error:  # a failed search defers, like a failed look-up
         return LookAgain(f"search failed: {error!r}")
     if found:
         return Recovered(found)
-    return Lost() if now >= gives_up_at else LookAgain("contact not found yet")
+    return Lost() if now >= sent_at + SEARCH_HORIZON else LookAgain("contact not found yet")
 
 
 def _look_up(contact_id: str, contacts: ContactLookup) -> Settlement:
@@ -225,17 +216,3 @@ def _look_up(contact_id: str, contacts: ContactLookup) -> Settlement:
     except Exception as error:  # a failed look-up defers; it never strands the attempt
         return LookAgain(f"look-up failed: {error!r}")
     return StillGoing() if outcome is None else Ended(outcome)
-
-
-def _replay(attempt: Unsettled, now: datetime, replay: Callable[[], str]) -> Settlement:
-    if now >= attempt.window_ends:
-        return LookAgain("window over")
-    later = attempt.unlawful_until(now)
-    if later is not None:
-        return LookAgain("outside calling hours", later)
-    placement = place(replay)
-    if isinstance(placement, Placed):
-        return Recovered(placement.contact_id)
-    if isinstance(placement, Refused):
-        return placement
-    return LookAgain(f"replay failed: {placement.reason}")

@@ -134,7 +134,8 @@ class RecordingDialer(RecordingConnect):
         return self.place(callback)
 
     def place(self, callback: Callback) -> str:
-        return self._start(callback.callback_id, callback.dial_token)
+        name = callback_model.contact_name(callback)
+        return self._start(callback.callback_id, callback.dial_token, name)
 
 
 class SequentialIds:

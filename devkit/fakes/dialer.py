@@ -26,38 +26,25 @@ from devkit.fakes.outbound import RecordingConnect
 
 
 class RecordingCalls(RecordingConnect):
-    """The dialer's Calls port on the recording Connect, and SearchContacts by name.
+    """The dialer's Calls port on the recording Connect.
 
     `requests` keeps each call asked for. `lose_answer` places the call and then raises
-    DialUncertainError, as a timeout after Connect acted does. A contact is found by name
-    only once `index()` ran (Connect's search index lags)."""
+    DialUncertainError, as a timeout after Connect acted does."""
 
     def __init__(self) -> None:
         super().__init__()
         self.requests: list[OutboundCall] = []
         self.lose_answer = False
-        self.named: dict[str, str] = {}  # name -> contact id
-        self.indexed: set[str] = set()
-        self.search_failure: Exception | None = None
 
     def start(self, call: OutboundCall, commit: Commit) -> str:
         commit_or_stop(commit)  # as ConnectOutbound does, after its pacer's wait
         self.requests.append(call)
         if self.fail_with is not None:  # what Connect answered
             raise self.fail_with
-        contact = self._start(call.ref, call.token)
-        self.named.setdefault(call.name, contact)
+        contact = self._start(call.ref, call.token, call.name)
         if self.lose_answer:
             raise DialUncertainError("ReadTimeoutError")
         return contact
-
-    def index(self) -> None:
-        self.indexed.update(self.named)
-
-    def find(self, name: str, since: datetime, until: datetime) -> str | None:
-        if self.search_failure is not None:
-            raise self.search_failure
-        return self.named.get(name) if name in self.indexed else None
 
 
 class InMemoryDialLedger:

@@ -7,13 +7,9 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING
 
-from chalicelib.callbacks.model import Outcome
+from chalicelib.outbound.model import Outcome
 from chalicelib.platform.clock import FixedClock
-
-if TYPE_CHECKING:
-    pass
 
 
 class RecordingConnect:
@@ -21,7 +17,10 @@ class RecordingConnect:
 
     A ClientToken whose contact is still going answers that contact's id and places nothing;
     once the contact has ended (`end`), the same token starts a new call, as the API
-    reference says. `dials` holds every call placed: (the owner's ref, token, at)."""
+    reference says. `dials` holds every call placed: (the owner's ref, token, at).
+
+    SearchContacts by name too: a contact is found by the name its call was given only once
+    `index()` ran (Connect's search index lags); `search_failure` makes a search fail."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -31,8 +30,19 @@ class RecordingConnect:
         self.contacts: dict[str, tuple[str, str]] = {}  # contact id -> (ref, token)
         self.fail_with: Exception | None = None
         self.clock: FixedClock | None = None
+        self.named: dict[str, str] = {}  # name -> contact id
+        self.indexed: set[str] = set()
+        self.search_failure: Exception | None = None
 
-    def _start(self, ref: str, token: str) -> str:
+    def index(self) -> None:
+        self.indexed.update(self.named)
+
+    def find(self, name: str, since: datetime, until: datetime) -> str | None:
+        if self.search_failure is not None:
+            raise self.search_failure
+        return self.named.get(name) if name in self.indexed else None
+
+    def _start(self, ref: str, token: str, name: str = "") -> str:
         with self._lock:
             if token in self.live:
                 self.replays += 1
@@ -42,6 +52,8 @@ class RecordingConnect:
             self.dials.append((ref, token, self.clock.now() if self.clock else None))
             self.live[token] = contact
             self.contacts[contact] = (ref, token)
+            if name:
+                self.named.setdefault(name, contact)
             return contact
 
     def end(self, contact: str) -> None:

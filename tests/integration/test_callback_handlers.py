@@ -12,6 +12,7 @@ from botocore.stub import ANY
 from chalicelib.callbacks import handlers as callbacks_handlers
 from chalicelib.callbacks.model import Status
 from chalicelib.callbacks.service import CallbackService
+from chalicelib.outbound.model import contact_name
 from devkit.events import contact_event
 from tests.integration.conftest import metrics_response
 
@@ -59,6 +60,7 @@ def expect_dial(
             "QueueId": "dev-billing-queue-id",
             "Attributes": attributes,
             "TrafficType": "GENERAL",
+            "Name": contact_name("callback", attempt, f"{callback_id}-{attempt}"),
         },
     )
 
@@ -271,13 +273,13 @@ def test_dispatch_dials_once_with_the_attempts_client_token(callbacks, connect) 
     assert ledger_service().status(callback_id).callback.status is Status.DIALING
 
 
-def test_a_lost_attempt_is_replayed_with_its_token_and_connect_answers_the_first_contact(
+def test_a_lost_attempt_is_found_by_its_name_and_never_dialled_again(
     callbacks, connect, clock
 ) -> None:
     """Connect placed the call but its answer never reached us (here: a 500 after the fact).
-    Past the placement lease the reconciler replays the same ClientToken; Connect, per the
-    API reference, starts nothing for a token whose contact is going and answers its id. The
-    attempt carries on with that contact: one call, and no second attempt."""
+    Past the placement lease the reconciler searches for the contact by the attempt's name
+    (SearchContacts), never by sending the call again: a replayed ClientToken would start a
+    new call once the first has ended. The attempt carries on with the contact it finds."""
     from datetime import timedelta
 
     _, stubber = connect
@@ -289,18 +291,48 @@ def test_a_lost_attempt_is_replayed_with_its_token_and_connect_answers_the_first
     assert dispatch(callbacks)["uncertain"] == 1
     clock.set(clock.now() + timedelta(seconds=31))  # past Policy.placement
     expect_agents(stubber, available=0)  # the agent is busy with the call we did not see
-    expect_dial(stubber, callback_id, attempt=1)  # the same token: Connect answers out-<id>
+    stubber.add_response(
+        "search_contacts",
+        {"Contacts": [{"Id": f"out-{callback_id}", "Name": _name(callback_id)}]},
+        {
+            "InstanceId": INSTANCE,
+            "TimeRange": ANY,
+            "SearchCriteria": {
+                "Name": {"SearchText": [_name(callback_id)], "MatchType": "MATCH_EXACT"}
+            },
+            "MaxResults": 2,
+        },
+    )
     assert dispatch(callbacks)["reconciled"] == 1
-    stubber.assert_no_pending_responses()
+    stubber.assert_no_pending_responses()  # and no second StartOutboundVoiceContact
     callback = ledger_service().status(callback_id).callback
     assert (callback.status, callback.attempt) == (Status.DIALING, 1)
     assert callback.outbound_contact_id == f"out-{callback_id}"
-    contact_ended(
-        callbacks,
-        contactId=f"out-{callback_id}",
-        agentInfo={"connectedToAgentTimestamp": "2026-11-24T15:01:00Z"},
+    # No route was kept for a contact whose start never answered, so its contact event is
+    # not ours to read: its outcome is looked up when the attempt's lease ends.
+    contact_ended(callbacks, contactId=f"out-{callback_id}")
+    assert ledger_service().status(callback_id).callback.status is Status.DIALING
+    clock.set(callback.lease_until)
+    expect_agents(stubber, available=0)
+    stubber.add_response(
+        "describe_contact",
+        {
+            "Contact": {
+                "Id": f"out-{callback_id}",
+                "DisconnectTimestamp": clock.now(),
+                "DisconnectReason": "CUSTOMER_DISCONNECT",
+                "AgentInfo": {"ConnectedToAgentTimestamp": clock.now() - timedelta(minutes=2)},
+            }
+        },
+        {"InstanceId": INSTANCE, "ContactId": f"out-{callback_id}"},
     )
+    assert dispatch(callbacks)["reconciled"] == 1
+    stubber.assert_no_pending_responses()  # still one StartOutboundVoiceContact in all
     assert ledger_service().status(callback_id).callback.status is Status.COMPLETED
+
+
+def _name(callback_id: str, attempt: int = 1) -> str:
+    return contact_name("callback", attempt, f"{callback_id}-{attempt}")
 
 
 def test_an_attempt_that_hears_nothing_is_settled_by_asking_connect(

@@ -299,7 +299,7 @@ def test_an_answer_lost_in_transit_is_found_by_name_not_by_dialling_again(connec
             "InstanceId": INSTANCE,
             "TimeRange": {
                 "Type": "INITIATION_TIMESTAMP",
-                "StartTime": record.claimed_at - timedelta(minutes=1),
+                "StartTime": record.sent_at - timedelta(minutes=1),
                 "EndTime": NOW + timedelta(minutes=10, seconds=60),
             },
             "SearchCriteria": {

@@ -110,15 +110,15 @@ def test_lost_lease_goes_to_unknown_and_is_reconciled_never_redialled() -> None:
     assert m.claim(lost, lost.due_at, POLICY).attempt == 2  # a new attempt, a new token
 
 
-def test_a_replayed_token_recovers_the_contact_of_the_same_attempt() -> None:
+def test_a_search_recovers_the_contact_of_the_same_attempt() -> None:
     unknown = m.lease_expired(m.claim(fresh(), NOW, POLICY), NOW + POLICY.placement)
     later = NOW + timedelta(minutes=1)
-    recovered = m.replayed(unknown, "out-1", later, POLICY)
+    recovered = m.recovered(unknown, "out-1", later, POLICY)
     assert (recovered.status, recovered.outbound_contact_id) == (Status.DIALING, "out-1")
     assert (recovered.attempt, recovered.dial_token) == (1, "cb-1-1")
     assert recovered.lease_until == later + POLICY.lease
     with pytest.raises(TransitionError):
-        m.replayed(recovered, "out-1", later, POLICY)
+        m.recovered(recovered, "out-1", later, POLICY)
 
 
 def test_an_outcome_that_cannot_be_learned_is_looked_at_again_never_stranded() -> None:

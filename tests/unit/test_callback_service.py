@@ -41,7 +41,7 @@ def build(
     ledger, dialer, contacts = InMemoryLedger(), RecordingDialer(), ScriptedContacts()
     dialer.clock = clock
     service = CallbackService(
-        ledger, dialer, FixedAgents(free), contacts, clock, QUEUES, SequentialIds()
+        ledger, dialer, FixedAgents(free), contacts, clock, QUEUES, SequentialIds(), dialer
     )
     return service, ledger, dialer, contacts, clock
 
@@ -269,8 +269,7 @@ def test_reconciliation_looks_the_contact_up_and_never_redials_blind() -> None:
 
 
 class DiesAfterConnect(RecordingDialer):
-    """Connect places the call, then the first worker dies before the contact id is written;
-    later requests (a reconciliation's replay) get their answer."""
+    """Connect places the call, then the first worker dies before the contact id is written."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -285,21 +284,32 @@ class DiesAfterConnect(RecordingDialer):
         return contact
 
 
-def test_a_call_placed_by_a_worker_that_died_is_recovered_not_placed_again() -> None:
+def _died_after_connect() -> tuple[
+    CallbackService, InMemoryLedger, DiesAfterConnect, ScriptedContacts, FixedClock, str
+]:
     service, ledger, _, contacts, clock = build()
     dialer = DiesAfterConnect()
-    service = replace(service, dialer=dialer)
+    service = replace(service, dialer=dialer, search=dialer)
     callback_id = service.request(NEW_YORK, "billing").callback.callback_id
     with pytest.raises(RuntimeError):
         service.dispatch()
     assert ledger.get(callback_id).outbound_contact_id == ""
+    return service, ledger, dialer, contacts, clock, callback_id
+
+
+def test_a_call_placed_by_a_worker_that_died_is_found_by_its_name_not_placed_again() -> None:
+    service, _, dialer, contacts, clock, callback_id = _died_after_connect()
     contact = f"contact-{callback_id}-1"
     contacts.outcomes[contact] = None  # the customer is still on that call
 
     clock.set(NOW + timedelta(minutes=1))
+    waiting = service.reconcile()[0]  # Connect's search index has not caught up yet
+    assert waiting.status is Status.UNKNOWN and waiting.lease_until > clock.now()
+    dialer.index()
+    clock.set(waiting.lease_until)
     recovered = service.reconcile()[0]
     assert (recovered.status, recovered.outbound_contact_id) == (Status.DIALING, contact)
-    assert recovered.attempt == 1 and len(dialer.dials) == 1 and dialer.replays == 1
+    assert recovered.attempt == 1 and len(dialer.dials) == 1 and dialer.replays == 0
 
     contacts.outcomes[contact] = Outcome.CONNECTED
     clock.set(NOW + timedelta(minutes=5))
@@ -310,13 +320,37 @@ def test_a_call_placed_by_a_worker_that_died_is_recovered_not_placed_again() -> 
     assert len(dialer.dials) == 1  # one customer, one call
 
 
+def test_a_lost_call_that_already_ended_is_never_dialled_again_for_its_attempt() -> None:
+    """The case a replayed ClientToken gets wrong: the first contact has ended, so Connect
+    would start a new call for the same token. The search names the ended contact, and its
+    outcome settles the attempt; the next attempt is a new one, when the policy says."""
+    service, _, dialer, contacts, clock, callback_id = _died_after_connect()
+    contact = f"contact-{callback_id}-1"
+    dialer.end(contact)  # it rang out
+    dialer.index()
+    contacts.outcomes[contact] = Outcome.NO_ANSWER
+    clock.set(NOW + timedelta(minutes=4))
+    found = service.reconcile()[0]
+    assert (found.status, found.outbound_contact_id, len(dialer.dials)) == (
+        Status.DIALING, contact, 1,
+    )  # fmt: skip
+    clock.set(found.lease_until)
+    retried = service.reconcile()[0]
+    assert (retried.status, retried.attempt, len(dialer.dials)) == (Status.RETRY_WAIT, 1, 1)
+
+
+def test_a_lost_call_never_found_counts_its_attempt_as_used_without_a_second_call() -> None:
+    service, ledger, dialer, _, clock, callback_id = _died_after_connect()
+    sent_at = ledger.get(callback_id).sent_at
+    clock.set(NOW + timedelta(minutes=4))
+    assert service.reconcile()[0].status is Status.UNKNOWN  # not found yet: looked at again
+    clock.set(sent_at + timedelta(minutes=15))  # outbound.service.SEARCH_HORIZON
+    lost = service.reconcile()[0]
+    assert (lost.status, lost.attempt, len(dialer.dials)) == (Status.RETRY_WAIT, 1, 1)
+
+
 def test_an_answer_heard_by_the_callback_flow_is_kept_even_if_the_contact_id_was_lost() -> None:
-    service, ledger, _, _, clock = build()
-    dialer = DiesAfterConnect()
-    service = replace(service, dialer=dialer)
-    callback_id = service.request(NEW_YORK, "billing").callback.callback_id
-    with pytest.raises(RuntimeError):
-        service.dispatch()
+    service, ledger, dialer, _, clock, callback_id = _died_after_connect()
     contact = f"contact-{callback_id}-1"
     # The customer pressed 1; the flow's hook knows the contact's attributes.
     assert service.record_outcome(contact, Outcome.CONNECTED) is None
@@ -330,19 +364,20 @@ def test_an_answer_heard_by_the_callback_flow_is_kept_even_if_the_contact_id_was
     assert ledger.get(callback_id).status is Status.COMPLETED
 
 
-def test_a_lost_attempt_is_replayed_only_inside_calling_hours_and_answers_still_count() -> None:
+def test_a_lost_attempt_is_searched_for_at_any_hour_and_answers_still_count() -> None:
+    """Settling sends nothing, so it need not wait for calling hours; the next attempt does."""
     service, _, _, _, clock = build()
     dialer = DiesAfterConnect()
-    service = replace(service, dialer=dialer)
+    service = replace(service, dialer=dialer, search=dialer)
     callback_id = service.request(NEW_YORK, "billing").callback.callback_id
     clock.set(datetime(2026, 11, 25, 1, 59, 30, tzinfo=UTC))  # 20:59:30 in New York
     with pytest.raises(RuntimeError):
         service.dispatch()
     clock.set(datetime(2026, 11, 25, 2, 1, tzinfo=UTC))  # 21:01
-    waiting = service.reconcile()[0]
-    assert waiting.status is Status.UNKNOWN and dialer.replays == 0
+    dialer.index()
+    found = service.reconcile()[0]  # at 21:01: a search calls nobody
+    assert found.status is Status.DIALING and dialer.replays == 0
     morning = datetime(2026, 11, 25, 13, 0, tzinfo=UTC)  # 08:00 in New York
-    assert morning <= waiting.lease_until < morning + timedelta(minutes=5)
     # The customer had answered; pressing 1 at 21:02 still completes the callback.
     contact = f"contact-{callback_id}-1"
     done = service.record_outcome(contact, Outcome.CONNECTED, callback_id=callback_id, attempt=1)
@@ -443,7 +478,9 @@ class LedgerMachine(RuleBasedStateMachine):
         self.dialer = CrashingDialer()
         self.dialer.clock = self.clock
         self.agents = FixedAgents({"billing": 1, "general": 2})
-        self.service = replace(self.service, dialer=self.dialer, agents=self.agents)
+        self.service = replace(
+            self.service, dialer=self.dialer, search=self.dialer, agents=self.agents
+        )
         self.ended: dict[str, Outcome] = {}  # contact -> how it ended
         self.dials_when_answered: dict[str, int] = {}  # callback -> its dials at the answer
         self.violations: list[str] = []
@@ -508,6 +545,9 @@ class LedgerMachine(RuleBasedStateMachine):
     @rule(minutes=st.sampled_from([1, 4, 16, 60, 240, 720]))
     def advance(self, minutes) -> None:
         self.clock.set(self.clock.now() + timedelta(minutes=minutes))
+        # Connect's search index catches up within a minute or two, well inside the
+        # 15 minutes reconciliation searches for a contact (outbound.service.SEARCH_HORIZON).
+        self.dialer.index()
 
     @rule(data=st.data(), outcome=st.sampled_from(list(Outcome)), delivery=st.integers(0, 2))
     def hang_up(self, data, outcome, delivery) -> None:

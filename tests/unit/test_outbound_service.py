@@ -15,9 +15,11 @@ from chalicelib.outbound.model import (
     DialUncertainError,
     Outcome,
     attempt_token,
+    contact_name,
     next_attempt,
 )
 from chalicelib.outbound.service import (
+    SEARCH_HORIZON,
     Ended,
     LastWrite,
     LookAgain,
@@ -30,15 +32,12 @@ from chalicelib.outbound.service import (
     Stopped,
     Uncertain,
     Unsent,
-    Unsettled,
     commit_or_stop,
     place,
     settle,
-    settle_by_search,
 )
 
 NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
-LATER = NOW + timedelta(hours=3)
 
 
 class Contacts:
@@ -53,6 +52,8 @@ class Contacts:
 
 
 class Replay:
+    """A dial (for `place`): answers a contact id or raises."""
+
     def __init__(self, answer: str | Exception = "contact-1") -> None:
         self.answer, self.sent = answer, 0
 
@@ -63,21 +64,21 @@ class Replay:
         return self.answer
 
 
-def lawful(moment: datetime) -> datetime | None:
-    return None
+class Search:
+    """SearchContacts by name: what it finds, or the error it raises; every search kept."""
+
+    def __init__(self, found: str | Exception | None = None) -> None:
+        self.found, self.asked = found, []
+
+    def find(self, name: str, since: datetime, until: datetime) -> str | None:
+        self.asked.append((name, since, until))
+        if isinstance(self.found, Exception):
+            raise self.found
+        return self.found
 
 
-def unlawful_until_later(moment: datetime) -> datetime | None:
-    return LATER
-
-
-def unsettled(
-    contact_id: str = "",
-    window_ends: datetime = NOW + timedelta(days=1),
-    rule=lawful,
-    sent: bool = True,
-):
-    return Unsettled(contact_id, sent, window_ends, rule)
+NAME = contact_name("callback", 1, "cb-1-1")
+SENT = NOW - timedelta(minutes=4)
 
 
 @pytest.mark.parametrize(
@@ -101,12 +102,11 @@ def test_an_error_that_is_not_a_dial_error_is_not_swallowed() -> None:
         place(Replay(RuntimeError("bug")))
 
 
-def test_an_attempt_never_sent_is_neither_replayed_nor_searched_for() -> None:
+def test_an_attempt_never_sent_is_not_searched_for() -> None:
     """Its worker stopped between the claim and the last write: no call exists."""
-    replay, search = Replay(), Replay()
-    assert settle(unsettled(sent=False), NOW, Contacts(), replay) == Unsent()
-    settlement = settle_by_search("", False, NOW, Contacts(), search, gives_up_at=NOW)
-    assert settlement == Unsent() and replay.sent == search.sent == 0
+    search = Search("contact-1")
+    assert settle("", None, NOW, Contacts(), search, NAME) == Unsent()
+    assert search.asked == []
 
 
 # -- the last write before the call ---------------------------------------------------------------
@@ -147,67 +147,60 @@ def test_a_last_write_that_fails_leaves_the_attempt_unspent() -> None:
         (KeyError("contact-9"), Lost()),
     ],
 )
-def test_a_known_contact_is_looked_up_never_dialled_again(answer, expected) -> None:
-    contacts, replay = Contacts(answer), Replay()
-    assert settle(unsettled("contact-9"), NOW, contacts, replay) == expected
-    assert contacts.looked_up == ["contact-9"] and replay.sent == 0
+def test_a_known_contact_is_looked_up_never_searched_for(answer, expected) -> None:
+    contacts, search = Contacts(answer), Search("contact-1")
+    assert settle("contact-9", SENT, NOW, contacts, search, NAME) == expected
+    assert contacts.looked_up == ["contact-9"] and search.asked == []
 
 
 def test_a_failed_look_up_is_tried_again_later() -> None:
-    settlement = settle(unsettled("contact-9"), NOW, Contacts(OSError("throttled")), Replay())
+    settlement = settle("contact-9", SENT, NOW, Contacts(OSError("throttled")), Search(), NAME)
     assert isinstance(settlement, LookAgain) and "look-up failed" in settlement.reason
 
 
-def test_an_attempt_with_no_contact_id_replays_its_own_call_to_learn_it() -> None:
-    replay = Replay("contact-1")
-    assert settle(unsettled(), NOW, Contacts(), replay) == Recovered("contact-1")
-    assert replay.sent == 1
-
-
-def test_no_replay_outside_calling_hours_it_waits_for_them() -> None:
-    replay = Replay()
-    settlement = settle(unsettled(rule=unlawful_until_later), NOW, Contacts(), replay)
-    assert settlement == LookAgain("outside calling hours", LATER) and replay.sent == 0
-
-
-def test_no_replay_once_the_window_is_over() -> None:
-    replay = Replay()
-    assert settle(unsettled(window_ends=NOW), NOW, Contacts(), replay) == LookAgain("window over")
-    assert replay.sent == 0
+def test_a_contact_id_never_written_is_searched_for_by_the_attempts_name() -> None:
+    search = Search("contact-1")
+    assert settle("", SENT, NOW, Contacts(), search, NAME) == Recovered("contact-1")
+    [(name, since, until)] = search.asked
+    assert name == NAME and since < SENT and until > NOW  # around the call, with slack
 
 
 @pytest.mark.parametrize(
-    ("raised", "expected"),
+    ("found", "at", "expected"),
     [
-        (
-            DialRejectedError("DestinationNotAllowedException"),
-            Refused("DestinationNotAllowedException"),
-        ),
-        (
-            DialNotPlacedError("ThrottlingException"),
-            LookAgain("replay failed: ThrottlingException"),
-        ),
-        (DialUncertainError("timeout"), LookAgain("replay failed: timeout")),
+        (None, SENT + timedelta(minutes=4), LookAgain("contact not found yet")),
+        (None, SENT + SEARCH_HORIZON, Lost()),
+        (OSError("throttled"), SENT + SEARCH_HORIZON, "search failed"),
     ],
 )
-def test_a_replay_that_fails_is_refused_or_tried_again(raised, expected) -> None:
-    assert settle(unsettled(), NOW, Contacts(), Replay(raised)) == expected
+def test_a_contact_not_found_is_looked_for_again_until_the_horizon(found, at, expected) -> None:
+    settlement = settle("", SENT, at, Contacts(), Search(found), NAME)
+    if isinstance(expected, str):  # a failed search never gives up: it says nothing
+        assert isinstance(settlement, LookAgain) and expected in settlement.reason
+    else:
+        assert settlement == expected
 
 
 @given(
     contact_id=st.sampled_from(["", "contact-9"]),
-    window=st.integers(-120, 120),
-    hours_open=st.booleans(),
+    sent=st.booleans(),
+    minutes=st.integers(0, 60),
+    found=st.sampled_from([None, "contact-9"]),
 )
-def test_settling_replays_only_a_lost_contact_id_in_its_window_at_a_lawful_hour(
-    contact_id, window, hours_open
-) -> None:
-    replay, contacts = Replay(), Contacts(Outcome.NO_ANSWER)
-    rule = lawful if hours_open else unlawful_until_later
-    attempt = unsettled(contact_id, NOW + timedelta(minutes=window), rule)
-    settle(attempt, NOW, contacts, replay)
-    assert replay.sent == int(not contact_id and window > 0 and hours_open)
+def test_settling_never_sends_a_call(contact_id, sent, minutes, found) -> None:
+    """Whatever the attempt's state, settling reads (a look-up or a search) and never dials:
+    there is no dial to give it."""
+    contacts, search = Contacts(Outcome.NO_ANSWER), Search(found)
+    sent_at = SENT if sent else None
+    settle(contact_id, sent_at, SENT + timedelta(minutes=minutes), contacts, search, NAME)
     assert len(contacts.looked_up) == int(bool(contact_id))
+    assert len(search.asked) == int(not contact_id and sent)
+
+
+def test_each_attempts_contact_has_its_own_name_without_the_number() -> None:
+    names = {contact_name("callback", a, attempt_token("cb-1", a)) for a in range(1, 6)}
+    assert len(names) == 5
+    assert all("+1" not in name for name in names)
 
 
 @given(attempt=st.integers(0, 50), same_again=st.booleans())
