@@ -29,6 +29,7 @@ check: $(STAMP)  # lint, format, types (strict), import rules, complexity, routi
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 	$(BIN)/python -m devkit.cycles
+	$(BIN)/python -m devkit.declarations
 	$(BIN)/python -m devkit.complexity
 	$(BIN)/python -m devkit.rules > /dev/null
 	$(BIN)/cfn-lint infra/template.yaml

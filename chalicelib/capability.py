@@ -72,6 +72,9 @@ class Capability:
     handlers: str
     # Every Lambda function the blueprint registers, by name (tests check the two agree).
     functions: tuple[str, ...]
+    # Its DynamoDB tables, by the name after `switchboard-<stage>-` (`make check` holds the
+    # template, the settings and every stage's configuration to it: devkit/declarations.py).
+    tables: tuple[str, ...]
     # Builds the service from the stage settings; tests and the demo pass a clock and a
     # (stubbed or simulated) Connect client. Keyword arguments named in `peers` receive
     # other capabilities' services, built on first use.

@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 # The outbound core's own function: contact events, delivered to whichever capability placed
 # the call (chalicelib/outbound/handlers.py).
 OUTBOUND_FUNCTIONS = ("outbound_contact_events",)
+# Its table: every capability's pacing and the route of each contact placed.
+OUTBOUND_TABLES = ("outbound",)
 
 
 def blueprints(function_name: str) -> list[Blueprint]:

@@ -75,6 +75,7 @@ CAPABILITY = Capability(
         "callback_answered",
         "dispatch_callbacks",
     ),
+    tables=("callbacks",),
     build=build_service,
     highlights={
         "request_callback": (

@@ -68,6 +68,7 @@ CAPABILITY = Capability(
         "campaign_do_not_call",
         "contact_list_uploaded",
     ),
+    tables=("dialer",),
     build=build_service,
     highlights={
         "campaign_abandoned": ("campaign_found",),

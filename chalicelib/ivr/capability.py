@@ -54,6 +54,7 @@ CAPABILITY = Capability(
         "account_lookup",
         "record_journey",
     ),
+    tables=("customers", "account-events", "accounts", "pin-guards", "journeys"),
     build=build_service,
     highlights={
         "identify_caller": (

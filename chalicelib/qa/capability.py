@@ -76,6 +76,7 @@ CAPABILITY = Capability(
         "qa_reconcile",
         "qa_warnings",
     ),
+    tables=("qa",),
     build=build_service,
     peers={"callbacks": "callbacks"},
 )

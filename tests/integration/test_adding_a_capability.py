@@ -2,7 +2,7 @@
 throwaway capability with one Connect hook, and nothing else edited.
 
 The copy then passes the registry's checks (its declaration agrees with its handlers and the
-stage configuration), the policies' check and the import-cycle check; its Lambda loads it
+stage configuration), the declarations', policies' and import-cycle checks of `make check`; its Lambda loads it
 alone and answers; and the flow validator knows its hook. A list the document does not name
 would fail here.
 """
@@ -70,6 +70,7 @@ CAPABILITY = Capability(
     name="echo",
     handlers="chalicelib.echo.handlers",
     functions=("echo_caller",),
+    tables=(),
     build=build_service,
 )
 ''',
@@ -148,6 +149,7 @@ def test_a_capability_added_as_the_document_says_is_checked_loaded_alone_and_ser
 
     _run(copy, "-m", "devkit.policies", "--check")
     _run(copy, "-m", "devkit.cycles")
+    _run(copy, "-m", "devkit.declarations")
     _run(copy, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/integration/test_registry.py")
 
     lambda_like = {**stage_environment("dev"), "AWS_DEFAULT_REGION": "us-east-1"}

@@ -1,0 +1,104 @@
+"""`make check`: every hand-kept list agrees with the capabilities' declarations.
+
+A capability declares its functions and its tables once (`chalicelib/<name>/capability.py`);
+the outbound core declares its own (`chalicelib/composition.py`). Checked against them:
+- `infra/template.yaml`: its DynamoDB tables, each declared by exactly one owner;
+- `chalicelib/platform/settings.py`: `TABLE_VARIABLES`, one variable per declared table;
+- `.chalice/config.json`: for every stage, each table's variable naming its table, and
+  `lambda_functions` configuring exactly the declared functions and the HTTP API;
+- `infra/permissions.json`: a policy entry for exactly those functions.
+Exits 1 naming each disagreement.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from devkit.local_aws import CHALICE_CONFIG, ROOT, TEMPLATE, _CfnLoader
+
+PERMISSIONS = ROOT / "infra" / "permissions.json"
+API_HANDLER = "api_handler"
+
+
+def variable(table: str) -> str:
+    """The environment variable naming a table: `account-events` -> ACCOUNT_EVENTS_TABLE."""
+    return f"{table.upper().replace('-', '_')}_TABLE"
+
+
+def declared() -> tuple[dict[str, str], set[str]]:
+    """Each declared table with its owner, and every declared function."""
+    from chalicelib import composition
+    from chalicelib.capabilities import CAPABILITIES
+
+    owners = [(table, c.name) for c in CAPABILITIES for table in c.tables]
+    owners += [(table, "outbound") for table in composition.OUTBOUND_TABLES]
+    functions = {f for c in CAPABILITIES for f in c.functions} | set(composition.OUTBOUND_FUNCTIONS)
+    twice = [table for table, n in Counter(t for t, _ in owners).items() if n > 1]
+    if twice:
+        raise ValueError(f"tables declared twice: {', '.join(sorted(twice))}")
+    return dict(owners), functions
+
+
+def template_tables(template: Path = TEMPLATE) -> set[str]:
+    document = yaml.load(template.read_text(), Loader=_CfnLoader)
+    prefix = "switchboard-${Stage}-"
+    return {
+        str(resource["Properties"]["TableName"]).removeprefix(prefix)
+        for resource in document["Resources"].values()
+        if resource["Type"] == "AWS::DynamoDB::Table"
+    }
+
+
+def problems(
+    config: dict[str, Any] | None = None,
+    permissions: dict[str, Any] | None = None,
+    in_template: set[str] | None = None,
+) -> list[str]:
+    from chalicelib.platform.settings import TABLE_VARIABLES
+
+    tables, functions = declared()
+    config = config or json.loads(CHALICE_CONFIG.read_text())
+    permissions = permissions or json.loads(PERMISSIONS.read_text())
+    in_template = template_tables() if in_template is None else in_template
+    found = _differences("infra/template.yaml tables", in_template, set(tables))
+    found += _differences(
+        "TABLE_VARIABLES", set(TABLE_VARIABLES.values()), set(map(variable, tables))
+    )
+    found += _differences(
+        "infra/permissions.json functions", set(permissions["functions"]), functions | {API_HANDLER}
+    )
+    for stage, settings in config["stages"].items():
+        found += _differences(
+            f".chalice/config.json {stage} lambda_functions",
+            set(settings.get("lambda_functions", {})),
+            functions | {API_HANDLER},
+        )
+        environment = settings.get("environment_variables", {})
+        for table in sorted(tables):
+            expected = f"switchboard-{stage}-{table}"
+            if environment.get(variable(table)) != expected:
+                found.append(f".chalice/config.json {stage}: {variable(table)} is not {expected}")
+    return found
+
+
+def _differences(where: str, kept: set[str], wanted: set[str]) -> list[str]:
+    found = [f"{where}: {name} is declared by no capability" for name in sorted(kept - wanted)]
+    found += [f"{where}: {name} is missing" for name in sorted(wanted - kept)]
+    return found
+
+
+def main() -> int:
+    found = problems()
+    for problem in found:
+        print(problem)
+    return 1 if found else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

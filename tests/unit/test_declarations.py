@@ -1,0 +1,48 @@
+"""The hand-kept lists agree with the capabilities' declarations (`make check` runs the same),
+and a disagreement is named, not just failed."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+from devkit.declarations import PERMISSIONS, problems, template_tables, variable
+from devkit.local_aws import CHALICE_CONFIG
+
+CONFIG = json.loads(CHALICE_CONFIG.read_text())
+POLICIES = json.loads(PERMISSIONS.read_text())
+
+
+def test_the_repository_agrees_with_its_declarations() -> None:
+    assert problems() == []
+
+
+def test_a_function_a_stage_does_not_configure_is_named() -> None:
+    config = copy.deepcopy(CONFIG)
+    del config["stages"]["prod"]["lambda_functions"]["verify_pin"]
+    assert problems(config=config) == [
+        ".chalice/config.json prod lambda_functions: verify_pin is missing"
+    ]
+
+
+def test_a_policy_for_a_function_nobody_declares_is_named() -> None:
+    permissions = copy.deepcopy(POLICIES)
+    permissions["functions"]["old_hook"] = {}
+    assert problems(permissions=permissions) == [
+        "infra/permissions.json functions: old_hook is declared by no capability"
+    ]
+
+
+def test_a_table_in_the_template_that_no_capability_owns_is_named() -> None:
+    tables = template_tables() | {"orphans"}
+    assert problems(in_template=tables) == [
+        "infra/template.yaml tables: orphans is declared by no capability"
+    ]
+
+
+def test_a_stage_naming_another_stages_table_is_named() -> None:
+    config = copy.deepcopy(CONFIG)
+    config["stages"]["prod"]["environment_variables"][variable("qa")] = "switchboard-dev-qa"
+    assert problems(config=config) == [
+        ".chalice/config.json prod: QA_TABLE is not switchboard-prod-qa"
+    ]
