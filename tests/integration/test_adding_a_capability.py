@@ -2,9 +2,9 @@
 throwaway capability with one Connect hook, and nothing else edited.
 
 The copy then passes the registry's checks (its declaration agrees with its handlers and the
-stage configuration), the declarations', policies' and import-cycle checks of `make check`; its Lambda loads it
-alone and answers; and the flow validator knows its hook. A list the document does not name
-would fail here.
+stage configuration) and the declarations', policies' and import-cycle checks of `make
+check`; its Lambda loads it alone and answers; and the flow validator knows its hook. A list
+the document does not name would fail here.
 """
 
 from __future__ import annotations
