@@ -22,9 +22,10 @@ def build_service(
     import uuid
 
     from chalicelib.bootstrap import load_routing_rules
+    from chalicelib.callbacks.adapters import ConnectDialer
     from chalicelib.callbacks.model import Policy
     from chalicelib.callbacks.service import CallbackService, QueueSettings
-    from chalicelib.callbacks.store import ConnectDialer, DynamoLedger
+    from chalicelib.callbacks.store import DynamoLedger
     from chalicelib.outbound.connect import ConnectAgents, ConnectOutbound, ContactSearch
     from chalicelib.outbound.store import DynamoPacer, DynamoRoutes
     from chalicelib.platform.clock import SystemClock

@@ -1,5 +1,5 @@
-"""The callback ledger on DynamoDB (PynamoDB); dialling and look-ups go through the outbound
-core (chalicelib/outbound/), agent counts through the Connect gateway.
+"""The callback ledger on DynamoDB (PynamoDB); dialling goes through the outbound core
+(`callbacks/adapters.py`, chalicelib/outbound/), agent counts through the Connect gateway.
 
 One table holds the callbacks (`CB#<id>`) and two kinds of lock: `NUMBER#<number>` / queue
 (one active callback per number and queue) and `CONTACT#<id>` (one per asking contact).
@@ -12,7 +12,7 @@ table holds; and every callback that is not final is in one of the two.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from typing import Any
@@ -35,11 +35,8 @@ from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.callbacks import model
-from chalicelib.callbacks.model import CALLBACK_FLOW, Callback, Status, Transition
+from chalicelib.callbacks.model import Callback, Status, Transition
 from chalicelib.callbacks.service import AllowanceUsedError, Holders
-from chalicelib.outbound.connect import ConnectOutbound
-from chalicelib.outbound.model import DialNotPlacedError, OutboundCall
-from chalicelib.outbound.service import Commit
 from chalicelib.platform.settings import settings
 from chalicelib.platform.tables import (
     CANCELLED_BY_CONDITION,
@@ -453,40 +450,3 @@ class DynamoLedger:
 
 
 # -- Connect, through the outbound core --------------------------------------------------------
-
-
-class ConnectDialer:
-    """The callbacks' Dialer: a callback attempt as an outbound call."""
-
-    def __init__(
-        self,
-        outbound: ConnectOutbound,
-        flow_ids: Mapping[str, str],
-        queue_ids: Mapping[str, str],
-        owner: str,
-    ):
-        self.outbound, self.flow_ids, self.queue_ids = outbound, flow_ids, queue_ids
-        self.owner = owner
-
-    def dial(self, callback: Callback, commit: Commit) -> str:
-        flow_id = self.flow_ids.get(CALLBACK_FLOW)
-        if not flow_id:  # the flows are not deployed yet: the callback waits, nothing is lost
-            raise DialNotPlacedError(f"no contact flow id for {CALLBACK_FLOW!r}")
-        return self.outbound.start(
-            OutboundCall(
-                number=callback.number,
-                flow_id=flow_id,
-                queue_id=self.queue_ids[callback.queue],
-                token=callback.dial_token,
-                attributes={
-                    "callback_id": callback.callback_id,
-                    "callback_attempt": str(callback.attempt),
-                    "journey": callback.journey[:1000],
-                },
-                owner=self.owner,
-                ref=callback.callback_id,
-                attempt=callback.attempt,
-                name=model.contact_name(callback),
-            ),
-            commit,
-        )

@@ -15,9 +15,9 @@ if TYPE_CHECKING:
 
 def build_service(clock: Clock | None = None, connect: ConnectClient | None = None) -> IvrService:
     from chalicelib.bootstrap import load_routing_rules
+    from chalicelib.ivr.adapters import ConnectQueueLoads
     from chalicelib.ivr.service import IvrService
     from chalicelib.ivr.store import (
-        ConnectQueueLoads,
         DynamoAccounts,
         DynamoCustomerDirectory,
         DynamoJourneyLog,

@@ -7,7 +7,7 @@ failure becomes `LoadUnavailableError` with a reason the flow can read.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -28,10 +28,7 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProject
 
 from chalicelib.ivr.model import Account, AccountEvent, Customer, JourneyStep, Tier
 from chalicelib.ivr.pin import PinGuard, PinOutcome
-from chalicelib.ivr.routing import QueueLoad
-from chalicelib.ivr.service import LoadUnavailableError, PreviousJourney
-from chalicelib.platform.clock import Deadline
-from chalicelib.platform.connect import ConnectGateway, ConnectUnavailableError
+from chalicelib.ivr.service import PreviousJourney
 from chalicelib.platform.settings import settings
 from chalicelib.platform.tables import (
     InstantListAttribute,
@@ -285,23 +282,3 @@ class DynamoJourneyLog:
 
 
 # -- Connect queue load -----------------------------------------------------------------------
-
-
-class ConnectQueueLoads:
-    def __init__(self, gateway: ConnectGateway, queue_ids: Mapping[str, str]) -> None:
-        self._gateway = gateway
-        self._queue_ids = queue_ids
-
-    def current(self, queues: Sequence[str], deadline: Deadline) -> Mapping[str, QueueLoad]:
-        try:
-            by_name = self._gateway.metrics_by_name(self._queue_ids, queues, deadline)
-        except ConnectUnavailableError as error:
-            raise LoadUnavailableError(error.reason) from error
-        return {
-            queue: QueueLoad(
-                contacts_in_queue=int(values.get("CONTACTS_IN_QUEUE", 0)),
-                agents_available=int(values.get("AGENTS_AVAILABLE", 0)),
-                agents_staffed=int(values.get("AGENTS_STAFFED", 0)),
-            )
-            for queue, values in by_name.items()
-        }

@@ -27,16 +27,18 @@ def build_service(
     from chalicelib.platform.clock import SystemClock
     from chalicelib.platform.connect import stage_connect
     from chalicelib.platform.settings import settings
-    from chalicelib.qa.service import QaService, ReviewQueue
-    from chalicelib.qa.store import (
+    from chalicelib.qa.adapters import (
         CallbackInterventions,
         ConnectContactDetails,
+        EventBridgeAlerts,
+        S3AnalysisFiles,
+    )
+    from chalicelib.qa.service import QaService, ReviewQueue
+    from chalicelib.qa.store import (
         DynamoQaRecords,
         DynamoReasonCounts,
         DynamoReviews,
         DynamoRubrics,
-        EventBridgeAlerts,
-        S3AnalysisFiles,
     )
 
     config = settings()
