@@ -51,7 +51,7 @@ def build_service(
         clock=clock or SystemClock(),
         queues=queues,
         new_id=lambda: str(uuid.uuid4()),
-        search=ContactSearch(client, config.connect_instance_id),
+        search=ContactSearch(client, config.connect_instance_id, DynamoRoutes()),
         policy=policy,
         countries=config.callback_countries,
         default_country=config.default_country,

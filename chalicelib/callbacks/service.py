@@ -17,6 +17,7 @@ from chalicelib.callbacks.model import Callback, Outcome, Policy, Standing, Stat
 from chalicelib.outbound.model import DialNotPlacedError as DialNotPlacedError
 from chalicelib.outbound.model import DialRejectedError as DialRejectedError
 from chalicelib.outbound.model import DialUncertainError as DialUncertainError
+from chalicelib.outbound.model import Route
 from chalicelib.outbound.service import (
     Commit,
     ContactFinder,
@@ -41,6 +42,7 @@ from chalicelib.platform.clock import Clock
 from chalicelib.platform.hours import Hours
 from chalicelib.platform.phone import NumberKind, normalise, region_of, time_zones
 
+OWNER = "callbacks"  # the owner the outbound core routes our contacts' events to (capability)
 _ID = re.compile(r"^[A-Za-z0-9-]{1,64}$")
 MAX_JOURNEY = 1000
 
@@ -102,8 +104,8 @@ class Dialer(Protocol):
         """Start the outbound call (ClientToken = the attempt's token); the contact id.
         `commit` is made after the pacer's wait, and the call is sent only if it is written.
 
-        Called again with the same token while that contact is still going, Connect starts
-        nothing and answers the same contact id: that is how a lost attempt is recovered."""
+        The call carries the attempt's name (`model.contact_name`): a contact whose id is lost
+        is found by it, never by calling again."""
         ...
 
 
@@ -425,6 +427,7 @@ class CallbackService:
                 self.contacts,
                 self.search,
                 model.contact_name(unknown),
+                Route(OWNER, unknown.callback_id, unknown.attempt),
             )
             moved = self._settled(unknown, settlement, now)
             settled.append(self.ledger.transition(unknown, moved) or unknown)

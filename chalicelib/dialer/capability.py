@@ -47,7 +47,7 @@ def build_service(
         clock=clock or SystemClock(),
         queue_ids=config.queue_ids,
         flow_ids=ParameterFlowIds(config.flow_ids_parameter),
-        search=ContactSearch(client, config.connect_instance_id),
+        search=ContactSearch(client, config.connect_instance_id, DynamoRoutes()),
         default_country=config.default_country,
         contact_limit=ContactLimit(*config.contact_limit) if config.contact_limit else None,
     )

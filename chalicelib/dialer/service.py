@@ -53,7 +53,7 @@ from chalicelib.dialer.model import (
     parse_ref,
 )
 from chalicelib.dialer.pacing import Floor, Predictive, progressive
-from chalicelib.outbound.model import Leases, OutboundCall, Outcome
+from chalicelib.outbound.model import Leases, OutboundCall, Outcome, Route
 from chalicelib.outbound.service import (
     Commit,
     ContactFinder,
@@ -707,6 +707,7 @@ class DialerService:
             self.contacts,
             self.search,
             model.contact_name(unknown),
+            Route(OWNER, unknown.ref, unknown.attempt),
         )
 
     def _settled(

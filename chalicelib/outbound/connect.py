@@ -75,18 +75,8 @@ class ConnectOutbound:
         logger.info("call placed", extra={**about(contact_id), "owner": call.owner,
                                           "attempt": call.attempt})  # fmt: skip
         if call.owner:
-            self._remember(contact_id, call)
+            remember(self._routes, contact_id, call.route())
         return contact_id
-
-    def _remember(self, contact_id: str, call: OutboundCall) -> None:
-        try:
-            self._routes.remember(contact_id, call.route())
-        except Exception:  # the call is placed: a lost route only delays its outcome
-            logger.warning(
-                "contact route not written; reconciliation will settle the attempt",
-                extra={**about(contact_id), "owner": call.owner},
-                exc_info=True,
-            )
 
     def _place(self, call: OutboundCall, commit: Commit) -> str:
         from botocore.exceptions import BotoCoreError, ClientError
@@ -153,11 +143,27 @@ def _request(call: OutboundCall, instance_id: str) -> Any:
     return request
 
 
-class ContactSearch:
-    """Finds a contact we placed by the name it was given (SearchContacts)."""
+def remember(routes: Routes, contact_id: str, route: Route) -> None:
+    """Keep who placed the contact, for its contact events; best effort."""
+    try:
+        routes.remember(contact_id, route)
+    except Exception:  # the call is placed: a lost route only delays its outcome
+        logger.warning(
+            "contact route not written; reconciliation will settle the attempt",
+            extra={**about(contact_id), "owner": route.owner},
+            exc_info=True,
+        )
 
-    def __init__(self, client: ConnectClient, instance_id: str) -> None:
-        self._client, self._instance_id = client, instance_id
+
+class ContactSearch:
+    """Finds a contact we placed by the name it was given (SearchContacts), and routes the
+    events of a contact found that way, whose start never answered, to its owner."""
+
+    def __init__(self, client: ConnectClient, instance_id: str, routes: Routes) -> None:
+        self._client, self._instance_id, self._routes = client, instance_id, routes
+
+    def adopt(self, contact_id: str, route: Route) -> None:
+        remember(self._routes, contact_id, route)
 
     def find(self, name: str, since: datetime, until: datetime) -> str | None:
         answer = self._client.search_contacts(

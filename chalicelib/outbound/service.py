@@ -23,6 +23,7 @@ from chalicelib.outbound.model import (
     DialStoppedError,
     DialUncertainError,
     Outcome,
+    Route,
 )
 
 T = TypeVar("T")
@@ -40,6 +41,10 @@ class ContactFinder(Protocol):
     def find(self, name: str, since: datetime, until: datetime) -> str | None:
         """The id of the contact with this name started in [since, until]; None if none is
         found (yet); any error when the search itself failed."""
+        ...
+
+    def adopt(self, contact_id: str, route: Route) -> None:
+        """Deliver the events of a contact found by search to its owner (best effort)."""
         ...
 
 
@@ -189,12 +194,14 @@ def settle(
     contacts: ContactLookup,
     search: ContactFinder,
     name: str,
+    route: Route,
 ) -> Settlement:
     """What became of an attempt whose lease ended, without ever sending its call again. Its
     contact is looked up; a contact id that was never written is searched for by the name
     the call was given, around `sent_at` (its last write before the call; None when never
     made: no call). Connect's search index lags, so a miss is looked at again until
-    SEARCH_HORIZON after the call, when the attempt counts as used."""
+    SEARCH_HORIZON after the call, when the attempt counts as used. A contact found is given
+    the attempt's `route`, so its contact events reach the owner."""
     if contact_id:
         return _look_up(contact_id, contacts)
     if sent_at is None:
@@ -204,6 +211,7 @@ def settle(
     except Exception as error:  # a failed search defers, like a failed look-up
         return LookAgain(f"search failed: {error!r}")
     if found:
+        search.adopt(found, route)
         return Recovered(found)
     return Lost() if now >= sent_at + SEARCH_HORIZON else LookAgain("contact not found yet")
 

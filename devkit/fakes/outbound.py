@@ -8,7 +8,7 @@ import threading
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
-from chalicelib.outbound.model import Outcome
+from chalicelib.outbound.model import Outcome, Route
 from chalicelib.platform.clock import FixedClock
 
 
@@ -33,6 +33,10 @@ class RecordingConnect:
         self.named: dict[str, str] = {}  # name -> contact id
         self.indexed: set[str] = set()
         self.search_failure: Exception | None = None
+        self.adopted: dict[str, Route] = {}  # contact id -> the route a search gave it
+
+    def adopt(self, contact_id: str, route: Route) -> None:
+        self.adopted[contact_id] = route
 
     def index(self) -> None:
         self.indexed.update(self.named)

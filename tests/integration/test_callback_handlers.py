@@ -308,26 +308,12 @@ def test_a_lost_attempt_is_found_by_its_name_and_never_dialled_again(
     callback = ledger_service().status(callback_id).callback
     assert (callback.status, callback.attempt) == (Status.DIALING, 1)
     assert callback.outbound_contact_id == f"out-{callback_id}"
-    # No route was kept for a contact whose start never answered, so its contact event is
-    # not ours to read: its outcome is looked up when the attempt's lease ends.
-    contact_ended(callbacks, contactId=f"out-{callback_id}")
-    assert ledger_service().status(callback_id).callback.status is Status.DIALING
-    clock.set(callback.lease_until)
-    expect_agents(stubber, available=0)
-    stubber.add_response(
-        "describe_contact",
-        {
-            "Contact": {
-                "Id": f"out-{callback_id}",
-                "DisconnectTimestamp": clock.now(),
-                "DisconnectReason": "CUSTOMER_DISCONNECT",
-                "AgentInfo": {"ConnectedToAgentTimestamp": clock.now() - timedelta(minutes=2)},
-            }
-        },
-        {"InstanceId": INSTANCE, "ContactId": f"out-{callback_id}"},
+    # The contact found is routed to us, so its contact event settles it.
+    contact_ended(
+        callbacks,
+        contactId=f"out-{callback_id}",
+        agentInfo={"connectedToAgentTimestamp": "2026-11-24T15:01:00Z"},
     )
-    assert dispatch(callbacks)["reconciled"] == 1
-    stubber.assert_no_pending_responses()  # still one StartOutboundVoiceContact in all
     assert ledger_service().status(callback_id).callback.status is Status.COMPLETED
 
 

@@ -245,11 +245,11 @@ def connected(tables, connect) -> Any:
 
     client, stubber = connect
     fresh_registry()
-    outbound = ConnectOutbound(client, INSTANCE, NoPacing(), Routes())
+    routes = Routes()
+    outbound = ConnectOutbound(client, INSTANCE, NoPacing(), routes)
     clock = TickingClock(NOW)
-    service = dialer(
-        outbound, clock, sales(), contacts=outbound, search=ContactSearch(client, INSTANCE)
-    )
+    search = ContactSearch(client, INSTANCE, routes)
+    service = dialer(outbound, clock, sales(), contacts=outbound, search=search)
     service.ledger.add("card-upgrade", contacts(NEW_YORK), NOW)
     return service, stubber
 

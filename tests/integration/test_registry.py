@@ -83,10 +83,12 @@ def test_every_hook_declares_its_outputs_and_highlights_only_those() -> None:
 
 def test_a_capability_that_places_calls_is_named_as_its_calls_owner() -> None:
     from chalicelib.callbacks.capability import OWNER as CALLBACKS_OWNER
+    from chalicelib.callbacks.service import OWNER as CALLBACKS_ROUTES_TO
     from chalicelib.dialer.service import OWNER as DIALER_OWNER
 
     owners = {capability.name for capability in CAPABILITIES if capability.settle}
     assert owners == {CALLBACKS_OWNER, DIALER_OWNER}
+    assert CALLBACKS_ROUTES_TO == CALLBACKS_OWNER  # a contact found by search is routed there
 
 
 LOADED = """

@@ -14,6 +14,7 @@ from chalicelib.outbound.model import (
     DialRejectedError,
     DialUncertainError,
     Outcome,
+    Route,
     attempt_token,
     contact_name,
     next_attempt,
@@ -68,7 +69,10 @@ class Search:
     """SearchContacts by name: what it finds, or the error it raises; every search kept."""
 
     def __init__(self, found: str | Exception | None = None) -> None:
-        self.found, self.asked = found, []
+        self.found, self.asked, self.adopted = found, [], {}
+
+    def adopt(self, contact_id: str, route: Route) -> None:
+        self.adopted[contact_id] = route
 
     def find(self, name: str, since: datetime, until: datetime) -> str | None:
         self.asked.append((name, since, until))
@@ -78,6 +82,7 @@ class Search:
 
 
 NAME = contact_name("callback", 1, "cb-1-1")
+ROUTE = Route("callbacks", "cb-1", 1)
 SENT = NOW - timedelta(minutes=4)
 
 
@@ -105,7 +110,7 @@ def test_an_error_that_is_not_a_dial_error_is_not_swallowed() -> None:
 def test_an_attempt_never_sent_is_not_searched_for() -> None:
     """Its worker stopped between the claim and the last write: no call exists."""
     search = Search("contact-1")
-    assert settle("", None, NOW, Contacts(), search, NAME) == Unsent()
+    assert settle("", None, NOW, Contacts(), search, NAME, ROUTE) == Unsent()
     assert search.asked == []
 
 
@@ -149,20 +154,22 @@ def test_a_last_write_that_fails_leaves_the_attempt_unspent() -> None:
 )
 def test_a_known_contact_is_looked_up_never_searched_for(answer, expected) -> None:
     contacts, search = Contacts(answer), Search("contact-1")
-    assert settle("contact-9", SENT, NOW, contacts, search, NAME) == expected
+    assert settle("contact-9", SENT, NOW, contacts, search, NAME, ROUTE) == expected
     assert contacts.looked_up == ["contact-9"] and search.asked == []
 
 
 def test_a_failed_look_up_is_tried_again_later() -> None:
-    settlement = settle("contact-9", SENT, NOW, Contacts(OSError("throttled")), Search(), NAME)
+    failing = Contacts(OSError("throttled"))
+    settlement = settle("contact-9", SENT, NOW, failing, Search(), NAME, ROUTE)
     assert isinstance(settlement, LookAgain) and "look-up failed" in settlement.reason
 
 
 def test_a_contact_id_never_written_is_searched_for_by_the_attempts_name() -> None:
     search = Search("contact-1")
-    assert settle("", SENT, NOW, Contacts(), search, NAME) == Recovered("contact-1")
+    assert settle("", SENT, NOW, Contacts(), search, NAME, ROUTE) == Recovered("contact-1")
     [(name, since, until)] = search.asked
     assert name == NAME and since < SENT and until > NOW  # around the call, with slack
+    assert search.adopted == {"contact-1": ROUTE}  # its contact events now reach the owner
 
 
 @pytest.mark.parametrize(
@@ -174,7 +181,7 @@ def test_a_contact_id_never_written_is_searched_for_by_the_attempts_name() -> No
     ],
 )
 def test_a_contact_not_found_is_looked_for_again_until_the_horizon(found, at, expected) -> None:
-    settlement = settle("", SENT, at, Contacts(), Search(found), NAME)
+    settlement = settle("", SENT, at, Contacts(), Search(found), NAME, ROUTE)
     if isinstance(expected, str):  # a failed search never gives up: it says nothing
         assert isinstance(settlement, LookAgain) and expected in settlement.reason
     else:
@@ -192,7 +199,7 @@ def test_settling_never_sends_a_call(contact_id, sent, minutes, found) -> None:
     there is no dial to give it."""
     contacts, search = Contacts(Outcome.NO_ANSWER), Search(found)
     sent_at = SENT if sent else None
-    settle(contact_id, sent_at, SENT + timedelta(minutes=minutes), contacts, search, NAME)
+    settle(contact_id, sent_at, SENT + timedelta(minutes=minutes), contacts, search, NAME, ROUTE)
     assert len(contacts.looked_up) == int(bool(contact_id))
     assert len(search.asked) == int(not contact_id and sent)
 
