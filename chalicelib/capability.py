@@ -65,13 +65,23 @@ class Provided(Generic[S]):
 
 
 @dataclass(frozen=True)
+class Function:
+    """One Lambda function: its name (the handler's), timeout (seconds) and memory (MB), as
+    every stage's `.chalice/config.json` must configure it (`make check`)."""
+
+    name: str
+    timeout: int = 8  # a Connect hook: Connect waits at most 8 s for a Lambda
+    memory: int = 512
+
+
+@dataclass(frozen=True)
 class Capability:
     name: str
     # The module with the capability's Chalice blueprint `bp`, its `served` service and, for
     # Connect hooks, `OUTPUTS`: imported only when one of `functions` runs (or the HTTP API).
     handlers: str
-    # Every Lambda function the blueprint registers, by name (tests check the two agree).
-    functions: tuple[str, ...]
+    # Every Lambda function the blueprint registers (tests check the two agree).
+    functions: tuple[Function, ...]
     # Its DynamoDB tables, by the name after `switchboard-<stage>-` (`make check` holds the
     # template, the settings and every stage's configuration to it: devkit/declarations.py).
     tables: tuple[str, ...]
@@ -87,6 +97,10 @@ class Capability:
     # contacts (the outbound core routes contact events here by the contact's owner, which
     # is this capability's `name`).
     settle: Callable[[Any, ContactEnded], object] | None = None
+
+    @property
+    def function_names(self) -> tuple[str, ...]:
+        return tuple(function.name for function in self.functions)
 
     def module(self) -> ModuleType:
         return importlib.import_module(self.handlers)

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.capabilities import CAPABILITIES
-from chalicelib.capability import Capability
+from chalicelib.capability import Capability, Function
 
 if TYPE_CHECKING:
     from chalice.app import Blueprint
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 # The outbound core's own function: contact events, delivered to whichever capability placed
 # the call (chalicelib/outbound/handlers.py).
-OUTBOUND_FUNCTIONS = ("outbound_contact_events",)
+OUTBOUND_FUNCTIONS = (Function("outbound_contact_events", 30, 256),)
 # Its table: every capability's pacing and the route of each contact placed.
 OUTBOUND_TABLES = ("outbound",)
 
@@ -38,8 +38,8 @@ def blueprints(function_name: str) -> list[Blueprint]:
     return [*(_wired(declared) for declared in CAPABILITIES), _outbound()]
 
 
-def _runs(function_name: str, functions: Iterable[str]) -> bool:
-    return any(function_name.endswith(f"-{name}") for name in functions)
+def _runs(function_name: str, functions: Iterable[Function]) -> bool:
+    return any(function_name.endswith(f"-{function.name}") for function in functions)
 
 
 def _wired(declared: Capability) -> Blueprint:

@@ -5,7 +5,8 @@ the outbound core declares its own (`chalicelib/composition.py`). Checked agains
 - `infra/template.yaml`: its DynamoDB tables, each declared by exactly one owner;
 - `chalicelib/platform/settings.py`: `TABLE_VARIABLES`, one variable per declared table;
 - `.chalice/config.json`: for every stage, each table's variable naming its table, and
-  `lambda_functions` configuring exactly the declared functions and the HTTP API;
+  `lambda_functions` configuring exactly the declared functions and the HTTP API, each with
+  its declared timeout and memory;
 - `infra/permissions.json`: a policy entry for exactly those functions.
 Exits 1 naming each disagreement.
 """
@@ -20,6 +21,7 @@ from typing import Any
 
 import yaml
 
+from chalicelib.capability import Function
 from devkit.local_aws import CHALICE_CONFIG, ROOT, TEMPLATE, _CfnLoader
 
 PERMISSIONS = ROOT / "infra" / "permissions.json"
@@ -31,14 +33,15 @@ def variable(table: str) -> str:
     return f"{table.upper().replace('-', '_')}_TABLE"
 
 
-def declared() -> tuple[dict[str, str], set[str]]:
-    """Each declared table with its owner, and every declared function."""
+def declared() -> tuple[dict[str, str], dict[str, Function]]:
+    """Each declared table with its owner, and every declared function by name."""
     from chalicelib import composition
     from chalicelib.capabilities import CAPABILITIES
 
     owners = [(table, c.name) for c in CAPABILITIES for table in c.tables]
     owners += [(table, "outbound") for table in composition.OUTBOUND_TABLES]
-    functions = {f for c in CAPABILITIES for f in c.functions} | set(composition.OUTBOUND_FUNCTIONS)
+    every = [*(f for c in CAPABILITIES for f in c.functions), *composition.OUTBOUND_FUNCTIONS]
+    functions = {function.name: function for function in every}
     twice = [table for table, n in Counter(t for t, _ in owners).items() if n > 1]
     if twice:
         raise ValueError(f"tables declared twice: {', '.join(sorted(twice))}")
@@ -70,20 +73,29 @@ def problems(
     found += _differences(
         "TABLE_VARIABLES", set(TABLE_VARIABLES.values()), set(map(variable, tables))
     )
-    found += _differences(
-        "infra/permissions.json functions", set(permissions["functions"]), functions | {API_HANDLER}
-    )
+    names = set(functions) | {API_HANDLER}
+    found += _differences("infra/permissions.json functions", set(permissions["functions"]), names)
     for stage, settings in config["stages"].items():
-        found += _differences(
-            f".chalice/config.json {stage} lambda_functions",
-            set(settings.get("lambda_functions", {})),
-            functions | {API_HANDLER},
-        )
+        configured = settings.get("lambda_functions", {})
+        where = f".chalice/config.json {stage} lambda_functions"
+        found += _differences(where, set(configured), names)
+        found += _sizes(where, configured, functions)
         environment = settings.get("environment_variables", {})
         for table in sorted(tables):
             expected = f"switchboard-{stage}-{table}"
             if environment.get(variable(table)) != expected:
                 found.append(f".chalice/config.json {stage}: {variable(table)} is not {expected}")
+    return found
+
+
+def _sizes(where: str, configured: dict[str, Any], functions: dict[str, Function]) -> list[str]:
+    found = []
+    for name, function in sorted(functions.items()):
+        given = configured.get(name, {})
+        wanted = {"lambda_timeout": function.timeout, "lambda_memory_size": function.memory}
+        for key, value in wanted.items():
+            if name in configured and given.get(key) != value:
+                found.append(f"{where}: {name} {key} is {given.get(key)}, declared {value}")
     return found
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from chalicelib.capability import Capability
+from chalicelib.capability import Capability, Function
 
 if TYPE_CHECKING:
     from mypy_boto3_connect import ConnectClient
@@ -70,11 +70,11 @@ CAPABILITY = Capability(
     name=OWNER,
     handlers="chalicelib.callbacks.handlers",
     functions=(
-        "request_callback",
-        "callback_status",
-        "cancel_callback",
-        "callback_answered",
-        "dispatch_callbacks",
+        Function("request_callback"),
+        Function("callback_status"),
+        Function("cancel_callback"),
+        Function("callback_answered"),
+        Function("dispatch_callbacks", 55),
     ),
     tables=("callbacks",),
     build=build_service,

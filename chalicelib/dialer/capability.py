@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from chalicelib.capability import Capability
+from chalicelib.capability import Capability, Function
 
 if TYPE_CHECKING:
     from mypy_boto3_connect import ConnectClient
@@ -62,11 +62,11 @@ CAPABILITY = Capability(
     name="dialer",  # dialer.service.OWNER: the owner its calls' contact events go to
     handlers="chalicelib.dialer.handlers",
     functions=(
-        "dial_campaigns",
-        "campaign_abandoned",
-        "survey_answer",
-        "campaign_do_not_call",
-        "contact_list_uploaded",
+        Function("dial_campaigns", 55),
+        Function("campaign_abandoned"),
+        Function("survey_answer"),
+        Function("campaign_do_not_call"),
+        Function("contact_list_uploaded", 900, 1024),
     ),
     tables=("dialer",),
     build=build_service,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from chalicelib.capability import Capability
+from chalicelib.capability import Capability, Function
 
 if TYPE_CHECKING:
     from mypy_boto3_connect import ConnectClient
@@ -48,11 +48,11 @@ CAPABILITY = Capability(
     name="ivr",
     handlers="chalicelib.ivr.handlers",
     functions=(
-        "identify_caller",
-        "route_call",
-        "verify_pin",
-        "account_lookup",
-        "record_journey",
+        Function("identify_caller"),
+        Function("route_call"),
+        Function("verify_pin"),
+        Function("account_lookup"),
+        Function("record_journey"),
     ),
     tables=("customers", "account-events", "accounts", "pin-guards", "journeys"),
     build=build_service,

@@ -6,7 +6,7 @@ import functools
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from chalicelib.capability import Capability
+from chalicelib.capability import Capability, Function
 
 if TYPE_CHECKING:
     from mypy_boto3_connect import ConnectClient
@@ -73,10 +73,10 @@ CAPABILITY = Capability(
     name="qa",
     handlers="chalicelib.qa.handlers",
     functions=(
-        "qa_events",
-        "qa_contact_records",
-        "qa_reconcile",
-        "qa_warnings",
+        Function("qa_events", 30),
+        Function("qa_contact_records", 60, 256),
+        Function("qa_reconcile", 55),
+        Function("qa_warnings", 55, 256),
     ),
     tables=("qa",),
     build=build_service,

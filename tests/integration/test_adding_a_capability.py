@@ -57,7 +57,7 @@ def echo_caller(contact: ContactContext, deadline: Deadline) -> dict[str, str]:
 ''',
     "capability.py": '''"""Echo, as the registry lists it."""
 
-from chalicelib.capability import Capability
+from chalicelib.capability import Capability, Function
 
 
 def build_service(clock=None, connect=None):
@@ -69,7 +69,7 @@ def build_service(clock=None, connect=None):
 CAPABILITY = Capability(
     name="echo",
     handlers="chalicelib.echo.handlers",
-    functions=("echo_caller",),
+    functions=(Function("echo_caller", timeout=8, memory=256),),
     tables=(),
     build=build_service,
 )
@@ -117,6 +117,7 @@ def _touch_as_the_document_says(copy: Path) -> None:
     for stage, settings in config["stages"].items():
         settings["lambda_functions"]["echo_caller"] = {
             "lambda_timeout": 8,
+            "lambda_memory_size": 256,
             "iam_policy_file": f"policies/{stage}/echo_caller.json",
         }
     config_path.write_text(json.dumps(config, indent=2) + "\n")

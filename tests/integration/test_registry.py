@@ -53,17 +53,17 @@ def test_each_capability_declares_exactly_the_functions_its_handlers_define() ->
         assert callable(getattr(module, name)), name
     for capability in CAPABILITIES:
         defined = {name for name in deployed if hasattr(capability.module(), name)}
-        assert set(capability.functions) == defined, capability.name
-    declared = [name for capability in CAPABILITIES for name in capability.functions]
+        assert set(capability.function_names) == defined, capability.name
+    declared = [name for capability in CAPABILITIES for name in capability.function_names]
     assert len(declared) == len(set(declared)), "a function declared by two capabilities"
 
 
 def test_every_function_the_app_deploys_is_declared_and_configured_for_every_stage() -> None:
     from app import app
 
-    declared = {name for capability in CAPABILITIES for name in capability.functions}
+    declared = {name for capability in CAPABILITIES for name in capability.function_names}
     deployed = {f.name for f in [*app.pure_lambda_functions, *app.event_sources]}
-    assert deployed == declared | set(composition.OUTBOUND_FUNCTIONS)
+    assert deployed == declared | {f.name for f in composition.OUTBOUND_FUNCTIONS}
     stages = json.loads((ROOT / ".chalice" / "config.json").read_text())["stages"]
     for stage, config in stages.items():
         assert set(config["lambda_functions"]) == deployed | {"api_handler"}, stage

@@ -25,6 +25,15 @@ def test_a_function_a_stage_does_not_configure_is_named() -> None:
     ]
 
 
+def test_a_timeout_other_than_the_declared_one_is_named() -> None:
+    config = copy.deepcopy(CONFIG)
+    config["stages"]["dev"]["lambda_functions"]["dial_campaigns"]["lambda_timeout"] = 300
+    assert problems(config=config) == [
+        ".chalice/config.json dev lambda_functions: dial_campaigns lambda_timeout is 300, "
+        "declared 55"
+    ]
+
+
 def test_a_policy_for_a_function_nobody_declares_is_named() -> None:
     permissions = copy.deepcopy(POLICIES)
     permissions["functions"]["old_hook"] = {}
