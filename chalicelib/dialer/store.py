@@ -264,6 +264,10 @@ class DynamoDialLedger:
         except ContactRecord.DoesNotExist:
             return None
 
+    def of_number(self, number: str, campaigns: Sequence[str]) -> Sequence[DialRecord]:
+        keys = [(campaign_key(campaign), number) for campaign in campaigns]
+        return [_domain(r) for r in ContactRecord.batch_get(keys, consistent_read=True)]
+
     def due(self, campaign: str, now: datetime, limit: int) -> Sequence[DialRecord]:
         records = ContactRecord.due_index.query(
             campaign, ContactRecord.due_sort <= f"{stamp(now)}#~", limit=limit

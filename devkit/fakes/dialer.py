@@ -80,6 +80,10 @@ class InMemoryDialLedger:
     def get(self, campaign: str, number: str) -> DialRecord | None:
         return self.records.get((campaign, number))
 
+    def of_number(self, number: str, campaigns: Sequence[str]) -> list[DialRecord]:
+        found = (self.records.get((campaign, number)) for campaign in campaigns)
+        return [record for record in found if record is not None]
+
     def due(self, campaign: str, now: datetime, limit: int) -> list[DialRecord]:
         due = [
             r for (c, _), r in self.records.items() if c == campaign and dialer_model.is_due(r, now)

@@ -102,6 +102,16 @@ def test_records_move_only_from_the_version_read_and_are_found_again(tables) -> 
     assert ContactRecord.get("CAMPAIGN#card-upgrade", NEW_YORK).list_row == 2  # kept as ingested
 
 
+def test_a_numbers_records_are_read_across_campaigns_in_one_request(tables) -> None:
+    ledger = stores()["ledger"]
+    ledger.add("card-upgrade", contacts(NEW_YORK, MIAMI), NOW)
+    ledger.add("winter-offer", contacts(NEW_YORK), NOW)
+    found = ledger.of_number(NEW_YORK, ["card-upgrade", "winter-offer", "never-ran"])
+    assert sorted(r.campaign for r in found) == ["card-upgrade", "winter-offer"]
+    assert {r.number for r in found} == {NEW_YORK}
+    assert ledger.of_number(NEW_YORK, []) == []
+
+
 def test_figures_are_added_once_per_move_and_roll_over_thirty_days(tables) -> None:
     calls, clock = RecordingCalls(), TickingClock(NOW)
     fresh_registry()

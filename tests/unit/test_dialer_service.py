@@ -244,6 +244,20 @@ def test_an_internal_do_not_call_stops_the_record_for_good() -> None:
     assert world.record(NEW_YORK).status is RecordStatus.STOPPED
 
 
+def test_calls_in_progress_names_each_campaign_whose_call_was_sent_and_goes_on() -> None:
+    """What a do-not-call answers 202 with: a call handed to Connect (its last write made)
+    and not ended, in any campaign; a claimed call not yet sent is stopped, not named."""
+    world = World(sales(), sales(name="winter-offer"), sales(name="spring-offer"))
+    world.add(NEW_YORK)
+    world.add(NEW_YORK, campaign="winter-offer")
+    assert world.service.calls_in_progress(NEW_YORK) == []
+    sent = replace(world.record(NEW_YORK), status=RecordStatus.DIALING, sent_at=NOW)
+    world.ledger.records[("card-upgrade", NEW_YORK)] = sent
+    claimed = replace(world.record(NEW_YORK, "winter-offer"), status=RecordStatus.DIALING)
+    world.ledger.records[("winter-offer", NEW_YORK)] = claimed
+    assert world.service.calls_in_progress(NEW_YORK) == ["card-upgrade"]
+
+
 def test_a_stale_registry_copy_halts_dialling_without_spending_attempts() -> None:
     world = World()
     world.recipients.copy_at = NOW - timedelta(days=32)
