@@ -18,7 +18,7 @@ from chalicelib.callbacks.service import CallbackError, CallbackService
 from chalicelib.capability import Provided
 from chalicelib.platform import http
 from chalicelib.platform.clock import Deadline
-from chalicelib.platform.contact import ContactContext
+from chalicelib.platform.contact import ContactContext, flag
 from chalicelib.platform.digits import parse_digits
 from chalicelib.platform.hooks import connect_hook
 from chalicelib.platform.observability import count, logger
@@ -87,7 +87,9 @@ def cancel_callback(contact: ContactContext, deadline: Deadline) -> dict[str, st
     standing = service.cancel(callback_id) if callback_id else None
     if standing is None:
         return {"result": "ok", "callback_found": "false", **NO_CALLBACK}
-    return {**standing.attributes(), "callback_found": "true"}
+    # "true": no further attempt, but the call already handed to Connect may still ring.
+    in_progress = flag(standing.call_in_progress)
+    return {**standing.attributes(), "callback_found": "true", "call_in_progress": in_progress}
 
 
 @bp.lambda_function(name="callback_answered")
@@ -270,6 +272,6 @@ _STANDING_KEYS = frozenset(
 OUTPUTS: dict[str, frozenset[str]] = {
     "request_callback": _STANDING_KEYS,
     "callback_status": _STANDING_KEYS,
-    "cancel_callback": _STANDING_KEYS,
+    "cancel_callback": _STANDING_KEYS | {"call_in_progress"},
     "callback_answered": _STANDING_KEYS | {"queue", "queue_arn"},
 }

@@ -88,8 +88,19 @@ def test_ivr_request_answers_position_and_a_second_request_finds_the_first(callb
 def test_ivr_cancel_by_the_callers_number(callbacks) -> None:
     hook(callbacks, "request_callback", contact_event(CALLER, queue="billing"))
     cancelled = hook(callbacks, "cancel_callback", contact_event(CALLER))
-    assert cancelled["callback_status"] == "CANCELLED"
+    assert cancelled["callback_status"] == "CANCELLED" and cancelled["call_in_progress"] == "false"
     assert hook(callbacks, "callback_status", contact_event(CALLER))["callback_found"] == "false"
+
+
+def test_an_ivr_cancel_after_the_call_was_sent_says_that_call_may_still_ring(
+    callbacks, connect
+) -> None:
+    """As DELETE /callbacks/{id} answers 202: no further attempt, but the call already handed
+    to Connect is not taken back, and the flow can say so."""
+    _, stubber = connect
+    callback_id = dialled(callbacks, stubber)
+    cancelled = hook(callbacks, "cancel_callback", contact_event(CALLER, callback_id=callback_id))
+    assert cancelled["callback_status"] == "CANCELLED" and cancelled["call_in_progress"] == "true"
 
 
 @pytest.mark.parametrize(
