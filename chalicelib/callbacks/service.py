@@ -368,7 +368,7 @@ class CallbackService:
             case Refused(reason):
                 self._write(claimed, model.rejected(claimed, now, reason), report.failed, report)
             case Uncertain():
-                # Leave it DIALING: when the lease ends, reconciliation replays the token.
+                # Leave it DIALING: when the lease ends, reconciliation searches for its name.
                 report.uncertain.append(claimed.callback_id)
             case Stopped():
                 # A cancel (or another worker) moved it during the pacer's wait: not called.

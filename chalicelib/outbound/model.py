@@ -62,7 +62,7 @@ class Leases:
     """How long an attempt is left alone before reconciliation looks at it."""
 
     # A claim whose contact id is not written within this was lost (the worker died, or
-    # Connect's answer never came): reconciliation replays its ClientToken soon after.
+    # Connect's answer never came): reconciliation searches for its contact soon after.
     placement: timedelta = timedelta(seconds=30)
     # Connect rings for up to 60 s; the lease covers the ring, the flow and a margin.
     lease: timedelta = timedelta(minutes=3)
