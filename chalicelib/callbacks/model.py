@@ -4,8 +4,9 @@ A callback is dialled at most once per attempt. An attempt is *claimed* (QUEUED 
 -> DIALING) by one conditional write before Connect is called; its outcome moves it on. A
 DIALING attempt that hears nothing before its lease ends becomes UNKNOWN and is reconciled:
 the contact is looked up, or, when the contact id was never written, searched for by the
-name the attempt's call was given (`contact_name`). Its call is never sent again. Every non-final state carries a time at which some run looks at it again
-(`due_at` while waiting, `lease_until` while dialling or unknown): nothing is stranded.
+name the attempt's call was given (`contact_name`). Its call is never sent again. Every
+non-final state carries a time at which some run looks at it again (`due_at` while
+waiting, `lease_until` while dialling or unknown): nothing is stranded.
 Standard library only; time comes in.
 """
 
