@@ -10,7 +10,7 @@ how to build its service (`Provided.provide`), built once per cold start on firs
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.capabilities import CAPABILITIES
@@ -93,15 +93,15 @@ def _owners() -> Any:
     from chalicelib.outbound.handlers import Owners
 
     settles: Mapping[str, Any] = {
-        declared.name: functools.partial(_settle, declared)
+        declared.name: functools.partial(_settle, declared, declared.settle)
         for declared in CAPABILITIES
         if declared.settle is not None
     }
     return Owners(settles)
 
 
-def _settle(declared: Capability, ended: ContactEnded) -> object:
-    if declared.settle is None:
-        raise LookupError(f"{declared.name} places no calls")
+def _settle(
+    declared: Capability, settle: Callable[[Any, ContactEnded], object], ended: ContactEnded
+) -> object:
     _provide(declared)
-    return declared.settle(declared.served(), ended)
+    return settle(declared.served(), ended)
