@@ -100,7 +100,11 @@ def _callback_table(switchboard: Switchboard) -> Table:
             continue
         steps = " > ".join(f"{t.status.value}" for t in callback.history)
         table.add_row(
-            callback_id[:8], callback.queue, callback.status.value, str(callback.attempt), steps
+            callback_id[:8],
+            callback.queue,
+            callback.status.value,
+            str(callback.attempt.ordinal),
+            steps,
         )
     return table
 

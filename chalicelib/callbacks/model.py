@@ -1,26 +1,26 @@
 """Callbacks: the ledger's pure domain and its state machine.
 
-A callback is dialled at most once per attempt. An attempt is *claimed* (QUEUED or RETRY_WAIT
--> DIALING) by one conditional write before Connect is called; its outcome moves it on. A
-DIALING attempt that hears nothing before its lease ends becomes UNKNOWN and is reconciled:
-the contact is looked up, or, when the contact id was never written, searched for by the
-name the attempt's call was given (`contact_name`). Its call is never sent again. Every
-non-final state carries a time at which some run looks at it again (`due_at` while
-waiting, `lease_until` while dialling or unknown): nothing is stranded.
+A callback is dialled at most once per attempt. The attempt in hand is the outbound core's
+(`outbound.model.Attempt`): claimed (QUEUED or RETRY_WAIT -> DIALING) by one conditional write
+before Connect is called, DIALING and UNKNOWN are its phases, and reconciliation never sends
+its call again. What is callbacks' own: how many attempts, the backoff between them, the
+window, cancelling. Every non-final state carries a time at which some run looks at it again
+(`due_at` while waiting, the attempt's `lease_until` in flight): nothing is stranded.
 Standard library only; time comes in.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, time, timedelta
 from enum import Enum
 
-# What an ended contact means, the leases and the attempt's token are the outbound core's.
-from chalicelib.outbound.model import Leases, attempt_token, next_attempt
+# What an ended contact means, the leases and the attempt itself are the outbound core's.
+from chalicelib.outbound import model as outbound
+from chalicelib.outbound.model import Attempt, Leases
 from chalicelib.outbound.model import Outcome as Outcome
-from chalicelib.outbound.model import contact_name as outbound_contact_name
+from chalicelib.outbound.model import TransitionError as TransitionError
 from chalicelib.outbound.model import ended_outcome as ended_outcome
 from chalicelib.outbound.model import lawful_at as lawful_at
 from chalicelib.outbound.model import next_lawful as next_lawful
@@ -51,17 +51,20 @@ TRANSITIONS: Mapping[Status, frozenset[Status]] = {
         {Status.COMPLETED, Status.RETRY_WAIT, Status.FAILED, Status.UNKNOWN, Status.CANCELLED}
     ),
     Status.UNKNOWN: frozenset(
-        {Status.COMPLETED, Status.RETRY_WAIT, Status.FAILED, Status.DIALING, Status.CANCELLED}
+        {
+            Status.COMPLETED,
+            Status.RETRY_WAIT,
+            Status.FAILED,
+            Status.DIALING,
+            Status.UNKNOWN,  # looked at again later
+            Status.CANCELLED,
+        }
     ),
     Status.COMPLETED: frozenset(),
     Status.FAILED: frozenset(),
     Status.EXPIRED: frozenset(),
     Status.CANCELLED: frozenset(),
 }
-
-
-class TransitionError(ValueError):
-    """A change the state machine does not allow from the callback's current state."""
 
 
 @dataclass(frozen=True)
@@ -100,18 +103,12 @@ class Callback:
     time_zones: tuple[str, ...]  # the callee's, from the number
     priority: int = 5
     status: Status = Status.QUEUED
-    attempt: int = 0  # dials placed or claimed so far
+    # The attempt in hand: DIALING and UNKNOWN are its phases.
+    attempt: Attempt = field(default_factory=Attempt)
     max_attempts: int = 3
     contact_id: str = ""  # the contact that asked (InitialContactId), if from the IVR
     source: str = "ivr"
     journey: str = ""
-    dial_token: str = ""  # ClientToken of the current attempt
-    lease_until: datetime | None = None
-    outbound_contact_id: str = ""
-    redial_same_attempt: bool = False  # the last claim placed no call
-    # When the attempt's last write before StartOutboundVoiceContact was made; None while
-    # nothing has been sent for it, which is what lets a cancel still stop it.
-    sent_at: datetime | None = None
     history: tuple[Transition, ...] = ()
     version: int = 0  # the stored version this value was read at (optimistic locking)
 
@@ -164,65 +161,55 @@ def claim(callback: Callback, now: datetime, policy: Policy) -> Callback:
     """Take the next attempt: the one write that makes this worker the only dialler."""
     if not callback.is_due(now):
         raise TransitionError(f"callback {callback.callback_id} is not due")
-    attempt = next_attempt(callback.attempt, callback.redial_same_attempt)
-    if attempt > callback.max_attempts:
+    attempt = outbound.claim(callback.attempt, callback.callback_id, now, policy)
+    if attempt.ordinal > callback.max_attempts:
         raise TransitionError(f"callback {callback.callback_id} has no attempts left")
-    return _move(
-        callback,
-        Status.DIALING,
-        now,
-        f"attempt {attempt}",
-        attempt=attempt,
-        dial_token=attempt_token(callback.callback_id, attempt),
-        lease_until=now + policy.placement,
-        outbound_contact_id="",
-        redial_same_attempt=False,
-        sent_at=None,
-    )
+    return _move(callback, Status.DIALING, now, f"attempt {attempt.ordinal}", attempt=attempt)
+
+
+def _attempt_moved(callback: Callback, attempt: Attempt, now: datetime, reason: str) -> Callback:
+    """The callback after its attempt moved in flight: its status is the attempt's phase."""
+    return _move(callback, Status(attempt.phase.value), now, reason, attempt=attempt)
+
+
+def _ended(
+    callback: Callback, to: Status, now: datetime, reason: str, **changes: object
+) -> Callback:
+    """Out of flight (or never in it): the attempt in hand, if any, is over."""
+    attempt = outbound.over(callback.attempt) if callback.attempt.in_flight else callback.attempt
+    return _move(callback, to, now, reason, attempt=attempt, **changes)
 
 
 def send(callback: Callback, now: datetime) -> Callback:
     """The last write before Connect is asked to call: made after the pacer's wait and
     conditional on the version the claim wrote, so a cancel that came meanwhile wins."""
-    if callback.status is not Status.DIALING or callback.sent_at is not None:
-        raise TransitionError(f"callback {callback.callback_id} has no unsent attempt")
-    return replace(callback, sent_at=now)
+    return replace(callback, attempt=outbound.send(callback.attempt, now))
 
 
 def contact_name(callback: Callback) -> str:
     """The name the attempt's contact is given, which reconciliation searches for."""
-    return outbound_contact_name("callback", callback.attempt, callback.dial_token)
-
-
-def call_in_progress(callback: Callback) -> bool:
-    """A call was sent for the current attempt and its outcome is not known yet: a cancel
-    now stops every later attempt, but not the call that is ringing."""
-    return callback.status in IN_FLIGHT and callback.sent_at is not None
+    return outbound.contact_name("callback", callback.attempt)
 
 
 def record_dial(callback: Callback, contact_id: str, now: datetime, policy: Policy) -> Callback:
     """Connect started the contact: wait for its outcome for the length of a call."""
-    if callback.status is not Status.DIALING:
-        raise TransitionError(f"callback {callback.callback_id} is not dialling")
-    return replace(callback, outbound_contact_id=contact_id, lease_until=now + policy.lease)
+    return replace(callback, attempt=outbound.dialled(callback.attempt, contact_id, now, policy))
 
 
 def _retry_or_fail(callback: Callback, now: datetime, policy: Policy, reason: str) -> Callback:
-    if callback.attempt >= callback.max_attempts:
-        return _move(callback, Status.FAILED, now, f"{reason}; no attempts left", lease_until=None)
-    due = now + policy.backoff(callback.attempt)
+    if callback.attempt.ordinal >= callback.max_attempts:
+        return _ended(callback, Status.FAILED, now, f"{reason}; no attempts left")
+    due = now + policy.backoff(callback.attempt.ordinal)
     if due >= callback.expires_at:
-        return _move(
-            callback, Status.FAILED, now, f"{reason}; no time left in the window", lease_until=None
-        )
-    return _move(callback, Status.RETRY_WAIT, now, reason, due_at=due, lease_until=None)
+        return _ended(callback, Status.FAILED, now, f"{reason}; no time left in the window")
+    return _ended(callback, Status.RETRY_WAIT, now, reason, due_at=due)
 
 
 def record_outcome(callback: Callback, outcome: Outcome, now: datetime, policy: Policy) -> Callback:
-    if callback.status not in (Status.DIALING, Status.UNKNOWN):
+    if callback.status not in IN_FLIGHT:
         raise TransitionError(f"callback {callback.callback_id} is not waiting for an outcome")
     if outcome is Outcome.CONNECTED:
-        return _move(callback, Status.COMPLETED, now, "connected", lease_until=None)
+        return _ended(callback, Status.COMPLETED, now, "connected")
     if outcome is Outcome.DECLINED:
         return cancel(callback, now, "the customer asked us not to connect")
     if outcome is Outcome.UNREACHABLE:
@@ -236,61 +223,33 @@ def not_placed(
     """Connect refused before dialling (throttled, outside calling hours): same attempt again."""
     due = until or now + policy.not_placed_backoff
     if due >= callback.expires_at:
-        return _move(
-            callback, Status.FAILED, now, f"{reason}; no time left in the window", lease_until=None
-        )
-    return _move(
-        callback,
-        Status.RETRY_WAIT,
-        now,
-        reason,
-        due_at=due,
-        lease_until=None,
-        redial_same_attempt=True,
-    )
+        return _ended(callback, Status.FAILED, now, f"{reason}; no time left in the window")
+    attempt = outbound.not_placed(callback.attempt)
+    return _move(callback, Status.RETRY_WAIT, now, reason, due_at=due, attempt=attempt)
 
 
 def rejected(callback: Callback, now: datetime, reason: str) -> Callback:
     """Connect will never dial this number (not allowed, invalid): a final failure."""
-    return _move(callback, Status.FAILED, now, reason, lease_until=None)
+    return _ended(callback, Status.FAILED, now, reason)
 
 
 def lease_expired(callback: Callback, now: datetime) -> Callback:
     """DIALING heard nothing in time: UNKNOWN, to be looked at straight away."""
-    if (
-        callback.status is not Status.DIALING
-        or callback.lease_until is None
-        or now < callback.lease_until
-    ):
-        raise TransitionError(f"callback {callback.callback_id}: lease still held")
-    return _move(
-        callback, Status.UNKNOWN, now, "no outcome before the lease ended", lease_until=now
-    )
-
-
-def _require_unknown(callback: Callback) -> None:
-    if callback.status is not Status.UNKNOWN:
-        raise TransitionError(f"callback {callback.callback_id} is not unknown")
+    attempt = outbound.lease_expired(callback.attempt, now)
+    return _attempt_moved(callback, attempt, now, "no outcome before the lease ended")
 
 
 def still_ringing(callback: Callback, now: datetime, policy: Policy) -> Callback:
     """UNKNOWN, but Connect says the contact is still going: wait again, same attempt."""
-    _require_unknown(callback)
-    return _move(
-        callback, Status.DIALING, now, "contact still in progress", lease_until=now + policy.lease
-    )
+    attempt = outbound.still_going(callback.attempt, now, policy)
+    return _attempt_moved(callback, attempt, now, "contact still in progress")
 
 
 def recovered(callback: Callback, contact_id: str, now: datetime, policy: Policy) -> Callback:
     """UNKNOWN with no contact id: searching for the attempt's name found its contact."""
-    _require_unknown(callback)
-    return _move(
-        callback,
-        Status.DIALING,
-        now,
-        "contact found by searching for the attempt's name",
-        outbound_contact_id=contact_id,
-        lease_until=now + policy.lease,
+    attempt = outbound.found(callback.attempt, contact_id, now, policy)
+    return _attempt_moved(
+        callback, attempt, now, "contact found by searching for the attempt's name"
     )
 
 
@@ -301,19 +260,16 @@ def look_again(
     at again `until` (by default a minute later). It still takes an answer meanwhile.
 
     Once the callback's window is over, an outcome that still cannot be learned ends it."""
-    _require_unknown(callback)
-    if now >= callback.expires_at:
-        return _move(
-            callback, Status.FAILED, now, f"{reason}; outcome never learned", lease_until=None
-        )
-    history = (*callback.history, Transition(Status.UNKNOWN, now, reason))[-20:]
-    later = until or now + policy.look_again_after
-    return replace(callback, lease_until=later, history=history)
+    if now >= callback.expires_at and callback.status is Status.UNKNOWN:
+        return _ended(callback, Status.FAILED, now, f"{reason}; outcome never learned")
+    attempt = outbound.look_again(callback.attempt, until or now + policy.look_again_after)
+    return _attempt_moved(callback, attempt, now, reason)
 
 
 def reconcile_lost(callback: Callback, now: datetime, policy: Policy) -> Callback:
     """UNKNOWN and its contact cannot be recovered: the attempt counts as used."""
-    _require_unknown(callback)
+    if callback.status is not Status.UNKNOWN:
+        raise TransitionError(f"callback {callback.callback_id} is not unknown")
     return _retry_or_fail(callback, now, policy, "attempt lost before Connect answered")
 
 
@@ -327,7 +283,7 @@ def defer(callback: Callback, until: datetime) -> Callback:
 
 
 def cancel(callback: Callback, now: datetime, reason: str = "cancelled by the caller") -> Callback:
-    return _move(callback, Status.CANCELLED, now, reason, lease_until=None)
+    return _ended(callback, Status.CANCELLED, now, reason)
 
 
 def expire(callback: Callback, now: datetime) -> Callback:

@@ -17,7 +17,6 @@ from chalicelib.callbacks.model import Callback, Outcome, Policy, Standing, Stat
 from chalicelib.outbound.model import DialNotPlacedError as DialNotPlacedError
 from chalicelib.outbound.model import DialRejectedError as DialRejectedError
 from chalicelib.outbound.model import DialUncertainError as DialUncertainError
-from chalicelib.outbound.model import Route
 from chalicelib.outbound.service import (
     Commit,
     ContactFinder,
@@ -278,7 +277,7 @@ class CallbackService:
             )
             if written is not None:
                 return replace(
-                    self._standing(written), call_in_progress=model.call_in_progress(callback)
+                    self._standing(written), call_in_progress=callback.attempt.call_in_progress
                 )
         raise CallbackError("busy", "callback_id", "the callback kept changing; try again")
 
@@ -399,11 +398,7 @@ class CallbackService:
 
     def _dialled_as(self, callback_id: str, attempt: int, contact_id: str) -> Callback | None:
         callback = self.ledger.get(callback_id) if callback_id and _ID.match(callback_id) else None
-        if (
-            callback is None
-            or callback.attempt != attempt
-            or callback.outbound_contact_id not in ("", contact_id)
-        ):
+        if callback is None or not callback.attempt.is_current(attempt, contact_id):
             return None
         return callback
 
@@ -421,13 +416,12 @@ class CallbackService:
             if unknown is None or unknown.status is not Status.UNKNOWN:
                 continue
             settlement = settle(
-                unknown.outbound_contact_id,
-                unknown.sent_at,
+                unknown.attempt,
                 now,
                 self.contacts,
                 self.search,
                 model.contact_name(unknown),
-                Route(OWNER, unknown.callback_id, unknown.attempt),
+                unknown.attempt.route(OWNER, unknown.callback_id),
             )
             moved = self._settled(unknown, settlement, now)
             settled.append(self.ledger.transition(unknown, moved) or unknown)

@@ -5,9 +5,9 @@ One table holds the callbacks (`CB#<id>`) and two kinds of lock: `NUMBER#<number
 (one active callback per number and queue) and `CONTACT#<id>` (one per asking contact).
 A callback is created, replaced and finished together with its locks in one transaction;
 every other change is a conditional write on the version that was read. The indexes are
-sparse: only waiting callbacks are in `due`, only those in flight (DIALING or UNKNOWN) in
-`leases`, so dispatch and reconciliation read what needs them and nothing else, whatever the
-table holds; and every callback that is not final is in one of the two.
+the outbound core's (`AttemptRecord`), sparse: only waiting callbacks are in `due`, only those
+in flight (DIALING or UNKNOWN) in `leases`; every callback that is not final is in one of the
+two.
 """
 
 from __future__ import annotations
@@ -30,13 +30,22 @@ from pynamodb.connection import Connection
 from pynamodb.exceptions import PutError, TransactWriteError
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
+from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.callbacks import model
 from chalicelib.callbacks.model import Callback, Status, Transition
 from chalicelib.callbacks.service import AllowanceUsedError, Holders
+from chalicelib.outbound.store import (
+    AttemptRecord,
+    DueIndex,
+    LeaseIndex,
+    attempt_of,
+    attempt_state,
+    index_keys,
+    leases_ended,
+)
 from chalicelib.platform.settings import settings
 from chalicelib.platform.tables import (
     CANCELLED_BY_CONDITION,
@@ -78,25 +87,6 @@ def _from_stamp(text: str) -> datetime:
     return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
 
 
-class DueIndex(GlobalSecondaryIndex["CallbackRecord"]):
-    class Meta:
-        index_name = "due"
-        projection = AllProjection()
-
-    # One partition per queue, in serving order: a position is one COUNT query.
-    due_partition = UnicodeAttribute(hash_key=True)  # "<queue>"
-    due_sort = UnicodeAttribute(range_key=True)  # "<priority:02>#<due>#<requested>#<id>"
-
-
-class LeaseIndex(GlobalSecondaryIndex["CallbackRecord"]):
-    class Meta:
-        index_name = "leases"
-        projection = AllProjection()
-
-    lease_partition = UnicodeAttribute(hash_key=True)  # "IN_FLIGHT"
-    lease_sort = UnicodeAttribute(range_key=True)  # "<lease until>#<id>"
-
-
 class OutboundIndex(GlobalSecondaryIndex["CallbackRecord"]):
     class Meta:
         index_name = "by-outbound-contact"
@@ -105,7 +95,7 @@ class OutboundIndex(GlobalSecondaryIndex["CallbackRecord"]):
     outbound_contact_id = UnicodeAttribute(hash_key=True)
 
 
-class CallbackRecord(Table):
+class CallbackRecord(AttemptRecord):
     Meta = table_meta(settings().callbacks_table)
 
     pk = UnicodeAttribute(hash_key=True)
@@ -119,25 +109,16 @@ class CallbackRecord(Table):
     due_at = UTCDateTimeAttribute()
     expires_at = UTCDateTimeAttribute()
     time_zones = TextListAttribute()
-    attempt = NumberAttribute(default=0)
     max_attempts = NumberAttribute(default=3)
     contact_id = UnicodeAttribute(default="")
     source = UnicodeAttribute(default="ivr")
     journey = UnicodeAttribute(default="")
-    dial_token = UnicodeAttribute(default="")
-    lease_until = UTCDateTimeAttribute(null=True)
-    redial_same_attempt = NumberAttribute(default=0)
-    sent_at = UTCDateTimeAttribute(null=True)
     history = HistoryAttribute(default=list)
-    due_partition = UnicodeAttribute(null=True)
-    due_sort = UnicodeAttribute(null=True)
-    lease_partition = UnicodeAttribute(null=True)
-    lease_sort = UnicodeAttribute(null=True)
-    outbound_contact_id = UnicodeAttribute(null=True)
     purge_at = TTLAttribute(null=True)
     version = VersionAttribute()
-    due_index = DueIndex()
-    lease_index = LeaseIndex()
+    # due: one partition per queue, in serving order, so a position is one COUNT query
+    due_index = DueIndex["CallbackRecord"]()
+    lease_index = LeaseIndex["CallbackRecord"]()
     outbound_index = OutboundIndex()
 
 
@@ -183,32 +164,31 @@ def _record(callback: Callback, policy: model.Policy) -> CallbackRecord:
         due_at=callback.due_at,
         expires_at=callback.expires_at,
         time_zones=list(callback.time_zones),
-        attempt=callback.attempt,
         max_attempts=callback.max_attempts,
         contact_id=callback.contact_id,
         source=callback.source,
         journey=callback.journey,
-        dial_token=callback.dial_token,
-        lease_until=callback.lease_until,
-        redial_same_attempt=int(callback.redial_same_attempt),
-        sent_at=callback.sent_at,
         history=[
             TransitionEntry(status=t.status.value, at=t.at, reason=t.reason)
             for t in callback.history
         ],
-        outbound_contact_id=callback.outbound_contact_id or None,
+        **attempt_state(callback.attempt),
+        **index_keys(
+            (callback.queue, _serving_order(callback))
+            if callback.status in model.WAITING
+            else None,
+            (_IN_FLIGHT, _lease_ends(callback), callback.callback_id),
+        ),
     )
-    if callback.status in model.WAITING:
-        record.due_partition = callback.queue
-        record.due_sort = _serving_order(callback)
-    if callback.status in model.IN_FLIGHT and callback.lease_until is not None:
-        record.lease_partition = _IN_FLIGHT
-        record.lease_sort = f"{stamp(callback.lease_until)}#{callback.callback_id}"
     if callback.final:
         record.purge_at = datetime.now(UTC) + policy.retention
     if callback.version:
         record.version = callback.version
     return record
+
+
+def _lease_ends(callback: Callback) -> datetime | None:
+    return callback.attempt.lease_until if callback.attempt.in_flight else None
 
 
 def _serving_order(callback: Callback) -> str:
@@ -232,16 +212,11 @@ def _domain(record: CallbackRecord) -> Callback:
         time_zones=tuple(record.time_zones),
         priority=int(record.priority),
         status=Status(record.status),
-        attempt=int(record.attempt),
+        attempt=attempt_of(record, record.status),
         max_attempts=int(record.max_attempts),
         contact_id=record.contact_id,
         source=record.source,
         journey=record.journey,
-        dial_token=record.dial_token,
-        lease_until=record.lease_until,
-        outbound_contact_id=record.outbound_contact_id or "",
-        redial_same_attempt=bool(record.redial_same_attempt),
-        sent_at=record.sent_at,
         history=history,
         version=int(record.version or 0),
     )
@@ -352,9 +327,7 @@ class DynamoLedger:
         return ahead + 1
 
     def leases_ended(self, now: datetime, limit: int) -> Sequence[Callback]:
-        records = CallbackRecord.lease_index.query(
-            _IN_FLIGHT, CallbackRecord.lease_sort <= f"{stamp(now)}#~", limit=limit
-        )
+        records = leases_ended(CallbackRecord.lease_index, _IN_FLIGHT, now, limit)
         return [_domain(r) for r in records]
 
     # -- writes ------------------------------------------------------------------------------

@@ -263,8 +263,8 @@ def preview_next(name: str) -> Response:
         return Response(body={"record": None}, status_code=200)
     body = {
         "number": record.number,
-        "attempt": record.attempt,
-        "offer_ends": record.lease_until.isoformat() if record.lease_until else None,
+        "attempt": record.attempt.ordinal,
+        "offer_ends": record.offered_until.isoformat() if record.offered_until else None,
     }
     return Response(body={"record": body}, status_code=200)
 

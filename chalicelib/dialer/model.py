@@ -10,8 +10,9 @@ from enum import Enum
 from typing import Any
 
 from chalicelib.dialer.compliance import CallingWindow, Dial, Purpose, Recipient
-from chalicelib.outbound.model import Leases, Outcome, attempt_token, next_attempt
-from chalicelib.outbound.model import contact_name as outbound_contact_name
+from chalicelib.outbound import model as outbound
+from chalicelib.outbound.model import Attempt, Leases, Outcome
+from chalicelib.outbound.model import TransitionError as TransitionError
 from chalicelib.platform import phone
 
 
@@ -231,7 +232,7 @@ class Heard(Enum):
 
 class RecordStatus(Enum):
     READY = "READY"  # waiting for its next attempt, from `due_at`
-    OFFERED = "OFFERED"  # preview: shown to an agent until `lease_until`
+    OFFERED = "OFFERED"  # preview: shown to an agent until `offered_until`
     DIALING = "DIALING"  # an attempt claimed: one worker may place its call
     UNKNOWN = "UNKNOWN"  # the lease ended with no outcome: reconciliation settles it
     DONE = "DONE"  # reached, or no attempt left (`disposition` says which)
@@ -241,22 +242,18 @@ class RecordStatus(Enum):
 
 FINAL = frozenset({RecordStatus.DONE, RecordStatus.STOPPED, RecordStatus.FAILED})
 IN_FLIGHT = frozenset({RecordStatus.DIALING, RecordStatus.UNKNOWN})
-LEASED = frozenset({*IN_FLIGHT, RecordStatus.OFFERED})  # looked at again at `lease_until`
+LEASED = frozenset({*IN_FLIGHT, RecordStatus.OFFERED})  # looked at again at a lease's end
 
 _R = RecordStatus
 TRANSITIONS: Mapping[RecordStatus, frozenset[RecordStatus]] = {
     _R.READY: frozenset({_R.DIALING, _R.OFFERED}),
     _R.OFFERED: frozenset({_R.DIALING, _R.READY, _R.DONE}),
     _R.DIALING: frozenset({_R.DONE, _R.READY, _R.FAILED, _R.UNKNOWN, _R.STOPPED}),
-    _R.UNKNOWN: frozenset({_R.DONE, _R.READY, _R.FAILED, _R.DIALING}),
+    _R.UNKNOWN: frozenset({_R.DONE, _R.READY, _R.FAILED, _R.DIALING, _R.UNKNOWN}),
     _R.DONE: frozenset({_R.DONE}),  # an agent's wrap-up amends a connected call's disposition
     _R.STOPPED: frozenset(),
     _R.FAILED: frozenset(),
 }
-
-
-class TransitionError(ValueError):
-    """A move the record's state machine does not allow."""
 
 
 @dataclass(frozen=True)
@@ -268,8 +265,10 @@ class Step:
 
 @dataclass(frozen=True)
 class DialRecord:
-    """One number of one campaign. Dialled at most once per attempt: an attempt is claimed
-    (READY -> DIALING) by one conditional write before anything is checked or dialled."""
+    """One number of one campaign. Dialled at most once per attempt: the attempt in hand is
+    the outbound core's (`outbound.model.Attempt`), claimed (READY -> DIALING) by one
+    conditional write before anything is checked or dialled; DIALING and UNKNOWN are its
+    phases. What is the dialer's own: offers, dispositions, retry rules, the flow's word."""
 
     campaign: str
     number: str  # E.164
@@ -277,16 +276,9 @@ class DialRecord:
     due_at: datetime
     subdivision: str = ""
     status: RecordStatus = RecordStatus.READY
-    attempt: int = 0  # attempts claimed so far
-    dial_token: str = ""
-    claimed_at: datetime | None = None  # when the current attempt was claimed
-    lease_until: datetime | None = None
-    outbound_contact_id: str = ""
+    attempt: Attempt = field(default_factory=Attempt)  # the attempt in hand
     caller_id: str = ""
-    redial_same_attempt: bool = False  # the last claim placed no call
-    # When the attempt's last write before StartOutboundVoiceContact was made; None while
-    # nothing has been sent for it.
-    sent_at: datetime | None = None
+    offered_until: datetime | None = None  # preview: when the agent's offer lapses
     disposition: Disposition | None = None  # of the last attempt that ended
     offered_to: str = ""  # preview: the agent it is shown to
     heard: Heard = Heard.NOTHING  # of the current attempt, from its flow
@@ -296,6 +288,13 @@ class DialRecord:
     @property
     def final(self) -> bool:
         return self.status in FINAL
+
+    @property
+    def lease_ends(self) -> datetime | None:
+        """When a run looks at the record again: its attempt's lease, or its offer's."""
+        if self.status is RecordStatus.OFFERED:
+            return self.offered_until
+        return self.attempt.lease_until if self.attempt.in_flight else None
 
     @property
     def ref(self) -> str:
@@ -319,7 +318,7 @@ def record_ref(campaign: str, number: str) -> str:
 def contact_name(record: DialRecord) -> str:
     """The name the attempt's contact is given: unique per attempt, so reconciliation finds
     the contact by it, and free of the number, since agents see it."""
-    return outbound_contact_name(record.campaign, record.attempt, record.dial_token)
+    return outbound.contact_name(record.campaign, record.attempt)
 
 
 def parse_ref(ref: str) -> tuple[str, str] | None:
@@ -352,33 +351,38 @@ def claim(record: DialRecord, now: datetime, leases: Leases) -> DialRecord:
     """Take the next attempt: the one write that makes this worker its only dialler."""
     if not is_due(record, now) and record.status is not RecordStatus.OFFERED:
         raise TransitionError(f"{record.ref} is not due")
-    attempt = next_attempt(record.attempt, record.redial_same_attempt)
+    attempt = outbound.claim(record.attempt, record.ref, now, leases)
     return _move(
         record,
         RecordStatus.DIALING,
         now,
-        f"attempt {attempt}",
+        f"attempt {attempt.ordinal}",
         attempt=attempt,
-        dial_token=attempt_token(record.ref, attempt),
-        claimed_at=now,
-        lease_until=now + leases.placement,
-        outbound_contact_id="",
-        redial_same_attempt=False,
-        sent_at=None,
         offered_to="",
+        offered_until=None,
         disposition=None,
         heard=Heard.NOTHING,
     )
+
+
+def _attempt_moved(record: DialRecord, attempt: Attempt, now: datetime, reason: str) -> DialRecord:
+    """The record after its attempt moved in flight: its status is the attempt's phase."""
+    return _move(record, RecordStatus(attempt.phase.value), now, reason, attempt=attempt)
+
+
+def _ended(
+    record: DialRecord, to: RecordStatus, now: datetime, reason: str, **changes: Any
+) -> DialRecord:
+    """Out of flight: the attempt in hand is over."""
+    _require(record, *IN_FLIGHT)
+    return _move(record, to, now, reason, attempt=outbound.over(record.attempt), **changes)
 
 
 def send(record: DialRecord, caller_id: str, now: datetime) -> DialRecord:
     """The last write before Connect is asked to call, made after the pacer's wait: the
     store makes it only while the person's do-not-call and consent are as the rules saw them
     at the reservation, so a "stop" that came meanwhile wins."""
-    _require(record, RecordStatus.DIALING)
-    if record.sent_at is not None:
-        raise TransitionError(f"{record.ref}: attempt {record.attempt} was sent already")
-    return replace(record, sent_at=now, caller_id=caller_id)
+    return replace(record, attempt=outbound.send(record.attempt, now), caller_id=caller_id)
 
 
 def offer(record: DialRecord, agent: str, now: datetime, timeout: timedelta) -> DialRecord:
@@ -391,7 +395,7 @@ def offer(record: DialRecord, agent: str, now: datetime, timeout: timedelta) -> 
         now,
         f"offered to {agent}",
         offered_to=agent,
-        lease_until=now + timeout,
+        offered_until=now + timeout,
     )
 
 
@@ -409,64 +413,60 @@ def accept(record: DialRecord, agent: str, now: datetime, leases: Leases) -> Dia
 def skip(record: DialRecord, agent: str, now: datetime) -> DialRecord:
     """The agent chose not to call: the record is done for this campaign, never dialled."""
     _require_offered_to(record, agent)
-    return _move(record, RecordStatus.DONE, now, f"skipped by {agent}", lease_until=None)
+    return _move(record, RecordStatus.DONE, now, f"skipped by {agent}", offered_until=None)
 
 
 def offer_lapsed(record: DialRecord, now: datetime) -> DialRecord:
     """No answer from the agent in time: the record waits for the next agent."""
     _require(record, RecordStatus.OFFERED)
-    if record.lease_until is not None and now < record.lease_until:
+    if record.offered_until is not None and now < record.offered_until:
         raise TransitionError(f"{record.ref}: the offer has not lapsed")
-    return _move(record, RecordStatus.READY, now, "offer lapsed", offered_to="", lease_until=None)
+    return _move(record, RecordStatus.READY, now, "offer lapsed", offered_to="", offered_until=None)
 
 
 def record_dial(
     record: DialRecord, contact_id: str, caller_id: str, now: datetime, leases: Leases
 ) -> DialRecord:
     """Connect started the contact: wait for its outcome for the length of a call."""
-    _require(record, RecordStatus.DIALING)
-    return replace(
-        record, outbound_contact_id=contact_id, caller_id=caller_id, lease_until=now + leases.lease
-    )
+    attempt = outbound.dialled(record.attempt, contact_id, now, leases)
+    return replace(record, attempt=attempt, caller_id=caller_id)
 
 
 def not_placed(record: DialRecord, now: datetime, reason: str, until: datetime) -> DialRecord:
     """No call went out (throttled, outside the window, a cap, a worker that stopped before
     its last write): the same attempt, later."""
-    _require(record, RecordStatus.DIALING, RecordStatus.UNKNOWN)
-    return _move(
-        record,
-        RecordStatus.READY,
-        now,
-        reason,
-        due_at=until,
-        lease_until=None,
-        redial_same_attempt=True,
-    )
+    attempt = outbound.not_placed(record.attempt)
+    return _move(record, RecordStatus.READY, now, reason, due_at=until, attempt=attempt)
 
 
 def stopped(record: DialRecord, now: datetime, reason: str) -> DialRecord:
     """The rules forbid the call for good (do-not-call, no consent, no known zone)."""
     _require(record, RecordStatus.DIALING)
-    return _move(record, RecordStatus.STOPPED, now, reason, lease_until=None)
+    return _ended(record, RecordStatus.STOPPED, now, reason)
 
 
 def rejected(record: DialRecord, now: datetime, reason: str) -> DialRecord:
     """Connect will never place it (destination not allowed, not permitted)."""
-    return _move(
-        record, RecordStatus.FAILED, now, reason, lease_until=None, disposition=Disposition.FAILED
-    )
+    return _ended(record, RecordStatus.FAILED, now, reason, disposition=Disposition.FAILED)
 
 
 def ended(
-    record: DialRecord, disposition: Disposition, now: datetime, campaign: Campaign
+    record: DialRecord,
+    disposition: Disposition,
+    now: datetime,
+    campaign: Campaign,
+    contact_id: str = "",
 ) -> DialRecord:
-    """The attempt's outcome: the campaign's retry rule says final or when to try again."""
+    """The attempt's outcome: the campaign's retry rule says final or when to try again.
+    `contact_id` is the contact the outcome came from (kept when its placing worker died
+    before writing it)."""
     _require(record, *IN_FLIGHT)
-    step = next_step(disposition, record.attempt, campaign.max_attempts, campaign.retry, now)
+    attempt = outbound.over(record.attempt, contact_id)
+    ordinal = record.attempt.ordinal
+    step = next_step(disposition, ordinal, campaign.max_attempts, campaign.retry, now)
     if step.final or step.at is None:
         return _move(
-            record, RecordStatus.DONE, now, step.reason, lease_until=None, disposition=disposition
+            record, RecordStatus.DONE, now, step.reason, attempt=attempt, disposition=disposition
         )
     return _move(
         record,
@@ -474,7 +474,7 @@ def ended(
         now,
         step.reason,
         due_at=step.at,
-        lease_until=None,
+        attempt=attempt,
         disposition=disposition,
     )
 
@@ -483,7 +483,7 @@ def heard(record: DialRecord, attempt: int, what: Heard, now: datetime) -> DialR
     """The flow's word on the attempt's call (abandoned, a person answered the survey),
     kept until the call's end gives its disposition."""
     _require(record, *IN_FLIGHT)
-    if record.attempt != attempt:
+    if record.attempt.ordinal != attempt:
         raise TransitionError(f"{record.ref}: attempt {attempt} is over")
     history = (*record.history, Step(record.status, now, f"flow: {what.value}"))[-20:]
     return replace(record, heard=what, history=history)
@@ -515,43 +515,24 @@ def amend(record: DialRecord, disposition: Disposition, now: datetime) -> DialRe
 
 
 def lease_expired(record: DialRecord, now: datetime) -> DialRecord:
-    _require(record, RecordStatus.DIALING)
-    if record.lease_until is None or now < record.lease_until:
-        raise TransitionError(f"{record.ref}: lease still held")
-    return _move(
-        record, RecordStatus.UNKNOWN, now, "no outcome before the lease ended", lease_until=now
-    )
+    attempt = outbound.lease_expired(record.attempt, now)
+    return _attempt_moved(record, attempt, now, "no outcome before the lease ended")
 
 
 def still_going(record: DialRecord, now: datetime, leases: Leases) -> DialRecord:
-    _require(record, RecordStatus.UNKNOWN)
-    return _move(
-        record,
-        RecordStatus.DIALING,
-        now,
-        "contact still in progress",
-        lease_until=now + leases.lease,
-    )
+    attempt = outbound.still_going(record.attempt, now, leases)
+    return _attempt_moved(record, attempt, now, "contact still in progress")
 
 
 def found(record: DialRecord, contact_id: str, now: datetime, leases: Leases) -> DialRecord:
     """UNKNOWN with no contact id: the search by the call's name found its contact."""
-    _require(record, RecordStatus.UNKNOWN)
-    return _move(
-        record,
-        RecordStatus.DIALING,
-        now,
-        "contact found by the call's name",
-        outbound_contact_id=contact_id,
-        lease_until=now + leases.lease,
-    )
+    attempt = outbound.found(record.attempt, contact_id, now, leases)
+    return _attempt_moved(record, attempt, now, "contact found by the call's name")
 
 
 def look_again(record: DialRecord, now: datetime, reason: str, until: datetime) -> DialRecord:
     """Nothing can be learned now: stay UNKNOWN, looked at again at `until`."""
-    _require(record, RecordStatus.UNKNOWN)
-    history = (*record.history, Step(RecordStatus.UNKNOWN, now, reason))[-20:]
-    return replace(record, lease_until=until, history=history)
+    return _attempt_moved(record, outbound.look_again(record.attempt, until), now, reason)
 
 
 # -- what a move adds to the campaign's figures -------------------------------------------------
@@ -592,7 +573,8 @@ def tally(before: DialRecord, after: DialRecord) -> dict[str, int]:
     """The counters a transition adds to, written in the same transaction as the transition,
     so each attempt is counted exactly once however often its outcome arrives."""
     counts: dict[str, int] = {}
-    if after.outbound_contact_id and after.outbound_contact_id != before.outbound_contact_id:
+    contact_id = after.attempt.contact_id
+    if contact_id and contact_id != before.attempt.contact_id:
         counts[DIALLED] = 1
     disposition = after.disposition
     if disposition is None:

@@ -37,7 +37,6 @@ from chalicelib.dialer.compliance import (
 from chalicelib.dialer.contacts import Contact, Read, RowProblem
 from chalicelib.dialer.jurisdictions import PROFILES
 from chalicelib.dialer.model import (
-    IN_FLIGHT,
     Campaign,
     DialRecord,
     Disposition,
@@ -53,7 +52,7 @@ from chalicelib.dialer.model import (
     parse_ref,
 )
 from chalicelib.dialer.pacing import Floor, Predictive, progressive
-from chalicelib.outbound.model import Leases, OutboundCall, Outcome, Route
+from chalicelib.outbound.model import Leases, OutboundCall, Outcome
 from chalicelib.outbound.service import (
     Commit,
     ContactFinder,
@@ -378,7 +377,7 @@ class DialerService:
             return
         caller_id = self._caller_id(campaign, claimed)
         if caller_id is None:
-            self.recipients.release(claimed.number, claimed.dial_token)
+            self.recipients.release(claimed.number, claimed.attempt.token)
             until = _next_utc_midnight(self.clock.now())
             after = model.not_placed(
                 claimed, self.clock.now(), "caller IDs at their daily cap", until
@@ -398,7 +397,7 @@ class DialerService:
             if not verdict.allowed:
                 return _Refused(verdict, dial, seen.recipient, profile)
             call = PastCall(dial.at, dial.purpose, dial.subject)
-            if self.recipients.reserve(claimed.number, seen, call, claimed.dial_token):
+            if self.recipients.reserve(claimed.number, seen, call, claimed.attempt.token):
                 return seen
         return "the person's state kept changing"
 
@@ -439,7 +438,11 @@ class DialerService:
         for turn in range(len(pool)):
             used = self.caller_ids.used([c.number for c in pool], day)
             chosen = caller_id_for(
-                pool, record.callee(), used, campaign.caller_id_daily_cap, record.attempt + turn
+                pool,
+                record.callee(),
+                used,
+                campaign.caller_id_daily_cap,
+                record.attempt.ordinal + turn,
             )
             if chosen is None:
                 return None
@@ -452,15 +455,15 @@ class DialerService:
             number=record.number,
             flow_id=self.flow_ids[campaign.flow],
             queue_id=self.queue_ids.get(campaign.queue, ""),
-            token=record.dial_token,
+            token=record.attempt.token,
             attributes={
                 "campaign": campaign.name,
-                "campaign_attempt": str(record.attempt),
+                "campaign_attempt": str(record.attempt.ordinal),
             },
             traffic_type="CAMPAIGN",
             owner=OWNER,
             ref=record.ref,
-            attempt=record.attempt,
+            attempt=record.attempt.ordinal,
             source_number=caller_id,
             name=model.contact_name(record),
             answering_machine_detection=campaign.answering_machine_detection,
@@ -483,18 +486,18 @@ class DialerService:
                 after = model.record_dial(claimed, contact_id, caller_id, now, self.leases)
                 self._write(claimed, after, report.dialled, report)
             case NotPlaced(reason):
-                self.recipients.release(claimed.number, claimed.dial_token)
+                self.recipients.release(claimed.number, claimed.attempt.token)
                 until = now + self.leases.not_placed_backoff
                 self._write(
                     claimed, model.not_placed(claimed, now, reason, until), report.deferred, report
                 )
             case Refused(reason):
-                self.recipients.release(claimed.number, claimed.dial_token)
+                self.recipients.release(claimed.number, claimed.attempt.token)
                 self._write(claimed, model.rejected(claimed, now, reason), report.failed, report)
             case Stopped(reason):
                 # A do-not-call or a consent revoked during the pacer's wait (or another
                 # worker's move): nothing was sent. The next run judges it on fresh data.
-                self.recipients.release(claimed.number, claimed.dial_token)
+                self.recipients.release(claimed.number, claimed.attempt.token)
                 after = model.not_placed(claimed, now, f"{reason}: judged again", now)
                 self._write(claimed, after, report.deferred, report)
             case Uncertain():
@@ -572,9 +575,8 @@ class DialerService:
 
         def end(record: DialRecord) -> DialRecord:
             disposition = model.disposition_heard(record, outcome)
-            after = model.ended(record, disposition, self.clock.now(), campaign)
-            if contact_id and not record.outbound_contact_id:  # the placing worker died
-                after = replace(after, outbound_contact_id=contact_id)
+            # The contact id is kept when the placing worker died before writing it.
+            after = model.ended(record, disposition, self.clock.now(), campaign, contact_id)
             return after
 
         return self._change(ref, attempt, contact_id, end)
@@ -697,20 +699,19 @@ class DialerService:
             return unknown
         settlement = self._settlement(campaign, unknown, now)
         if isinstance(settlement, Unsent):  # no call was made: its reservation counts for none
-            self.recipients.release(unknown.number, unknown.dial_token)
+            self.recipients.release(unknown.number, unknown.attempt.token)
         return self.ledger.transition(unknown, self._settled(campaign, unknown, settlement, now))
 
     def _settlement(self, campaign: Campaign, unknown: DialRecord, now: datetime) -> Settlement:
         """Never by sending the call again (ADR 0009): a contact id never written is searched
         for by the attempt's name."""
         return settle(
-            unknown.outbound_contact_id,
-            unknown.sent_at,
+            unknown.attempt,
             now,
             self.contacts,
             self.search,
             model.contact_name(unknown),
-            Route(OWNER, unknown.ref, unknown.attempt),
+            unknown.attempt.route(OWNER, unknown.ref),
         )
 
     def _settled(
@@ -788,7 +789,7 @@ class DialerError(ValueError):
 
 
 def _sent_and_going(record: DialRecord | None) -> bool:
-    return record is not None and record.status in IN_FLIGHT and record.sent_at is not None
+    return record is not None and record.attempt.call_in_progress
 
 
 def _valid(raw: str, country: str) -> str:
@@ -799,11 +800,7 @@ def _valid(raw: str, country: str) -> str:
 
 
 def _is_this_attempt(record: DialRecord, attempt: int, contact_id: str) -> bool:
-    return (
-        record.status in IN_FLIGHT
-        and record.attempt == attempt
-        and record.outbound_contact_id in ("", contact_id)
-    )
+    return record.attempt.is_current(attempt, contact_id)
 
 
 def _next_utc_midnight(now: datetime) -> datetime:

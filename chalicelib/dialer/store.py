@@ -36,7 +36,6 @@ from pynamodb.attributes import (
 from pynamodb.connection import Connection
 from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
 from pynamodb.expressions.update import Action
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.dialer import model
@@ -52,6 +51,15 @@ from chalicelib.dialer.model import (
     RecordStatus,
     Seen,
     Step,
+)
+from chalicelib.outbound.store import (
+    AttemptRecord,
+    DueIndex,
+    LeaseIndex,
+    attempt_of,
+    attempt_state,
+    index_keys,
+    leases_ended,
 )
 from chalicelib.platform.settings import settings
 from chalicelib.platform.tables import (
@@ -80,25 +88,7 @@ class StepEntry(MapAttribute[str, Any]):
     reason = UnicodeAttribute(default="")
 
 
-class DueIndex(GlobalSecondaryIndex["ContactRecord"]):
-    class Meta:
-        index_name = "due"
-        projection = AllProjection()
-
-    due_partition = UnicodeAttribute(hash_key=True)  # the campaign
-    due_sort = UnicodeAttribute(range_key=True)  # "<due>#<number>"
-
-
-class LeaseIndex(GlobalSecondaryIndex["ContactRecord"]):
-    class Meta:
-        index_name = "leases"
-        projection = AllProjection()
-
-    lease_partition = UnicodeAttribute(hash_key=True)  # "LEASED"
-    lease_sort = UnicodeAttribute(range_key=True)  # "<lease until>#<campaign>/<number>"
-
-
-class ContactRecord(Table):
+class ContactRecord(AttemptRecord):
     Meta = table_meta(settings().dialer_table)
 
     pk = UnicodeAttribute(hash_key=True)  # "CAMPAIGN#<name>"
@@ -111,43 +101,27 @@ class ContactRecord(Table):
     ingested_at = UTCDateTimeAttribute()
     status = UnicodeAttribute(default=RecordStatus.READY.value)
     due_at = UTCDateTimeAttribute(null=True)
-    attempt = NumberAttribute(default=0)
-    dial_token = UnicodeAttribute(default="")
-    claimed_at = UTCDateTimeAttribute(null=True)
-    lease_until = UTCDateTimeAttribute(null=True)
-    outbound_contact_id = UnicodeAttribute(default="")
     caller_id = UnicodeAttribute(default="")
-    redial_same_attempt = NumberAttribute(default=0)
-    sent_at = UTCDateTimeAttribute(null=True)
+    offered_until = UTCDateTimeAttribute(null=True)
     disposition = UnicodeAttribute(null=True)
     offered_to = UnicodeAttribute(default="")
     heard = UnicodeAttribute(default=Heard.NOTHING.value)
     history = ListAttribute[StepEntry](of=StepEntry, default=list)
-    due_partition = UnicodeAttribute(null=True)
-    due_sort = UnicodeAttribute(null=True)
-    lease_partition = UnicodeAttribute(null=True)
-    lease_sort = UnicodeAttribute(null=True)
     version = VersionAttribute()
-    due_index = DueIndex()
-    lease_index = LeaseIndex()
+    due_index = DueIndex["ContactRecord"]()  # per campaign: "<due>#<number>"
+    lease_index = LeaseIndex["ContactRecord"]()
 
 
 def _state(value: DialRecord) -> dict[str, Any]:
     """What a move writes, by attribute: the state machine's fields and the index keys that
     find the record again (only the index for its status is set)."""
     ready = value.status is RecordStatus.READY
-    leased = value.status in model.LEASED and value.lease_until is not None
     return {
         "status": value.status.value,
         "due_at": value.due_at,
-        "attempt": value.attempt,
-        "dial_token": value.dial_token,
-        "claimed_at": value.claimed_at,
-        "lease_until": value.lease_until,
-        "outbound_contact_id": value.outbound_contact_id,
+        **attempt_state(value.attempt),
         "caller_id": value.caller_id,
-        "redial_same_attempt": int(value.redial_same_attempt),
-        "sent_at": value.sent_at,
+        "offered_until": value.offered_until,
         "disposition": value.disposition.value if value.disposition else None,
         "offered_to": value.offered_to,
         "heard": value.heard.value,
@@ -155,12 +129,10 @@ def _state(value: DialRecord) -> dict[str, Any]:
             StepEntry(status=step.status.value, at=step.at, reason=step.reason)
             for step in value.history
         ],
-        "due_partition": value.campaign if ready else None,
-        "due_sort": f"{stamp(value.due_at)}#{value.number}" if ready else None,
-        "lease_partition": _LEASED if leased else None,
-        "lease_sort": f"{stamp(value.lease_until)}#{value.ref}"
-        if leased and value.lease_until
-        else None,
+        **index_keys(
+            (value.campaign, f"{stamp(value.due_at)}#{value.number}") if ready else None,
+            (_LEASED, value.lease_ends, value.ref),
+        ),
     }
 
 
@@ -178,14 +150,9 @@ def _domain(record: ContactRecord) -> DialRecord:
         due_at=record.due_at or record.ingested_at,
         subdivision=record.subdivision,
         status=RecordStatus(record.status),
-        attempt=int(record.attempt),
-        dial_token=record.dial_token,
-        claimed_at=record.claimed_at,
-        lease_until=record.lease_until,
-        outbound_contact_id=record.outbound_contact_id,
+        attempt=attempt_of(record, record.status),
         caller_id=record.caller_id,
-        redial_same_attempt=bool(record.redial_same_attempt),
-        sent_at=record.sent_at,
+        offered_until=record.offered_until,
         disposition=Disposition(record.disposition) if record.disposition else None,
         offered_to=record.offered_to,
         heard=Heard(record.heard),
@@ -285,9 +252,7 @@ class DynamoDialLedger:
         )
 
     def leases_ended(self, now: datetime, limit: int) -> Sequence[DialRecord]:
-        records = ContactRecord.lease_index.query(
-            _LEASED, ContactRecord.lease_sort <= f"{stamp(now)}#~", limit=limit
-        )
+        records = leases_ended(ContactRecord.lease_index, _LEASED, now, limit)
         return [_domain(r) for r in records]
 
     def figures(self, campaign: str, now: datetime) -> Figures:
@@ -311,7 +276,7 @@ class DynamoDialLedger:
     def answer(self, record: DialRecord, group: NpsGroup, score: int | None) -> bool:
         answer = SurveyAnswer(
             f"SURVEY#{record.campaign}",
-            f"{record.number}#{record.attempt}",
+            f"{record.number}#{record.attempt.ordinal}",
             score=score,
             answered_at=datetime.now(UTC),
         )

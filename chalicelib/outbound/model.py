@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, time, timedelta
 from enum import Enum
 from zoneinfo import ZoneInfo
@@ -72,23 +72,163 @@ class Leases:
     not_placed_backoff: timedelta = timedelta(seconds=30)
 
 
-def next_attempt(attempt: int, same_again: bool) -> int:
-    """The attempt a claim takes: the same one when the last claim placed no call."""
-    return attempt if same_again else attempt + 1
+# -- one attempt's state machine: the same for every owner ------------------------------------
 
 
-def attempt_token(ref: str, attempt: int) -> str:
-    """The attempt's ClientToken: one per attempt, so a request Connect sees twice (a retry
-    inside the SDK) starts one contact."""
-    return f"{ref}-{attempt}"
+class Phase(Enum):
+    """Where an attempt stands. An owner's own states (a callback's QUEUED, a campaign
+    record's READY, ...) are all IDLE here; its DIALING and UNKNOWN are these two."""
+
+    IDLE = "IDLE"  # no call in flight: waiting for the next claim, or finished
+    DIALING = "DIALING"  # claimed: one worker may send its call, then wait for its outcome
+    UNKNOWN = "UNKNOWN"  # the lease ended with no outcome: reconciliation settles it
 
 
-def contact_name(label: str, attempt: int, token: str) -> str:
+# Every change of phase an attempt may make; anything else is a bug and raises. (Sending,
+# learning the contact id and looking again later change the attempt within its phase.)
+PHASES: Mapping[Phase, frozenset[Phase]] = {
+    Phase.IDLE: frozenset({Phase.DIALING}),
+    Phase.DIALING: frozenset({Phase.UNKNOWN, Phase.IDLE}),
+    Phase.UNKNOWN: frozenset({Phase.DIALING, Phase.IDLE}),
+}
+
+
+class TransitionError(ValueError):
+    """A move a state machine does not allow from where it stands: an attempt's, or its
+    owner's (callbacks and the dialer raise this one too)."""
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """The attempt in hand of a callback or a campaign record: dialled at most once.
+
+    It is claimed (IDLE -> DIALING) by the owner's one conditional write before anything is
+    checked or dialled; `sent_at` is set by the owner's last write before the call, and the
+    contact id once Connect answers. Every attempt in flight carries `lease_until`, when
+    some run looks at it again: nothing is stranded."""
+
+    ordinal: int = 0  # attempts claimed so far; the current one's number (1 for the first)
+    token: str = ""  # the current attempt's ClientToken
+    phase: Phase = Phase.IDLE
+    claimed_at: datetime | None = None
+    lease_until: datetime | None = None
+    contact_id: str = ""  # the contact Connect started for it; "" until known
+    # When the last write before StartOutboundVoiceContact was made; None while nothing has
+    # been sent, which is what lets a stop still stop it.
+    sent_at: datetime | None = None
+    same_again: bool = False  # the last claim placed no call: the next claim re-uses it
+
+    @property
+    def in_flight(self) -> bool:
+        return self.phase is not Phase.IDLE
+
+    @property
+    def call_in_progress(self) -> bool:
+        """A call was sent and its outcome is not known: a stop now stops every later
+        attempt, but not the call that is ringing."""
+        return self.in_flight and self.sent_at is not None
+
+    def is_current(self, ordinal: int, contact_id: str) -> bool:
+        """An event of attempt `ordinal`'s contact is about this attempt, still in flight."""
+        return self.in_flight and self.ordinal == ordinal and self.contact_id in ("", contact_id)
+
+    def route(self, owner: str, ref: str) -> Route:
+        return Route(owner, ref, self.ordinal)
+
+
+def _go(attempt: Attempt, to: Phase, **changes: object) -> Attempt:
+    if to not in PHASES[attempt.phase]:
+        raise TransitionError(f"attempt {attempt.ordinal}: {attempt.phase.value} -> {to.value}")
+    return replace(attempt, phase=to, **changes)  # type: ignore[arg-type]
+
+
+def _require(attempt: Attempt, *phases: Phase) -> None:
+    if attempt.phase not in phases:
+        names = " or ".join(p.value for p in phases)
+        raise TransitionError(f"attempt {attempt.ordinal} is {attempt.phase.value}, not {names}")
+
+
+def claim(attempt: Attempt, ref: str, now: datetime, leases: Leases) -> Attempt:
+    """The next attempt, or the same one again when the last claim placed no call. Its
+    token is one per attempt, so a request Connect sees twice (a retry inside the SDK)
+    starts one contact."""
+    _require(attempt, Phase.IDLE)
+    ordinal = attempt.ordinal if attempt.same_again else attempt.ordinal + 1
+    return _go(
+        attempt,
+        Phase.DIALING,
+        ordinal=ordinal,
+        token=f"{ref}-{ordinal}",
+        claimed_at=now,
+        lease_until=now + leases.placement,
+        contact_id="",
+        sent_at=None,
+        same_again=False,
+    )
+
+
+def send(attempt: Attempt, now: datetime) -> Attempt:
+    """The owner's last write before Connect is asked to call (after the pacer's wait)."""
+    _require(attempt, Phase.DIALING)
+    if attempt.sent_at is not None:
+        raise TransitionError(f"attempt {attempt.ordinal} was sent already")
+    return replace(attempt, sent_at=now)
+
+
+def dialled(attempt: Attempt, contact_id: str, now: datetime, leases: Leases) -> Attempt:
+    """Connect started the contact: wait for its outcome for the length of a call."""
+    _require(attempt, Phase.DIALING)
+    return replace(attempt, contact_id=contact_id, lease_until=now + leases.lease)
+
+
+def lease_expired(attempt: Attempt, now: datetime) -> Attempt:
+    """DIALING heard nothing in time: UNKNOWN, looked at straight away."""
+    _require(attempt, Phase.DIALING)
+    if attempt.lease_until is None or now < attempt.lease_until:
+        raise TransitionError(f"attempt {attempt.ordinal}: lease still held")
+    return _go(attempt, Phase.UNKNOWN, lease_until=now)
+
+
+def still_going(attempt: Attempt, now: datetime, leases: Leases) -> Attempt:
+    """UNKNOWN, but Connect says the contact is in progress: wait another lease."""
+    _require(attempt, Phase.UNKNOWN)
+    return _go(attempt, Phase.DIALING, lease_until=now + leases.lease)
+
+
+def found(attempt: Attempt, contact_id: str, now: datetime, leases: Leases) -> Attempt:
+    """UNKNOWN with no contact id: the search by the call's name found its contact."""
+    _require(attempt, Phase.UNKNOWN)
+    return _go(attempt, Phase.DIALING, contact_id=contact_id, lease_until=now + leases.lease)
+
+
+def look_again(attempt: Attempt, until: datetime) -> Attempt:
+    """Nothing can be learned now (a throttled look-up, a search that lags): stay UNKNOWN,
+    looked at again at `until`. An outcome that arrives meanwhile is still taken."""
+    _require(attempt, Phase.UNKNOWN)
+    return replace(attempt, lease_until=until)
+
+
+def not_placed(attempt: Attempt) -> Attempt:
+    """No call went out (throttled, outside the window, a worker that stopped before its
+    last write): the attempt is not spent; the next claim takes it again."""
+    _require(attempt, Phase.DIALING, Phase.UNKNOWN)
+    return _go(attempt, Phase.IDLE, lease_until=None, same_again=True)
+
+
+def over(attempt: Attempt, contact_id: str = "") -> Attempt:
+    """The attempt is spent (it ended, was lost or refused) or its owner stopped it.
+    `contact_id`, the contact its outcome came from, is kept when none was written (the
+    placing worker died after Connect's answer)."""
+    _require(attempt, Phase.DIALING, Phase.UNKNOWN)
+    return _go(attempt, Phase.IDLE, lease_until=None, contact_id=attempt.contact_id or contact_id)
+
+
+def contact_name(label: str, attempt: Attempt) -> str:
     """The name an attempt's contact is given: unique per attempt (its token's digest), so
     reconciliation finds a contact whose id was never written by searching for it, and free
     of the number, since agents see it."""
-    digest = hashlib.sha256(token.encode()).hexdigest()[:12]
-    return f"{label} #{attempt} {digest}"
+    digest = hashlib.sha256(attempt.token.encode()).hexdigest()[:12]
+    return f"{label} #{attempt.ordinal} {digest}"
 
 
 class DialNotPlacedError(Exception):

@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from typing import Generic, Protocol, TypeVar
 
 from chalicelib.outbound.model import (
+    Attempt,
     DialNotPlacedError,
     DialRejectedError,
     DialStoppedError,
@@ -188,8 +189,7 @@ SEARCH_HORIZON = timedelta(minutes=15)  # Connect's search index lags the contac
 
 
 def settle(
-    contact_id: str,
-    sent_at: datetime | None,
+    attempt: Attempt,
     now: datetime,
     contacts: ContactLookup,
     search: ContactFinder,
@@ -202,8 +202,9 @@ def settle(
     made: no call). Connect's search index lags, so a miss is looked at again until
     SEARCH_HORIZON after the call, when the attempt counts as used. A contact found is given
     the attempt's `route`, so its contact events reach the owner."""
-    if contact_id:
-        return _look_up(contact_id, contacts)
+    if attempt.contact_id:
+        return _look_up(attempt.contact_id, contacts)
+    sent_at = attempt.sent_at
     if sent_at is None:
         return Unsent()
     try:

@@ -79,7 +79,7 @@ class InMemoryLedger:
 
     def by_outbound_contact(self, contact_id: str) -> Callback | None:
         return next(
-            (c for c in self.callbacks.values() if c.outbound_contact_id == contact_id), None
+            (c for c in self.callbacks.values() if c.attempt.contact_id == contact_id), None
         )
 
     @staticmethod
@@ -108,9 +108,9 @@ class InMemoryLedger:
         return [
             c
             for c in self.callbacks.values()
-            if c.status in callback_model.IN_FLIGHT
-            and c.lease_until is not None
-            and c.lease_until <= now
+            if c.attempt.in_flight
+            and c.attempt.lease_until is not None
+            and c.attempt.lease_until <= now
         ][:limit]
 
     def transition(self, before: Callback, after: Callback) -> Callback | None:
@@ -135,7 +135,7 @@ class RecordingDialer(RecordingConnect):
 
     def place(self, callback: Callback) -> str:
         name = callback_model.contact_name(callback)
-        return self._start(callback.callback_id, callback.dial_token, name)
+        return self._start(callback.callback_id, callback.attempt.token, name)
 
 
 class SequentialIds:

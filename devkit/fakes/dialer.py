@@ -99,13 +99,11 @@ class InMemoryDialLedger:
 
     def leases_ended(self, now: datetime, limit: int) -> list[DialRecord]:
         ended = [
-            r
+            (ends, r.ref, r)
             for r in self.records.values()
-            if r.status in dialer_model.LEASED
-            and r.lease_until is not None
-            and r.lease_until <= now
+            if (ends := r.lease_ends) is not None and ends <= now
         ]
-        return sorted(ended, key=lambda r: (r.lease_until, r.ref))[:limit]
+        return [r for _, _, r in sorted(ended, key=lambda e: (e[0], e[1]))][:limit]
 
     def transition(self, before: DialRecord, after: DialRecord) -> DialRecord | None:
         with self._lock:
@@ -140,11 +138,11 @@ class InMemoryDialLedger:
 
     def answer(self, record: DialRecord, group: dialer_model.NpsGroup, score: int | None) -> bool:
         with self._lock:
-            key = (record.campaign, record.number, record.attempt)
+            key = (record.campaign, record.number, record.attempt.ordinal)
             if key in self.answers:
                 return False
             self.answers[key] = score
-            day = (record.campaign, (record.claimed_at or datetime.now(UTC)).date())
+            day = (record.campaign, (record.attempt.claimed_at or datetime.now(UTC)).date())
             self.days.setdefault(day, Counter())[group.value] += 1
             return True
 

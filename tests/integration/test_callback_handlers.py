@@ -12,7 +12,7 @@ from botocore.stub import ANY
 from chalicelib.callbacks import handlers as callbacks_handlers
 from chalicelib.callbacks.model import Status
 from chalicelib.callbacks.service import CallbackService
-from chalicelib.outbound.model import contact_name
+from chalicelib.outbound.model import Attempt, contact_name
 from devkit.events import contact_event
 from tests.integration.conftest import metrics_response
 
@@ -60,7 +60,7 @@ def expect_dial(
             "QueueId": "dev-billing-queue-id",
             "Attributes": attributes,
             "TrafficType": "GENERAL",
-            "Name": contact_name("callback", attempt, f"{callback_id}-{attempt}"),
+            "Name": contact_name("callback", Attempt(attempt, f"{callback_id}-{attempt}")),
         },
     )
 
@@ -317,8 +317,8 @@ def test_a_lost_attempt_is_found_by_its_name_and_never_dialled_again(
     assert dispatch(callbacks)["reconciled"] == 1
     stubber.assert_no_pending_responses()  # and no second StartOutboundVoiceContact
     callback = ledger_service().status(callback_id).callback
-    assert (callback.status, callback.attempt) == (Status.DIALING, 1)
-    assert callback.outbound_contact_id == f"out-{callback_id}"
+    assert (callback.status, callback.attempt.ordinal) == (Status.DIALING, 1)
+    assert callback.attempt.contact_id == f"out-{callback_id}"
     # The contact found is routed to us, so its contact event settles it.
     contact_ended(
         callbacks,
@@ -329,7 +329,7 @@ def test_a_lost_attempt_is_found_by_its_name_and_never_dialled_again(
 
 
 def _name(callback_id: str, attempt: int = 1) -> str:
-    return contact_name("callback", attempt, f"{callback_id}-{attempt}")
+    return contact_name("callback", Attempt(attempt, f"{callback_id}-{attempt}"))
 
 
 def test_an_attempt_that_hears_nothing_is_settled_by_asking_connect(
@@ -379,7 +379,7 @@ def test_before_the_flows_are_deployed_a_callback_waits_and_nothing_is_dialled(
         assert dispatch(callbacks)["dialled"] == 0
         stubber.assert_no_pending_responses()  # no StartOutboundVoiceContact was asked for
         callback = ledger_service().status(callback_id).callback
-        assert callback.status is Status.RETRY_WAIT and callback.attempt == 1
+        assert callback.status is Status.RETRY_WAIT and callback.attempt.ordinal == 1
     finally:
         publish_flow_ids(ssm, "/switchboard/dev/flow-ids", LOCAL_FLOW_IDS)
 

@@ -250,7 +250,7 @@ def test_eight_dispatchers_never_dial_twice_and_lose_nothing(
     for callback_id in requested:
         callback = ledger.get(callback_id)
         assert callback is not None, f"{callback_id} was lost"
-        assert callback.status is Status.COMPLETED and callback.attempt == 1, callback
+        assert callback.status is Status.COMPLETED and callback.attempt.ordinal == 1, callback
 
 
 def test_positions_are_exact_while_requests_arrive_concurrently(ledger, atomic_moto) -> None:

@@ -349,7 +349,7 @@ def test_a_lost_answer_is_found_by_name_then_settled_by_its_contact(dialer, conn
     clock.set(NOW + timedelta(minutes=10))
     run_dialer(dialer)
     found = service().ledger.get("winter-offer", NEW_YORK)
-    assert (found.status, found.outbound_contact_id) == (RecordStatus.DIALING, CONTACT)
+    assert (found.status, found.attempt.contact_id) == (RecordStatus.DIALING, CONTACT)
 
     ended = {
         "Id": CONTACT,

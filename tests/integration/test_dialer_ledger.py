@@ -121,9 +121,9 @@ def test_figures_are_added_once_per_move_and_roll_over_thirty_days(tables) -> No
     for number in (NEW_YORK, MIAMI):
         record = service.ledger.get("card-upgrade", number)
         if number == MIAMI:
-            service.flow_heard(record.ref, 1, record.outbound_contact_id, Heard.ABANDONED)
+            service.flow_heard(record.ref, 1, record.attempt.contact_id, Heard.ABANDONED)
         for _ in range(2):  # the event comes twice
-            service.record_outcome(record.ref, 1, record.outbound_contact_id, Outcome.NO_ANSWER)
+            service.record_outcome(record.ref, 1, record.attempt.contact_id, Outcome.NO_ANSWER)
 
     figures = service.ledger.figures("card-upgrade", NOW)
     assert (figures.total.dialled, figures.total.abandoned) == (2, 1)
@@ -275,7 +275,7 @@ def test_throttled_the_attempt_waits_unspent(connected) -> None:
     (report,) = service.run()
 
     record = service.ledger.get("card-upgrade", NEW_YORK)
-    assert report.deferred == [NEW_YORK] and record.redial_same_attempt
+    assert report.deferred == [NEW_YORK] and record.attempt.same_again
     assert service.recipients.read(NEW_YORK).recipient.calls == ()
     stubber.assert_no_pending_responses()
 
@@ -309,7 +309,7 @@ def test_an_answer_lost_in_transit_is_found_by_name_not_by_dialling_again(connec
             "InstanceId": INSTANCE,
             "TimeRange": {
                 "Type": "INITIATION_TIMESTAMP",
-                "StartTime": record.sent_at - timedelta(minutes=1),
+                "StartTime": record.attempt.sent_at - timedelta(minutes=1),
                 "EndTime": NOW + timedelta(minutes=10, seconds=60),
             },
             "SearchCriteria": {
@@ -323,7 +323,7 @@ def test_an_answer_lost_in_transit_is_found_by_name_not_by_dialling_again(connec
     service.reconcile()  # DIALING past its lease -> UNKNOWN -> searched -> found
 
     found = service.ledger.get("card-upgrade", NEW_YORK)
-    assert found.status is RecordStatus.DIALING and found.outbound_contact_id == "found-1"
+    assert found.status is RecordStatus.DIALING and found.attempt.contact_id == "found-1"
     stubber.assert_no_pending_responses()  # one StartOutboundVoiceContact, ever
 
 
@@ -335,7 +335,7 @@ def test_a_write_that_loses_its_race_moves_nothing(tables) -> None:
 
     stale = replace(ready, version=ready.version)
     assert ledger.transition(stale, claim(stale, NOW, Leases())) is None
-    assert ledger.get("card-upgrade", NEW_YORK).attempt == 1
+    assert ledger.get("card-upgrade", NEW_YORK).attempt.ordinal == 1
 
 
 def test_a_reservation_drops_calls_older_than_any_cap_looks_back(tables) -> None:

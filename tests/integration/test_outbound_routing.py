@@ -61,7 +61,7 @@ def test_an_outcome_reaches_its_callback_even_when_the_dispatcher_died_before_wr
         dispatch(callbacks)
     monkeypatch.undo()
     stranded = callbacks_handlers.served().status(callback_id).callback
-    assert stranded.status is Status.DIALING and stranded.outbound_contact_id == ""
+    assert stranded.status is Status.DIALING and stranded.attempt.contact_id == ""
 
     contact_ended(callbacks, contactId=f"out-{callback_id}", **ANSWERED)
     assert callbacks_handlers.served().status(callback_id).callback.status is (Status.COMPLETED)

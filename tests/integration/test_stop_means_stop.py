@@ -176,7 +176,7 @@ def every_interleaving(
 
 
 def state_of(record: Any) -> str:
-    return record.status.value + ("/sent" if record.sent_at else "")
+    return record.status.value + ("/sent" if record.attempt.sent_at else "")
 
 
 # -- a callback cancelled -------------------------------------------------------------------------

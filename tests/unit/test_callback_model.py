@@ -34,13 +34,19 @@ def test_every_disallowed_transition_raises_and_every_allowed_one_is_reachable()
 
 def test_claim_takes_the_next_attempt_with_its_own_token_and_lease() -> None:
     dialing = m.claim(fresh(), NOW, POLICY)
-    assert (dialing.status, dialing.attempt, dialing.dial_token) == (Status.DIALING, 1, "cb-1-1")
-    assert dialing.lease_until == NOW + POLICY.placement  # short: until Connect answers
+    assert (dialing.status, dialing.attempt.ordinal, dialing.attempt.token) == (
+        Status.DIALING,
+        1,
+        "cb-1-1",
+    )
+    assert dialing.attempt.lease_until == NOW + POLICY.placement  # short: until Connect answers
     with pytest.raises(TransitionError):
         m.claim(dialing, NOW, POLICY)  # a second worker cannot claim it again
     dialled = m.record_dial(dialing, "out-1", NOW + timedelta(seconds=2), POLICY)
-    assert dialled.outbound_contact_id == "out-1"
-    assert dialled.lease_until == NOW + timedelta(seconds=2) + POLICY.lease  # the call's length
+    assert dialled.attempt.contact_id == "out-1"
+    assert (
+        dialled.attempt.lease_until == NOW + timedelta(seconds=2) + POLICY.lease
+    )  # the call's length
 
 
 def test_a_callback_is_not_claimed_before_its_slot_or_after_its_window() -> None:
@@ -71,7 +77,7 @@ def test_no_answer_retries_with_backoff_until_attempts_run_out(outcome) -> None:
             assert callback.status is Status.RETRY_WAIT
             assert callback.due_at == now + POLICY.backoff(attempt)
             now = callback.due_at
-    assert callback.status is Status.FAILED and callback.attempt == POLICY.max_attempts
+    assert callback.status is Status.FAILED and callback.attempt.ordinal == POLICY.max_attempts
 
 
 def test_a_retry_that_would_fall_outside_the_window_fails_instead() -> None:
@@ -83,15 +89,15 @@ def test_a_retry_that_would_fall_outside_the_window_fails_instead() -> None:
 def test_a_number_that_cannot_take_a_call_fails_at_once() -> None:
     dialing = m.claim(fresh(), NOW, POLICY)
     failed = m.record_outcome(dialing, Outcome.UNREACHABLE, NOW, POLICY)
-    assert failed.status is Status.FAILED and failed.attempt == 1
+    assert failed.status is Status.FAILED and failed.attempt.ordinal == 1
 
 
 def test_a_call_connect_did_not_place_is_retried_as_the_same_attempt() -> None:
     dialing = m.claim(fresh(), NOW, POLICY)
     waiting = m.not_placed(dialing, NOW, POLICY, "throttled")
-    assert (waiting.status, waiting.redial_same_attempt) == (Status.RETRY_WAIT, True)
+    assert (waiting.status, waiting.attempt.same_again) == (Status.RETRY_WAIT, True)
     again = m.claim(waiting, waiting.due_at, POLICY)
-    assert (again.attempt, again.dial_token) == (1, "cb-1-1")
+    assert (again.attempt.ordinal, again.attempt.token) == (1, "cb-1-1")
 
 
 def test_lost_lease_goes_to_unknown_and_is_reconciled_never_redialled() -> None:
@@ -100,23 +106,23 @@ def test_lost_lease_goes_to_unknown_and_is_reconciled_never_redialled() -> None:
         m.lease_expired(dialing, NOW)
     unknown = m.lease_expired(dialing, NOW + POLICY.placement)
     assert unknown.status is Status.UNKNOWN
-    assert unknown.lease_until == NOW + POLICY.placement  # found by the next reconciliation
+    assert unknown.attempt.lease_until == NOW + POLICY.placement  # found by the next reconciliation
     with pytest.raises(TransitionError):
         m.claim(unknown, NOW + POLICY.lease, POLICY)
     assert m.still_ringing(unknown, NOW, POLICY).status is Status.DIALING
     assert m.record_outcome(unknown, Outcome.CONNECTED, NOW, POLICY).status is Status.COMPLETED
     lost = m.reconcile_lost(unknown, NOW, POLICY)
-    assert (lost.status, lost.attempt) == (Status.RETRY_WAIT, 1)
-    assert m.claim(lost, lost.due_at, POLICY).attempt == 2  # a new attempt, a new token
+    assert (lost.status, lost.attempt.ordinal) == (Status.RETRY_WAIT, 1)
+    assert m.claim(lost, lost.due_at, POLICY).attempt.ordinal == 2  # a new attempt, a new token
 
 
 def test_a_search_recovers_the_contact_of_the_same_attempt() -> None:
     unknown = m.lease_expired(m.claim(fresh(), NOW, POLICY), NOW + POLICY.placement)
     later = NOW + timedelta(minutes=1)
     recovered = m.recovered(unknown, "out-1", later, POLICY)
-    assert (recovered.status, recovered.outbound_contact_id) == (Status.DIALING, "out-1")
-    assert (recovered.attempt, recovered.dial_token) == (1, "cb-1-1")
-    assert recovered.lease_until == later + POLICY.lease
+    assert (recovered.status, recovered.attempt.contact_id) == (Status.DIALING, "out-1")
+    assert (recovered.attempt.ordinal, recovered.attempt.token) == (1, "cb-1-1")
+    assert recovered.attempt.lease_until == later + POLICY.lease
     with pytest.raises(TransitionError):
         m.recovered(recovered, "out-1", later, POLICY)
 
@@ -125,7 +131,10 @@ def test_an_outcome_that_cannot_be_learned_is_looked_at_again_never_stranded() -
     unknown = m.lease_expired(m.claim(fresh(), NOW, POLICY), NOW + POLICY.placement)
     later = NOW + timedelta(minutes=1)
     again = m.look_again(unknown, later, POLICY, "throttled")
-    assert again.status is Status.UNKNOWN and again.lease_until == later + POLICY.look_again_after
+    assert (
+        again.status is Status.UNKNOWN
+        and again.attempt.lease_until == later + POLICY.look_again_after
+    )
     assert again.history[-1].reason == "throttled"
     ended = m.look_again(again, again.expires_at, POLICY, "throttled")
     assert ended.status is Status.FAILED and ended.final

@@ -226,7 +226,7 @@ def test_connect_errors(error, status, same_attempt) -> None:
     dialer.fail_with = error
     service.dispatch()
     stored = ledger.get(standing.callback.callback_id)
-    assert stored.status is status and stored.redial_same_attempt is same_attempt
+    assert stored.status is status and stored.attempt.same_again is same_attempt
 
 
 def test_outcomes_from_events_complete_or_retry() -> None:
@@ -293,7 +293,7 @@ def _died_after_connect() -> tuple[
     callback_id = service.request(NEW_YORK, "billing").callback.callback_id
     with pytest.raises(RuntimeError):
         service.dispatch()
-    assert ledger.get(callback_id).outbound_contact_id == ""
+    assert ledger.get(callback_id).attempt.contact_id == ""
     return service, ledger, dialer, contacts, clock, callback_id
 
 
@@ -304,12 +304,12 @@ def test_a_call_placed_by_a_worker_that_died_is_found_by_its_name_not_placed_aga
 
     clock.set(NOW + timedelta(minutes=1))
     waiting = service.reconcile()[0]  # Connect's search index has not caught up yet
-    assert waiting.status is Status.UNKNOWN and waiting.lease_until > clock.now()
+    assert waiting.status is Status.UNKNOWN and waiting.attempt.lease_until > clock.now()
     dialer.index()
-    clock.set(waiting.lease_until)
+    clock.set(waiting.attempt.lease_until)
     recovered = service.reconcile()[0]
-    assert (recovered.status, recovered.outbound_contact_id) == (Status.DIALING, contact)
-    assert recovered.attempt == 1 and len(dialer.dials) == 1 and dialer.replays == 0
+    assert (recovered.status, recovered.attempt.contact_id) == (Status.DIALING, contact)
+    assert recovered.attempt.ordinal == 1 and len(dialer.dials) == 1 and dialer.replays == 0
 
     contacts.outcomes[contact] = Outcome.CONNECTED
     clock.set(NOW + timedelta(minutes=5))
@@ -331,22 +331,22 @@ def test_a_lost_call_that_already_ended_is_never_dialled_again_for_its_attempt()
     contacts.outcomes[contact] = Outcome.NO_ANSWER
     clock.set(NOW + timedelta(minutes=4))
     found = service.reconcile()[0]
-    assert (found.status, found.outbound_contact_id, len(dialer.dials)) == (
+    assert (found.status, found.attempt.contact_id, len(dialer.dials)) == (
         Status.DIALING, contact, 1,
     )  # fmt: skip
-    clock.set(found.lease_until)
+    clock.set(found.attempt.lease_until)
     retried = service.reconcile()[0]
-    assert (retried.status, retried.attempt, len(dialer.dials)) == (Status.RETRY_WAIT, 1, 1)
+    assert (retried.status, retried.attempt.ordinal, len(dialer.dials)) == (Status.RETRY_WAIT, 1, 1)
 
 
 def test_a_lost_call_never_found_counts_its_attempt_as_used_without_a_second_call() -> None:
     service, ledger, dialer, _, clock, callback_id = _died_after_connect()
-    sent_at = ledger.get(callback_id).sent_at
+    sent_at = ledger.get(callback_id).attempt.sent_at
     clock.set(NOW + timedelta(minutes=4))
     assert service.reconcile()[0].status is Status.UNKNOWN  # not found yet: looked at again
     clock.set(sent_at + timedelta(minutes=15))  # outbound.service.SEARCH_HORIZON
     lost = service.reconcile()[0]
-    assert (lost.status, lost.attempt, len(dialer.dials)) == (Status.RETRY_WAIT, 1, 1)
+    assert (lost.status, lost.attempt.ordinal, len(dialer.dials)) == (Status.RETRY_WAIT, 1, 1)
 
 
 def test_an_answer_heard_by_the_callback_flow_is_kept_even_if_the_contact_id_was_lost() -> None:
@@ -395,11 +395,11 @@ def test_a_throttled_look_up_defers_and_a_later_run_settles_it() -> None:
     contacts.failure = RuntimeError("ThrottlingException")
     clock.set(NOW + timedelta(minutes=4))
     deferred = service.reconcile()[0]
-    assert deferred.status is Status.UNKNOWN and deferred.lease_until > clock.now()
+    assert deferred.status is Status.UNKNOWN and deferred.attempt.lease_until > clock.now()
     assert service.reconcile() == []  # not before it is due to be looked at again
     contacts.failure = None
     contacts.outcomes[f"contact-{callback_id}-1"] = Outcome.CONNECTED
-    clock.set(deferred.lease_until)
+    clock.set(deferred.attempt.lease_until)
     assert service.reconcile()[0].status is Status.COMPLETED
     assert service.request(NEW_YORK, "billing").callback.callback_id != callback_id
 
@@ -613,9 +613,9 @@ class LedgerMachine(RuleBasedStateMachine):
     @invariant()
     def every_callback_is_final_or_found_again_by_some_run(self) -> None:
         for callback in self.ledger.callbacks.values():
-            assert callback.attempt <= callback.max_attempts
+            assert callback.attempt.ordinal <= callback.max_attempts
             if callback.status in model.IN_FLIGHT:
-                assert callback.lease_until is not None  # reconciliation finds it
+                assert callback.attempt.lease_until is not None  # reconciliation finds it
             if callback.status in model.WAITING:
                 assert (
                     callback.due_at < callback.expires_at or self.clock.now() >= callback.expires_at

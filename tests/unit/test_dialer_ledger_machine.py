@@ -172,9 +172,9 @@ class DialLedgerMachine(RuleBasedStateMachine):
     @invariant()
     def every_record_is_final_or_found_again(self) -> None:
         for record in self.world.ledger.records.values():
-            assert record.attempt <= 6
+            assert record.attempt.ordinal <= 6
             if record.status in IN_FLIGHT or record.status is RecordStatus.OFFERED:
-                assert record.lease_until is not None
+                assert record.lease_ends is not None
             elif record.status not in FINAL:
                 assert record.status is RecordStatus.READY and record.due_at is not None
 
@@ -186,7 +186,7 @@ class DialLedgerMachine(RuleBasedStateMachine):
             assert total.dialled <= len(dials)
             ended = sum(total.dispositions.values())
             records = [r for (c, _), r in self.world.ledger.records.items() if c == campaign.name]
-            assert ended <= sum(r.attempt for r in records)
+            assert ended <= sum(r.attempt.ordinal for r in records)
 
 
 DialLedgerMachine.TestCase.settings = settings(

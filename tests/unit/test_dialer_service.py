@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from chalicelib.dialer import model as dialer_model
 from chalicelib.dialer.compliance import Consent, PastCall, Purpose
 from chalicelib.dialer.contacts import Contact
 from chalicelib.dialer.model import (
@@ -28,6 +29,7 @@ from chalicelib.outbound.model import (
     DialNotPlacedError,
     DialRejectedError,
     DialUncertainError,
+    Leases,
     OutboundCall,
     Outcome,
 )
@@ -110,9 +112,9 @@ class World:
     def end(self, number: str, outcome: Outcome, campaign: str = "card-upgrade"):
         """The call hangs up and its contact event arrives."""
         record = self.record(number, campaign)
-        self.calls.end(record.outbound_contact_id)
+        self.calls.end(record.attempt.contact_id)
         return self.service.record_outcome(
-            record.ref, record.attempt, record.outbound_contact_id, outcome
+            record.ref, record.attempt.ordinal, record.attempt.contact_id, outcome
         )
 
 
@@ -161,7 +163,7 @@ def test_caller_ids_at_their_daily_cap_defer_the_record_to_the_next_day() -> Non
 
     assert len(report.dialled) == 2 and report.deferred == [BOSTON]
     boston = world.record(BOSTON)
-    assert boston.due_at == datetime(2026, 12, 3, tzinfo=UTC) and boston.redial_same_attempt
+    assert boston.due_at == datetime(2026, 12, 3, tzinfo=UTC) and boston.attempt.same_again
     assert world.recipients.read(BOSTON).recipient.calls == ()  # its reservation released
 
 
@@ -193,7 +195,7 @@ def test_a_campaign_whose_flow_has_no_id_claims_nothing() -> None:
 
     (report,) = world.service.run()
 
-    assert "outbound-unknown" in report.note and world.record(NEW_YORK).attempt == 0
+    assert "outbound-unknown" in report.note and world.record(NEW_YORK).attempt.ordinal == 0
 
 
 def test_paused_and_finished_campaigns_are_not_run() -> None:
@@ -251,10 +253,10 @@ def test_calls_in_progress_names_each_campaign_whose_call_was_sent_and_goes_on()
     world.add(NEW_YORK)
     world.add(NEW_YORK, campaign="winter-offer")
     assert world.service.calls_in_progress(NEW_YORK) == []
-    sent = replace(world.record(NEW_YORK), status=RecordStatus.DIALING, sent_at=NOW)
-    world.ledger.records[("card-upgrade", NEW_YORK)] = sent
-    claimed = replace(world.record(NEW_YORK, "winter-offer"), status=RecordStatus.DIALING)
-    world.ledger.records[("winter-offer", NEW_YORK)] = claimed
+    claimed = dialer_model.claim(world.record(NEW_YORK), NOW, Leases())
+    world.ledger.records[("card-upgrade", NEW_YORK)] = dialer_model.send(claimed, "", NOW)
+    unsent = dialer_model.claim(world.record(NEW_YORK, "winter-offer"), NOW, Leases())
+    world.ledger.records[("winter-offer", NEW_YORK)] = unsent
     assert world.service.calls_in_progress(NEW_YORK) == ["card-upgrade"]
 
 
@@ -267,7 +269,7 @@ def test_a_stale_registry_copy_halts_dialling_without_spending_attempts() -> Non
 
     assert report.refusals == {"dnc_copy_stale": 1} and world.calls.dials == []
     record = world.record(NEW_YORK)
-    assert record.status is RecordStatus.READY and record.redial_same_attempt
+    assert record.status is RecordStatus.READY and record.attempt.same_again
     assert record.due_at == NOW + timedelta(hours=1)
 
 
@@ -353,7 +355,7 @@ def test_throttled_the_same_attempt_is_tried_again_and_nothing_stays_counted() -
     (report,) = world.service.run()
 
     record = world.record(NEW_YORK)
-    assert report.deferred == [NEW_YORK] and record.redial_same_attempt
+    assert report.deferred == [NEW_YORK] and record.attempt.same_again
     assert world.recipients.read(NEW_YORK).recipient.calls == ()
     world.calls.fail_with = None
     world.later(seconds=30)
@@ -391,8 +393,8 @@ def test_a_lost_answer_is_found_by_search_and_never_dialled_again() -> None:
     world.later(minutes=1)
     (found,) = world.service.reconcile()
 
-    assert found.status is RecordStatus.DIALING and found.outbound_contact_id
-    world.contacts.outcomes[found.outbound_contact_id] = Outcome.CONNECTED
+    assert found.status is RecordStatus.DIALING and found.attempt.contact_id
+    world.contacts.outcomes[found.attempt.contact_id] = Outcome.CONNECTED
     world.later(minutes=4)
     (settled,) = world.service.reconcile()
     assert settled.status is RecordStatus.DONE and settled.disposition is Disposition.CONNECTED
@@ -421,7 +423,7 @@ def test_a_worker_that_died_before_the_last_write_does_not_spend_the_attempt() -
 
     world.later(seconds=31)  # past the placement lease
     (unsent,) = world.service.reconcile()
-    assert unsent.status is RecordStatus.READY and unsent.redial_same_attempt
+    assert unsent.status is RecordStatus.READY and unsent.attempt.same_again
     assert world.recipients.read(NEW_YORK).recipient.calls == ()  # no call: no cap spent
     assert world.calls.requests == []  # nothing was searched for or sent
 
@@ -459,7 +461,7 @@ def test_an_answered_call_is_done_and_counted_once_however_often_its_event_comes
 
     world.end(NEW_YORK, Outcome.CONNECTED)
     world.service.record_outcome(
-        record.ref, record.attempt, record.outbound_contact_id, Outcome.CONNECTED
+        record.ref, record.attempt.ordinal, record.attempt.contact_id, Outcome.CONNECTED
     )
 
     assert world.record(NEW_YORK).status is RecordStatus.DONE
@@ -503,10 +505,10 @@ def test_an_outcome_for_an_earlier_attempt_changes_nothing() -> None:
     world.service.run()
 
     late = world.service.record_outcome(
-        first.ref, first.attempt, first.outbound_contact_id, Outcome.CONNECTED
+        first.ref, first.attempt.ordinal, first.attempt.contact_id, Outcome.CONNECTED
     )
 
-    assert late is not None and late.status is RecordStatus.DIALING and late.attempt == 2
+    assert late is not None and late.status is RecordStatus.DIALING and late.attempt.ordinal == 2
 
 
 def test_outcomes_for_strangers_are_ignored() -> None:
@@ -539,7 +541,7 @@ def test_abandoned_calls_are_counted_for_the_rolling_rate() -> None:
     world.service.run()
     world.end(NEW_YORK, Outcome.CONNECTED)
     boston = world.record(BOSTON)
-    world.service.flow_heard(boston.ref, 1, boston.outbound_contact_id, Heard.ABANDONED)
+    world.service.flow_heard(boston.ref, 1, boston.attempt.contact_id, Heard.ABANDONED)
     world.end(BOSTON, Outcome.NO_ANSWER)  # the flow played the message and hung up
 
     rolling = world.ledger.figures("card-upgrade", world.clock.now()).rolling
@@ -607,7 +609,7 @@ def test_a_survey_the_customer_answered_is_connected_though_no_agent_took_it() -
     world.add(NEW_YORK, BOSTON, campaign="nps")
     world.service.run()
     heard = world.record(NEW_YORK, "nps")
-    world.service.flow_heard(heard.ref, 1, heard.outbound_contact_id, Heard.PERSON)
+    world.service.flow_heard(heard.ref, 1, heard.attempt.contact_id, Heard.PERSON)
 
     world.end(NEW_YORK, Outcome.NO_ANSWER, "nps")  # the flow hung up: no agent, ever
     world.end(BOSTON, Outcome.NO_ANSWER, "nps")
@@ -623,7 +625,7 @@ def test_the_flows_word_on_an_earlier_attempt_is_ignored() -> None:
     first = world.record(NEW_YORK)
     world.end(NEW_YORK, Outcome.BUSY)
 
-    world.service.flow_heard(first.ref, 1, first.outbound_contact_id, Heard.ABANDONED)
+    world.service.flow_heard(first.ref, 1, first.attempt.contact_id, Heard.ABANDONED)
 
     assert world.record(NEW_YORK).heard is Heard.NOTHING
 

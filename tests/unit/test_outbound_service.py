@@ -10,14 +10,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from chalicelib.outbound.model import (
+    Attempt,
     DialNotPlacedError,
     DialRejectedError,
     DialUncertainError,
     Outcome,
+    Phase,
     Route,
-    attempt_token,
     contact_name,
-    next_attempt,
 )
 from chalicelib.outbound.service import (
     SEARCH_HORIZON,
@@ -81,7 +81,12 @@ class Search:
         return self.found
 
 
-NAME = contact_name("callback", 1, "cb-1-1")
+def unknown(contact_id: str, sent_at: datetime | None) -> Attempt:
+    """Attempt 1 whose lease ended: with its contact id or not, sent or not."""
+    return Attempt(1, "cb-1-1", Phase.UNKNOWN, contact_id=contact_id, sent_at=sent_at)
+
+
+NAME = contact_name("callback", unknown("", None))
 ROUTE = Route("callbacks", "cb-1", 1)
 SENT = NOW - timedelta(minutes=4)
 
@@ -110,7 +115,7 @@ def test_an_error_that_is_not_a_dial_error_is_not_swallowed() -> None:
 def test_an_attempt_never_sent_is_not_searched_for() -> None:
     """Its worker stopped between the claim and the last write: no call exists."""
     search = Search("contact-1")
-    assert settle("", None, NOW, Contacts(), search, NAME, ROUTE) == Unsent()
+    assert settle(unknown("", None), NOW, Contacts(), search, NAME, ROUTE) == Unsent()
     assert search.asked == []
 
 
@@ -154,19 +159,19 @@ def test_a_last_write_that_fails_leaves_the_attempt_unspent() -> None:
 )
 def test_a_known_contact_is_looked_up_never_searched_for(answer, expected) -> None:
     contacts, search = Contacts(answer), Search("contact-1")
-    assert settle("contact-9", SENT, NOW, contacts, search, NAME, ROUTE) == expected
+    assert settle(unknown("contact-9", SENT), NOW, contacts, search, NAME, ROUTE) == expected
     assert contacts.looked_up == ["contact-9"] and search.asked == []
 
 
 def test_a_failed_look_up_is_tried_again_later() -> None:
     failing = Contacts(OSError("throttled"))
-    settlement = settle("contact-9", SENT, NOW, failing, Search(), NAME, ROUTE)
+    settlement = settle(unknown("contact-9", SENT), NOW, failing, Search(), NAME, ROUTE)
     assert isinstance(settlement, LookAgain) and "look-up failed" in settlement.reason
 
 
 def test_a_contact_id_never_written_is_searched_for_by_the_attempts_name() -> None:
     search = Search("contact-1")
-    assert settle("", SENT, NOW, Contacts(), search, NAME, ROUTE) == Recovered("contact-1")
+    assert settle(unknown("", SENT), NOW, Contacts(), search, NAME, ROUTE) == Recovered("contact-1")
     [(name, since, until)] = search.asked
     assert name == NAME and since < SENT and until > NOW  # around the call, with slack
     assert search.adopted == {"contact-1": ROUTE}  # its contact events now reach the owner
@@ -181,7 +186,7 @@ def test_a_contact_id_never_written_is_searched_for_by_the_attempts_name() -> No
     ],
 )
 def test_a_contact_not_found_is_looked_for_again_until_the_horizon(found, at, expected) -> None:
-    settlement = settle("", SENT, at, Contacts(), Search(found), NAME, ROUTE)
+    settlement = settle(unknown("", SENT), at, Contacts(), Search(found), NAME, ROUTE)
     if isinstance(expected, str):  # a failed search never gives up: it says nothing
         assert isinstance(settlement, LookAgain) and expected in settlement.reason
     else:
@@ -199,20 +204,19 @@ def test_settling_never_sends_a_call(contact_id, sent, minutes, found) -> None:
     there is no dial to give it."""
     contacts, search = Contacts(Outcome.NO_ANSWER), Search(found)
     sent_at = SENT if sent else None
-    settle(contact_id, sent_at, SENT + timedelta(minutes=minutes), contacts, search, NAME, ROUTE)
+    settle(
+        unknown(contact_id, sent_at),
+        SENT + timedelta(minutes=minutes),
+        contacts,
+        search,
+        NAME,
+        ROUTE,
+    )
     assert len(contacts.looked_up) == int(bool(contact_id))
     assert len(search.asked) == int(not contact_id and sent)
 
 
 def test_each_attempts_contact_has_its_own_name_without_the_number() -> None:
-    names = {contact_name("callback", a, attempt_token("cb-1", a)) for a in range(1, 6)}
+    names = {contact_name("callback", Attempt(a, f"cb-1-{a}")) for a in range(1, 6)}
     assert len(names) == 5
     assert all("+1" not in name for name in names)
-
-
-@given(attempt=st.integers(0, 50), same_again=st.booleans())
-def test_each_attempt_has_its_own_token_and_a_call_not_placed_keeps_it(attempt, same_again):
-    taken = next_attempt(attempt, same_again)
-    assert taken == (attempt if same_again else attempt + 1)
-    assert attempt_token("cb-1", taken) != attempt_token("cb-1", taken + 1)
-    assert attempt_token("cb-1", taken) == attempt_token("cb-1", next_attempt(taken, True))
