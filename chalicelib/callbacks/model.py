@@ -167,7 +167,7 @@ def claim(callback: Callback, now: datetime, policy: Policy) -> Callback:
     return _move(callback, Status.DIALING, now, f"attempt {attempt.ordinal}", attempt=attempt)
 
 
-def _attempt_moved(callback: Callback, attempt: Attempt, now: datetime, reason: str) -> Callback:
+def attempt_moved(callback: Callback, attempt: Attempt, now: datetime, reason: str) -> Callback:
     """The callback after its attempt moved in flight: its status is the attempt's phase."""
     return _move(callback, Status(attempt.phase.value), now, reason, attempt=attempt)
 
@@ -233,26 +233,6 @@ def rejected(callback: Callback, now: datetime, reason: str) -> Callback:
     return _ended(callback, Status.FAILED, now, reason)
 
 
-def lease_expired(callback: Callback, now: datetime) -> Callback:
-    """DIALING heard nothing in time: UNKNOWN, to be looked at straight away."""
-    attempt = outbound.lease_expired(callback.attempt, now)
-    return _attempt_moved(callback, attempt, now, "no outcome before the lease ended")
-
-
-def still_ringing(callback: Callback, now: datetime, policy: Policy) -> Callback:
-    """UNKNOWN, but Connect says the contact is still going: wait again, same attempt."""
-    attempt = outbound.still_going(callback.attempt, now, policy)
-    return _attempt_moved(callback, attempt, now, "contact still in progress")
-
-
-def recovered(callback: Callback, contact_id: str, now: datetime, policy: Policy) -> Callback:
-    """UNKNOWN with no contact id: searching for the attempt's name found its contact."""
-    attempt = outbound.found(callback.attempt, contact_id, now, policy)
-    return _attempt_moved(
-        callback, attempt, now, "contact found by searching for the attempt's name"
-    )
-
-
 def look_again(
     callback: Callback, now: datetime, policy: Policy, reason: str, until: datetime | None = None
 ) -> Callback:
@@ -263,7 +243,7 @@ def look_again(
     if now >= callback.expires_at and callback.status is Status.UNKNOWN:
         return _ended(callback, Status.FAILED, now, f"{reason}; outcome never learned")
     attempt = outbound.look_again(callback.attempt, until or now + policy.look_again_after)
-    return _attempt_moved(callback, attempt, now, reason)
+    return attempt_moved(callback, attempt, now, reason)
 
 
 def reconcile_lost(callback: Callback, now: datetime, policy: Policy) -> Callback:
@@ -271,6 +251,39 @@ def reconcile_lost(callback: Callback, now: datetime, policy: Policy) -> Callbac
     if callback.status is not Status.UNKNOWN:
         raise TransitionError(f"callback {callback.callback_id} is not unknown")
     return _retry_or_fail(callback, now, policy, "attempt lost before Connect answered")
+
+
+@dataclass(frozen=True)
+class Rules:
+    """Callbacks' side of an attempt's outcome (`outbound.service.Rules`): attempts and
+    backoff from the policy, within the callback's window."""
+
+    policy: Policy
+
+    def attempt_of(self, callback: Callback) -> Attempt:
+        return callback.attempt
+
+    def moved(self, callback: Callback, attempt: Attempt, now: datetime, reason: str) -> Callback:
+        return attempt_moved(callback, attempt, now, reason)
+
+    def ended(self, callback: Callback, outcome: Outcome, now: datetime) -> Callback:
+        return record_outcome(callback, outcome, now, self.policy)
+
+    def lost(self, callback: Callback, now: datetime) -> Callback:
+        return reconcile_lost(callback, now, self.policy)
+
+    def refused(self, callback: Callback, now: datetime, reason: str) -> Callback:
+        return rejected(callback, now, reason)
+
+    def not_placed(
+        self, callback: Callback, now: datetime, reason: str, until: datetime
+    ) -> Callback:
+        return not_placed(callback, now, self.policy, reason, until)
+
+    def look_again(
+        self, callback: Callback, now: datetime, reason: str, until: datetime
+    ) -> Callback:
+        return look_again(callback, now, self.policy, reason, until)
 
 
 def defer(callback: Callback, until: datetime) -> Callback:

@@ -21,21 +21,16 @@ from chalicelib.outbound.service import (
     Commit,
     ContactFinder,
     ContactLookup,
-    Ended,
     LastWrite,
-    LookAgain,
-    Lost,
     NotPlaced,
     Placed,
-    Recovered,
     Refused,
-    Settlement,
-    StillGoing,
     Stopped,
     Uncertain,
-    Unsent,
+    lease_ended,
     place,
     settle,
+    settled,
 )
 from chalicelib.platform.clock import Clock
 from chalicelib.platform.hours import Hours
@@ -407,12 +402,12 @@ class CallbackService:
         looked up, searched for by its name, or looked at again later; its call is never
         sent again (ADR 0009). A run that dies between the two writes leaves an UNKNOWN
         that the next run finds the same way."""
-        settled = []
-        now = self.clock.now()
+        settled_now = []
+        now, rules = self.clock.now(), model.Rules(self.policy)
         for callback in self.ledger.leases_ended(now, limit):
             unknown: Callback | None = callback
             if callback.status is Status.DIALING:
-                unknown = self.ledger.transition(callback, model.lease_expired(callback, now))
+                unknown = self.ledger.transition(callback, lease_ended(callback, now, rules))
             if unknown is None or unknown.status is not Status.UNKNOWN:
                 continue
             settlement = settle(
@@ -423,30 +418,9 @@ class CallbackService:
                 model.contact_name(unknown),
                 unknown.attempt.route(OWNER, unknown.callback_id),
             )
-            moved = self._settled(unknown, settlement, now)
-            settled.append(self.ledger.transition(unknown, moved) or unknown)
-        return settled
-
-    def _settled(self, unknown: Callback, settlement: Settlement, now: datetime) -> Callback:
-        """The callback's move for what the outbound core learned about its attempt."""
-        policy = self.policy
-        match settlement:
-            case Ended(outcome):
-                return model.record_outcome(unknown, outcome, now, policy)
-            case StillGoing():
-                return model.still_ringing(unknown, now, policy)
-            case Lost():
-                return model.reconcile_lost(unknown, now, policy)
-            case Recovered(contact_id):
-                return model.recovered(unknown, contact_id, now, policy)
-            case Refused(reason):
-                return model.rejected(unknown, now, reason)
-            case LookAgain(reason, until):
-                return model.look_again(unknown, now, policy, reason, until)
-            case Unsent():
-                # Its worker stopped before the last write: not spent, the same attempt again.
-                return model.not_placed(unknown, now, policy, "stopped before the call", now)
-        raise TypeError(f"unknown settlement {settlement!r}")
+            moved = settled(unknown, settlement, now, rules, self.policy)
+            settled_now.append(self.ledger.transition(unknown, moved) or unknown)
+        return settled_now
 
 
 class IdFactory(Protocol):

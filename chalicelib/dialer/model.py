@@ -365,7 +365,7 @@ def claim(record: DialRecord, now: datetime, leases: Leases) -> DialRecord:
     )
 
 
-def _attempt_moved(record: DialRecord, attempt: Attempt, now: datetime, reason: str) -> DialRecord:
+def attempt_moved(record: DialRecord, attempt: Attempt, now: datetime, reason: str) -> DialRecord:
     """The record after its attempt moved in flight: its status is the attempt's phase."""
     return _move(record, RecordStatus(attempt.phase.value), now, reason, attempt=attempt)
 
@@ -514,25 +514,42 @@ def amend(record: DialRecord, disposition: Disposition, now: datetime) -> DialRe
     )
 
 
-def lease_expired(record: DialRecord, now: datetime) -> DialRecord:
-    attempt = outbound.lease_expired(record.attempt, now)
-    return _attempt_moved(record, attempt, now, "no outcome before the lease ended")
-
-
-def still_going(record: DialRecord, now: datetime, leases: Leases) -> DialRecord:
-    attempt = outbound.still_going(record.attempt, now, leases)
-    return _attempt_moved(record, attempt, now, "contact still in progress")
-
-
-def found(record: DialRecord, contact_id: str, now: datetime, leases: Leases) -> DialRecord:
-    """UNKNOWN with no contact id: the search by the call's name found its contact."""
-    attempt = outbound.found(record.attempt, contact_id, now, leases)
-    return _attempt_moved(record, attempt, now, "contact found by the call's name")
-
-
 def look_again(record: DialRecord, now: datetime, reason: str, until: datetime) -> DialRecord:
     """Nothing can be learned now: stay UNKNOWN, looked at again at `until`."""
-    return _attempt_moved(record, outbound.look_again(record.attempt, until), now, reason)
+    return attempt_moved(record, outbound.look_again(record.attempt, until), now, reason)
+
+
+@dataclass(frozen=True)
+class RecordRules:
+    """The dialer's side of an attempt's outcome (`outbound.service.Rules`): the campaign's
+    retry rules, and what the flow heard on the line."""
+
+    campaign: Campaign
+
+    def attempt_of(self, record: DialRecord) -> Attempt:
+        return record.attempt
+
+    def moved(self, record: DialRecord, attempt: Attempt, now: datetime, reason: str) -> DialRecord:
+        return attempt_moved(record, attempt, now, reason)
+
+    def ended(self, record: DialRecord, outcome: Outcome, now: datetime) -> DialRecord:
+        return ended(record, disposition_heard(record, outcome), now, self.campaign)
+
+    def lost(self, record: DialRecord, now: datetime) -> DialRecord:
+        return ended(record, Disposition.FAILED, now, self.campaign)
+
+    def refused(self, record: DialRecord, now: datetime, reason: str) -> DialRecord:
+        return rejected(record, now, reason)
+
+    def not_placed(
+        self, record: DialRecord, now: datetime, reason: str, until: datetime
+    ) -> DialRecord:
+        return not_placed(record, now, reason, until)
+
+    def look_again(
+        self, record: DialRecord, now: datetime, reason: str, until: datetime
+    ) -> DialRecord:
+        return look_again(record, now, reason, until)
 
 
 # -- what a move adds to the campaign's figures -------------------------------------------------

@@ -57,21 +57,17 @@ from chalicelib.outbound.service import (
     Commit,
     ContactFinder,
     ContactLookup,
-    Ended,
     LastWrite,
-    LookAgain,
-    Lost,
     NotPlaced,
     Placed,
-    Recovered,
     Refused,
-    Settlement,
-    StillGoing,
     Stopped,
     Uncertain,
     Unsent,
+    lease_ended,
     place,
     settle,
+    settled,
 )
 from chalicelib.platform.clock import Clock
 from chalicelib.platform.phone import NumberKind, normalise
@@ -692,20 +688,17 @@ class DialerService:
     ) -> DialRecord | None:
         if record.status is RecordStatus.OFFERED:
             return self.ledger.transition(record, model.offer_lapsed(record, now))
+        if campaign is None:  # its campaign is gone: nothing decides what comes next
+            return None
+        rules = model.RecordRules(campaign)
         unknown: DialRecord | None = record
         if record.status is RecordStatus.DIALING:
-            unknown = self.ledger.transition(record, model.lease_expired(record, now))
-        if unknown is None or unknown.status is not RecordStatus.UNKNOWN or campaign is None:
+            unknown = self.ledger.transition(record, lease_ended(record, now, rules))
+        if unknown is None or unknown.status is not RecordStatus.UNKNOWN:
             return unknown
-        settlement = self._settlement(campaign, unknown, now)
-        if isinstance(settlement, Unsent):  # no call was made: its reservation counts for none
-            self.recipients.release(unknown.number, unknown.attempt.token)
-        return self.ledger.transition(unknown, self._settled(campaign, unknown, settlement, now))
-
-    def _settlement(self, campaign: Campaign, unknown: DialRecord, now: datetime) -> Settlement:
-        """Never by sending the call again (ADR 0009): a contact id never written is searched
-        for by the attempt's name."""
-        return settle(
+        # Never by sending the call again (ADR 0009): a contact id never written is searched
+        # for by the attempt's name.
+        settlement = settle(
             unknown.attempt,
             now,
             self.contacts,
@@ -713,30 +706,11 @@ class DialerService:
             model.contact_name(unknown),
             unknown.attempt.route(OWNER, unknown.ref),
         )
-
-    def _settled(
-        self, campaign: Campaign, unknown: DialRecord, settlement: Settlement, now: datetime
-    ) -> DialRecord:
-        match settlement:
-            case Ended(outcome):
-                return model.ended(
-                    unknown, model.disposition_heard(unknown, outcome), now, campaign
-                )
-            case StillGoing():
-                return model.still_going(unknown, now, self.leases)
-            case Lost():
-                return model.ended(unknown, Disposition.FAILED, now, campaign)
-            case Recovered(contact_id):
-                return model.found(unknown, contact_id, now, self.leases)
-            case Refused(reason):
-                return model.rejected(unknown, now, reason)
-            case LookAgain(reason, until):
-                later = until or now + self.leases.look_again_after
-                return model.look_again(unknown, now, reason, later)
-            case Unsent():
-                # Its worker stopped before the last write: not spent, the same attempt again.
-                return model.not_placed(unknown, now, "stopped before the call", now)
-        raise TypeError(f"unknown settlement {settlement!r}")
+        if isinstance(settlement, Unsent):  # no call was made: its reservation counts for none
+            self.recipients.release(unknown.number, unknown.attempt.token)
+        return self.ledger.transition(
+            unknown, settled(unknown, settlement, now, rules, self.leases)
+        )
 
 
 @dataclass(frozen=True)

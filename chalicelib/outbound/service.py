@@ -17,17 +17,20 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Generic, Protocol, TypeVar
 
+from chalicelib.outbound import model
 from chalicelib.outbound.model import (
     Attempt,
     DialNotPlacedError,
     DialRejectedError,
     DialStoppedError,
     DialUncertainError,
+    Leases,
     Outcome,
     Route,
 )
 
 T = TypeVar("T")
+Item = TypeVar("Item")
 
 
 class Commit(Protocol):
@@ -225,3 +228,70 @@ def _look_up(contact_id: str, contacts: ContactLookup) -> Settlement:
     except Exception as error:  # a failed look-up defers; it never strands the attempt
         return LookAgain(f"look-up failed: {error!r}")
     return StillGoing() if outcome is None else Ended(outcome)
+
+
+# -- what an owner decides, and what the core decides for it ----------------------------------
+
+
+class Rules(Protocol[Item]):
+    """What a capability that dials decides for its items (a callback, a campaign record)
+    when an attempt's outcome is known: its retry rules and its own states. Everything
+    else about the attempt is the core's (`settled`)."""
+
+    def attempt_of(self, item: Item) -> Attempt: ...
+
+    def moved(self, item: Item, attempt: Attempt, now: datetime, reason: str) -> Item:
+        """The item once its attempt moved in flight (DIALING <-> UNKNOWN, a new lease)."""
+        ...
+
+    def ended(self, item: Item, outcome: Outcome, now: datetime) -> Item:
+        """The attempt's call ended so: done, or when the next attempt is due."""
+        ...
+
+    def lost(self, item: Item, now: datetime) -> Item:
+        """The attempt's contact was never found: the attempt counts as used."""
+        ...
+
+    def refused(self, item: Item, now: datetime, reason: str) -> Item:
+        """Connect will never place a call to this number."""
+        ...
+
+    def not_placed(self, item: Item, now: datetime, reason: str, until: datetime) -> Item:
+        """No call went out: the same attempt, from `until`."""
+        ...
+
+    def look_again(self, item: Item, now: datetime, reason: str, until: datetime) -> Item:
+        """Nothing can be learned now: the attempt is looked at again at `until`."""
+        ...
+
+
+def lease_ended(item: Item, now: datetime, rules: Rules[Item]) -> Item:
+    """A DIALING attempt that heard nothing in time: UNKNOWN, looked at straight away."""
+    attempt = model.lease_expired(rules.attempt_of(item), now)
+    return rules.moved(item, attempt, now, "no outcome before the lease ended")
+
+
+def settled(
+    item: Item, settlement: Settlement, now: datetime, rules: Rules[Item], leases: Leases
+) -> Item:
+    """The item's move for what settling learned of its UNKNOWN attempt."""
+    attempt = rules.attempt_of(item)
+    match settlement:
+        case Ended(outcome):
+            return rules.ended(item, outcome, now)
+        case StillGoing():
+            going = model.still_going(attempt, now, leases)
+            return rules.moved(item, going, now, "contact still in progress")
+        case Recovered(contact_id):
+            found = model.found(attempt, contact_id, now, leases)
+            return rules.moved(item, found, now, "contact found by the call's name")
+        case Lost():
+            return rules.lost(item, now)
+        case Refused(reason):
+            return rules.refused(item, now, reason)
+        case LookAgain(reason, until):
+            return rules.look_again(item, now, reason, until or now + leases.look_again_after)
+        case Unsent():
+            # Its worker stopped before the last write: not spent, the same attempt again.
+            return rules.not_placed(item, now, "stopped before the call", now)
+    raise TypeError(f"unknown settlement {settlement!r}")

@@ -245,7 +245,9 @@ def test_eight_dispatchers_never_dial_twice_and_lose_nothing(
 
     tokens = [token for _, token, _ in dialer.dials]
     assert len(tokens) == len(set(tokens)), "a callback attempt was dialled twice"
-    found = [c for c in requested if any("searching" in t.reason for t in ledger.get(c).history)]
+    found = [
+        c for c in requested if any("by the call's name" in t.reason for t in ledger.get(c).history)
+    ]
     assert len(found) == dialer.crashes["after"] and dialer.replays == 0  # found, not re-sent
     for callback_id in requested:
         callback = ledger.get(callback_id)

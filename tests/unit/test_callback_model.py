@@ -9,9 +9,11 @@ import pytest
 
 from chalicelib.callbacks import model as m
 from chalicelib.callbacks.model import Outcome, Policy, Status, TransitionError
+from chalicelib.outbound.service import Recovered, StillGoing, lease_ended, settled
 
 NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)  # 10:00 in New York
 POLICY = Policy()
+RULES = m.Rules(POLICY)
 NY = ("America/New_York",)
 
 
@@ -103,13 +105,13 @@ def test_a_call_connect_did_not_place_is_retried_as_the_same_attempt() -> None:
 def test_lost_lease_goes_to_unknown_and_is_reconciled_never_redialled() -> None:
     dialing = m.claim(fresh(), NOW, POLICY)
     with pytest.raises(TransitionError):
-        m.lease_expired(dialing, NOW)
-    unknown = m.lease_expired(dialing, NOW + POLICY.placement)
+        lease_ended(dialing, NOW, RULES)
+    unknown = lease_ended(dialing, NOW + POLICY.placement, RULES)
     assert unknown.status is Status.UNKNOWN
     assert unknown.attempt.lease_until == NOW + POLICY.placement  # found by the next reconciliation
     with pytest.raises(TransitionError):
         m.claim(unknown, NOW + POLICY.lease, POLICY)
-    assert m.still_ringing(unknown, NOW, POLICY).status is Status.DIALING
+    assert settled(unknown, StillGoing(), NOW, RULES, POLICY).status is Status.DIALING
     assert m.record_outcome(unknown, Outcome.CONNECTED, NOW, POLICY).status is Status.COMPLETED
     lost = m.reconcile_lost(unknown, NOW, POLICY)
     assert (lost.status, lost.attempt.ordinal) == (Status.RETRY_WAIT, 1)
@@ -117,18 +119,18 @@ def test_lost_lease_goes_to_unknown_and_is_reconciled_never_redialled() -> None:
 
 
 def test_a_search_recovers_the_contact_of_the_same_attempt() -> None:
-    unknown = m.lease_expired(m.claim(fresh(), NOW, POLICY), NOW + POLICY.placement)
+    unknown = lease_ended(m.claim(fresh(), NOW, POLICY), NOW + POLICY.placement, RULES)
     later = NOW + timedelta(minutes=1)
-    recovered = m.recovered(unknown, "out-1", later, POLICY)
+    recovered = settled(unknown, Recovered("out-1"), later, RULES, POLICY)
     assert (recovered.status, recovered.attempt.contact_id) == (Status.DIALING, "out-1")
     assert (recovered.attempt.ordinal, recovered.attempt.token) == (1, "cb-1-1")
     assert recovered.attempt.lease_until == later + POLICY.lease
     with pytest.raises(TransitionError):
-        m.recovered(recovered, "out-1", later, POLICY)
+        settled(recovered, Recovered("out-1"), later, RULES, POLICY)
 
 
 def test_an_outcome_that_cannot_be_learned_is_looked_at_again_never_stranded() -> None:
-    unknown = m.lease_expired(m.claim(fresh(), NOW, POLICY), NOW + POLICY.placement)
+    unknown = lease_ended(m.claim(fresh(), NOW, POLICY), NOW + POLICY.placement, RULES)
     later = NOW + timedelta(minutes=1)
     again = m.look_again(unknown, later, POLICY, "throttled")
     assert (
@@ -143,7 +145,7 @@ def test_an_outcome_that_cannot_be_learned_is_looked_at_again_never_stranded() -
 
 
 def test_an_unknown_callback_can_be_cancelled() -> None:
-    unknown = m.lease_expired(m.claim(fresh(), NOW, POLICY), NOW + POLICY.placement)
+    unknown = lease_ended(m.claim(fresh(), NOW, POLICY), NOW + POLICY.placement, RULES)
     assert m.cancel(unknown, NOW).status is Status.CANCELLED
 
 

@@ -22,7 +22,7 @@ from chalicelib.callbacks.service import (
     DialRejectedError,
     DialUncertainError,
 )
-from chalicelib.outbound.service import commit_or_stop
+from chalicelib.outbound.service import commit_or_stop, lease_ended
 from chalicelib.platform.clock import FixedClock
 from devkit.fakes.callbacks import InMemoryLedger, RecordingDialer, SequentialIds, callback_queues
 from devkit.fakes.outbound import FixedAgents, ScriptedContacts
@@ -410,7 +410,9 @@ def test_a_run_that_dies_between_the_two_writes_leaves_nothing_stranded() -> Non
     service.dispatch()
     clock.set(NOW + timedelta(minutes=4))
     dialling = ledger.get(callback_id)
-    ledger.transition(dialling, model.lease_expired(dialling, clock.now()))  # then it died
+    ledger.transition(
+        dialling, lease_ended(dialling, clock.now(), model.Rules(service.policy))
+    )  # then it died
     assert ledger.get(callback_id).status is Status.UNKNOWN
     # While UNKNOWN it still holds the number, the caller can still cancel it...
     assert service.request(NEW_YORK, "billing").callback.callback_id == callback_id
@@ -425,7 +427,9 @@ def test_an_unknown_callback_can_be_cancelled_by_the_caller() -> None:
     callback_id = service.request(NEW_YORK, "billing").callback.callback_id
     service.dispatch()
     dialling = ledger.get(callback_id)
-    ledger.transition(dialling, model.lease_expired(dialling, NOW + timedelta(minutes=4)))
+    ledger.transition(
+        dialling, lease_ended(dialling, NOW + timedelta(minutes=4), model.Rules(service.policy))
+    )
     assert service.cancel(callback_id).callback.status is Status.CANCELLED
     assert not service.request(NEW_YORK, "billing").existing
 
