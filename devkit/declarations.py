@@ -7,7 +7,11 @@ the outbound core declares its own (`chalicelib/composition.py`). Checked agains
 - `.chalice/config.json`: for every stage, each table's variable naming its table, and
   `lambda_functions` configuring exactly the declared functions and the HTTP API, each with
   its declared timeout and memory;
-- `infra/permissions.json`: a policy entry for exactly those functions.
+- `infra/permissions.json`: a policy entry for exactly those functions, each granting only
+  tables that the capabilities the function runs declare (with their peers', and the
+  outbound core's for a capability that places calls): a grant reaching into another
+  capability's table is named. (That every grant is used and every call allowed is proved by
+  running the functions: tests/integration/test_policies.py.)
 Exits 1 naming each disagreement.
 """
 
@@ -75,6 +79,7 @@ def problems(
     )
     names = set(functions) | {API_HANDLER}
     found += _differences("infra/permissions.json functions", set(permissions["functions"]), names)
+    found += _reach(permissions["functions"])
     for stage, settings in config["stages"].items():
         configured = settings.get("lambda_functions", {})
         where = f".chalice/config.json {stage} lambda_functions"
@@ -85,6 +90,46 @@ def problems(
             expected = f"switchboard-{stage}-{table}"
             if environment.get(variable(table)) != expected:
                 found.append(f".chalice/config.json {stage}: {variable(table)} is not {expected}")
+    return found
+
+
+def reachable_tables(function: str) -> set[str]:
+    """The tables a function may be granted: those of the capabilities that run it (every
+    one for the HTTP API; those that place calls for the outbound core's functions), of the
+    peers whose services they take, and the outbound core's when one of them places calls."""
+    from chalicelib import composition
+    from chalicelib.capabilities import CAPABILITIES
+
+    by_name = {c.name: c for c in CAPABILITIES}
+    outbound = {f.name for f in composition.OUTBOUND_FUNCTIONS}
+    runs = [
+        c
+        for c in CAPABILITIES
+        if function == API_HANDLER
+        or function in c.function_names
+        or (function in outbound and c.settle is not None)
+    ]
+    seen: dict[str, Any] = {}
+    while runs:
+        capability = runs.pop()
+        if capability.name not in seen:
+            seen[capability.name] = capability
+            runs += [by_name[peer] for peer in capability.peers.values()]
+    tables = {table for c in seen.values() for table in c.tables}
+    if function in outbound or any(c.settle is not None for c in seen.values()):
+        tables |= set(composition.OUTBOUND_TABLES)
+    return tables
+
+
+def _reach(granted: dict[str, dict[str, list[str]]]) -> list[str]:
+    found = []
+    for function, grants in sorted(granted.items()):
+        tables = {r.split("/")[1] for rs in grants.values() for r in rs if r.startswith("table/")}
+        found += [
+            f"infra/permissions.json: {function} is granted table {table}, "
+            "which no capability it runs declares"
+            for table in sorted(tables - reachable_tables(function))
+        ]
     return found
 
 

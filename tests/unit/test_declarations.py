@@ -6,7 +6,13 @@ from __future__ import annotations
 import copy
 import json
 
-from devkit.declarations import PERMISSIONS, problems, template_tables, variable
+from devkit.declarations import (
+    PERMISSIONS,
+    problems,
+    reachable_tables,
+    template_tables,
+    variable,
+)
 from devkit.local_aws import CHALICE_CONFIG
 
 CONFIG = json.loads(CHALICE_CONFIG.read_text())
@@ -55,3 +61,21 @@ def test_a_stage_naming_another_stages_table_is_named() -> None:
     assert problems(config=config) == [
         ".chalice/config.json prod: QA_TABLE is not switchboard-prod-qa"
     ]
+
+
+def test_a_grant_reaching_into_another_capabilitys_table_is_named() -> None:
+    """A hook of the IVR may read its own tables, never the dialer's."""
+    permissions = copy.deepcopy(POLICIES)
+    permissions["functions"]["verify_pin"]["dynamodb:GetItem"].append("table/dialer/index/due")
+    assert problems(permissions=permissions) == [
+        "infra/permissions.json: verify_pin is granted table dialer, "
+        "which no capability it runs declares"
+    ]
+
+
+def test_a_function_may_use_the_tables_of_the_capabilities_whose_services_it_takes() -> None:
+    """QA takes the callbacks' service (a peer); the outbound core's functions serve every
+    capability that places calls."""
+    assert reachable_tables("qa_events") >= {"qa", "callbacks"}
+    assert reachable_tables("outbound_contact_events") >= {"outbound", "callbacks", "dialer"}
+    assert "qa" not in reachable_tables("dial_campaigns")
