@@ -12,7 +12,8 @@ from chalicelib.platform.settings import settings
 # A missing or malformed setting, or settings that disagree with the routing rules, fail the
 # Lambda's start with the variable's name (Connect takes the Invoke block's Error branch),
 # rather than every caller getting a fallback.
-settings()
+_FUNCTION = os.environ.get("AWS_LAMBDA_FUNCTION_NAME", "")
+settings().require_tables(composition.tables(_FUNCTION))
 bootstrap.check_configuration()
 
 # Powertools owns logging. Chalice would otherwise claim the same "switchboard" logger: set it
@@ -25,7 +26,7 @@ app.register_middleware(ConvertToMiddleware(metrics.log_metrics), "all")
 app.register_middleware(ConvertToMiddleware(tracer.capture_lambda_handler), "all")
 # A Lambda function loads the capability it belongs to and no other (the API and `chalice
 # package` load all): a hook's cold start pays for the hooks' code only.
-for _blueprint in composition.blueprints(os.environ.get("AWS_LAMBDA_FUNCTION_NAME", "")):
+for _blueprint in composition.blueprints(_FUNCTION):
     app.register_blueprint(_blueprint)
 
 # Chalice points a blueprint's Lambdas at the blueprint's module (aws/chalice#1566), so Lambda

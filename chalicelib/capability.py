@@ -97,6 +97,16 @@ class Capability:
     # contacts (the outbound core routes contact events here by the contact's owner, which
     # is this capability's `name`).
     settle: Callable[[Any, ContactEnded], object] | None = None
+    # The environment variables of its own settings (beyond its tables' and the platform's,
+    # `platform.settings.PLATFORM_VARIABLES`): `make check` names one a stage sets or the
+    # settings read that nobody declares.
+    settings: tuple[str, ...] = ()
+    # Its `switchboard` commands: the module whose `COMMANDS` the CLI registers
+    # (devkit/cli/<name>.py; "" for none). Its fakes: the module of in-memory ports that
+    # tests/unit/test_fakes.py holds to every port of its service (devkit/fakes/<name>.py).
+    # Named, not imported: the package Lambda runs carries no devkit.
+    cli: str = ""
+    fakes: str = ""
 
     @property
     def function_names(self) -> tuple[str, ...]:

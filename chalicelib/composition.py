@@ -39,7 +39,43 @@ def blueprints(function_name: str) -> list[Blueprint]:
 
 
 def _runs(function_name: str, functions: Iterable[Function]) -> bool:
-    return any(function_name.endswith(f"-{function.name}") for function in functions)
+    """The function (`identify_caller`, or as Lambda names it) is one of these."""
+    return any(
+        function_name == function.name or function_name.endswith(f"-{function.name}")
+        for function in functions
+    )
+
+
+def tables(function_name: str) -> set[str]:
+    """The declared tables a function may use: those of the capabilities it runs (all for
+    the HTTP API; those that place calls for the outbound core's function), of the peers
+    whose services they take, and the outbound core's when one of them places calls. `app`
+    checks at start that the stage names each one; `make check` that the function's
+    permissions reach no other."""
+    placing = _runs(function_name, OUTBOUND_FUNCTIONS)
+    running = _with_peers(_running(function_name, placing))
+    used = {table for declared in running for table in declared.tables}
+    if placing or any(declared.settle is not None for declared in running):
+        used |= set(OUTBOUND_TABLES)
+    return used
+
+
+def _running(function_name: str, placing: bool) -> list[Capability]:
+    if placing:
+        return [declared for declared in CAPABILITIES if declared.settle is not None]
+    own = [declared for declared in CAPABILITIES if _runs(function_name, declared.functions)]
+    return own or list(CAPABILITIES)
+
+
+def _with_peers(running: list[Capability]) -> list[Capability]:
+    by_name = {declared.name: declared for declared in CAPABILITIES}
+    seen: dict[str, Capability] = {}
+    while running:
+        declared = running.pop()
+        if declared.name not in seen:
+            seen[declared.name] = declared
+            running += [by_name[peer] for peer in declared.peers.values()]
+    return list(seen.values())
 
 
 def _wired(declared: Capability) -> Blueprint:

@@ -3,15 +3,19 @@
 A capability declares its functions and its tables once (`chalicelib/<name>/capability.py`);
 the outbound core declares its own (`chalicelib/composition.py`). Checked against them:
 - `infra/template.yaml`: its DynamoDB tables, each declared by exactly one owner;
-- `chalicelib/platform/settings.py`: `TABLE_VARIABLES`, one variable per declared table;
 - `.chalice/config.json`: for every stage, each table's variable naming its table, and
   `lambda_functions` configuring exactly the declared functions and the HTTP API, each with
   its declared timeout and memory;
 - `infra/permissions.json`: a policy entry for exactly those functions, each granting only
-  tables that the capabilities the function runs declare (with their peers', and the
-  outbound core's for a capability that places calls): a grant reaching into another
-  capability's table is named. (That every grant is used and every call allowed is proved by
-  running the functions: tests/integration/test_policies.py.)
+  tables that the capabilities the function runs declare (`composition.tables`: with their
+  peers', and the outbound core's for a capability that places calls): a grant reaching
+  into another capability's table is named. (That every grant is used and every call
+  allowed is proved by running the functions: tests/integration/test_policies.py.)
+- settings: every environment variable `load_settings` reads, and every one a stage sets, is
+  the platform's (`PLATFORM_VARIABLES`), a declared table's or declared by a capability
+  (`settings`); a declared one the settings never read is named too;
+- `devkit/cli/` and `devkit/fakes/`: each module a capability names as its `cli` or `fakes`
+  exists, and every module there belongs to a capability or is one of the shared ones.
 Exits 1 naming each disagreement.
 """
 
@@ -26,15 +30,17 @@ from typing import Any
 import yaml
 
 from chalicelib.capability import Function
+from chalicelib.platform.settings import table_variable
 from devkit.local_aws import CHALICE_CONFIG, ROOT, TEMPLATE, _CfnLoader
 
 PERMISSIONS = ROOT / "infra" / "permissions.json"
 API_HANDLER = "api_handler"
-
-
-def variable(table: str) -> str:
-    """The environment variable naming a table: `account-events` -> ACCOUNT_EVENTS_TABLE."""
-    return f"{table.upper().replace('-', '_')}_TABLE"
+# Modules of devkit/cli and devkit/fakes that no capability owns.
+SHARED = {
+    "devkit.cli.common": "what every command shares",
+    "devkit.cli.flows": "the flow designers' tools",
+    "devkit.fakes.outbound": "the outbound core's fakes",
+}
 
 
 def declared() -> tuple[dict[str, str], dict[str, Function]]:
@@ -66,20 +72,19 @@ def problems(
     config: dict[str, Any] | None = None,
     permissions: dict[str, Any] | None = None,
     in_template: set[str] | None = None,
+    modules: set[str] | None = None,
+    read: set[str] | None = None,
 ) -> list[str]:
-    from chalicelib.platform.settings import TABLE_VARIABLES
-
     tables, functions = declared()
     config = config or json.loads(CHALICE_CONFIG.read_text())
     permissions = permissions or json.loads(PERMISSIONS.read_text())
     in_template = template_tables() if in_template is None else in_template
     found = _differences("infra/template.yaml tables", in_template, set(tables))
-    found += _differences(
-        "TABLE_VARIABLES", set(TABLE_VARIABLES.values()), set(map(variable, tables))
-    )
     names = set(functions) | {API_HANDLER}
     found += _differences("infra/permissions.json functions", set(permissions["functions"]), names)
     found += _reach(permissions["functions"])
+    found += _modules(devkit_modules() if modules is None else modules)
+    found += _settings(config, set(tables), variables_read() if read is None else read)
     for stage, settings in config["stages"].items():
         configured = settings.get("lambda_functions", {})
         where = f".chalice/config.json {stage} lambda_functions"
@@ -88,47 +93,85 @@ def problems(
         environment = settings.get("environment_variables", {})
         for table in sorted(tables):
             expected = f"switchboard-{stage}-{table}"
-            if environment.get(variable(table)) != expected:
-                found.append(f".chalice/config.json {stage}: {variable(table)} is not {expected}")
+            if environment.get(table_variable(table)) != expected:
+                found.append(
+                    f".chalice/config.json {stage}: {table_variable(table)} is not {expected}"
+                )
     return found
 
 
-def reachable_tables(function: str) -> set[str]:
-    """The tables a function may be granted: those of the capabilities that run it (every
-    one for the HTTP API; those that place calls for the outbound core's functions), of the
-    peers whose services they take, and the outbound core's when one of them places calls."""
-    from chalicelib import composition
+def variables_read() -> set[str]:
+    """Every environment variable the settings read: `load_settings` run on a stage's
+    environment that notes each variable asked for (tables are read by pattern)."""
+    from chalicelib.platform.settings import load_settings
+    from devkit.local_aws import stage_environment
+
+    asked: set[str] = set()
+
+    class Noting(dict[str, str]):
+        def get(self, key: str, default: Any = None) -> Any:
+            asked.add(key)
+            return super().get(key, default)
+
+    load_settings(Noting(stage_environment("dev")))
+    return asked
+
+
+def _settings(config: dict[str, Any], tables: set[str], read: set[str]) -> list[str]:
+    from chalicelib.capabilities import CAPABILITIES
+    from chalicelib.platform.settings import PLATFORM_VARIABLES
+
+    declared = {variable for c in CAPABILITIES for variable in c.settings}
+    known = PLATFORM_VARIABLES | declared
+    found = [f"settings read {name}, which no capability declares" for name in sorted(read - known)]
+    found += [
+        f"{name} is declared by a capability and never read by the settings"
+        for name in sorted(declared - read)
+    ]
+    known |= {table_variable(table) for table in tables}
+    for stage, settings in config["stages"].items():
+        given = set(settings.get("environment_variables", {}))
+        found += [
+            f".chalice/config.json {stage}: {name} is declared by no capability"
+            for name in sorted(given - known)
+        ]
+    return found
+
+
+def devkit_modules() -> set[str]:
+    """The modules of devkit/cli and devkit/fakes."""
+    return {
+        f"devkit.{folder}.{path.stem}"
+        for folder in ("cli", "fakes")
+        for path in (ROOT / "devkit" / folder).glob("*.py")
+        if not path.stem.startswith("__")
+    }
+
+
+def _modules(present: set[str]) -> list[str]:
     from chalicelib.capabilities import CAPABILITIES
 
-    by_name = {c.name: c for c in CAPABILITIES}
-    outbound = {f.name for f in composition.OUTBOUND_FUNCTIONS}
-    runs = [
-        c
-        for c in CAPABILITIES
-        if function == API_HANDLER
-        or function in c.function_names
-        or (function in outbound and c.settle is not None)
+    named = {m for c in CAPABILITIES for m in (c.cli, c.fakes) if m}
+    found = [
+        f"{name} is named by a capability and does not exist" for name in sorted(named - present)
     ]
-    seen: dict[str, Any] = {}
-    while runs:
-        capability = runs.pop()
-        if capability.name not in seen:
-            seen[capability.name] = capability
-            runs += [by_name[peer] for peer in capability.peers.values()]
-    tables = {table for c in seen.values() for table in c.tables}
-    if function in outbound or any(c.settle is not None for c in seen.values()):
-        tables |= set(composition.OUTBOUND_TABLES)
-    return tables
+    found += [
+        f"{name} belongs to no capability (name it as one's cli or fakes)"
+        for name in sorted(present - named - set(SHARED))
+    ]
+    return found
 
 
 def _reach(granted: dict[str, dict[str, list[str]]]) -> list[str]:
+    from chalicelib import composition
+
     found = []
     for function, grants in sorted(granted.items()):
         tables = {r.split("/")[1] for rs in grants.values() for r in rs if r.startswith("table/")}
         found += [
             f"infra/permissions.json: {function} is granted table {table}, "
             "which no capability it runs declares"
-            for table in sorted(tables - reachable_tables(function))
+            for table in sorted(tables - composition.tables(function))
         ]
     return found
 

@@ -69,6 +69,8 @@ def settle(service: CallbackService, ended: ContactEnded) -> None:
 CAPABILITY = Capability(
     name=OWNER,
     handlers="chalicelib.callbacks.handlers",
+    fakes="devkit.fakes.callbacks",
+    settings=("CALLBACK_COUNTRIES",),
     functions=(
         Function("request_callback"),
         Function("callback_status"),

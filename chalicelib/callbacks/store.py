@@ -96,7 +96,7 @@ class OutboundIndex(GlobalSecondaryIndex["CallbackRecord"]):
 
 
 class CallbackRecord(AttemptRecord):
-    Meta = table_meta(settings().callbacks_table)
+    Meta = table_meta(settings().table("callbacks"))
 
     pk = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True)
@@ -123,7 +123,7 @@ class CallbackRecord(AttemptRecord):
 
 
 class LockRecord(Table):
-    Meta = table_meta(settings().callbacks_table)
+    Meta = table_meta(settings().table("callbacks"))
 
     pk = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True)
@@ -131,7 +131,7 @@ class LockRecord(Table):
 
 
 class AllowanceRecord(Table):
-    Meta = table_meta(settings().callbacks_table)
+    Meta = table_meta(settings().table("callbacks"))
 
     pk = UnicodeAttribute(hash_key=True)  # "RATE#<allowance key>"
     sk = UnicodeAttribute(range_key=True)

@@ -61,6 +61,9 @@ def settle(service: DialerService, ended: ContactEnded) -> None:
 CAPABILITY = Capability(
     name="dialer",  # dialer.service.OWNER: the owner its calls' contact events go to
     handlers="chalicelib.dialer.handlers",
+    cli="devkit.cli.dialer",
+    fakes="devkit.fakes.dialer",
+    settings=("CONTACT_LIMIT",),
     functions=(
         Function("dial_campaigns", 55),
         Function("campaign_abandoned"),

@@ -89,7 +89,7 @@ class StepEntry(MapAttribute[str, Any]):
 
 
 class ContactRecord(AttemptRecord):
-    Meta = table_meta(settings().dialer_table)
+    Meta = table_meta(settings().table("dialer"))
 
     pk = UnicodeAttribute(hash_key=True)  # "CAMPAIGN#<name>"
     sk = UnicodeAttribute(range_key=True)  # the E.164 number
@@ -171,7 +171,7 @@ def _figures_model() -> Any:
         "FiguresRecord",
         (Table,),
         {
-            "Meta": table_meta(settings().dialer_table),
+            "Meta": table_meta(settings().table("dialer")),
             "pk": UnicodeAttribute(hash_key=True),  # "FIGURES#<campaign>"
             "sk": UnicodeAttribute(range_key=True),  # "DAY#<yyyy-mm-dd>"
             "__module__": __name__,
@@ -332,7 +332,7 @@ class DynamoDialLedger:
 class SurveyAnswer(Table):
     """One survey answer per attempt; the score is None when nobody answered."""
 
-    Meta = table_meta(settings().dialer_table)
+    Meta = table_meta(settings().table("dialer"))
 
     pk = UnicodeAttribute(hash_key=True)  # "SURVEY#<campaign>"
     sk = UnicodeAttribute(range_key=True)  # "<E.164>#<attempt>"
@@ -373,7 +373,7 @@ class CountedCall(MapAttribute[str, Any]):
 
 
 class PersonRecord(Table):
-    Meta = table_meta(settings().dialer_table)
+    Meta = table_meta(settings().table("dialer"))
 
     pk = UnicodeAttribute(hash_key=True)  # "PERSON#<E.164>"
     sk = UnicodeAttribute(range_key=True)  # "STATE"
@@ -390,7 +390,7 @@ class RegistryRecord(Table):
     """Our copy of the national do-not-call registry: one item per number on it, and one
     (`NDNC#COPY`) saying when the copy was taken."""
 
-    Meta = table_meta(settings().dialer_table)
+    Meta = table_meta(settings().table("dialer"))
 
     pk = UnicodeAttribute(hash_key=True)  # "NDNC#<E.164>" or "NDNC#COPY"
     sk = UnicodeAttribute(range_key=True)
@@ -522,7 +522,7 @@ class DynamoRegistry:
 
 
 class CallerIdDay(Table):
-    Meta = table_meta(settings().dialer_table)
+    Meta = table_meta(settings().table("dialer"))
 
     pk = UnicodeAttribute(hash_key=True)  # "CALLERID#<E.164>"
     sk = UnicodeAttribute(range_key=True)  # "DAY#<yyyy-mm-dd>"
@@ -552,7 +552,7 @@ class DynamoCallerIds:
 
 
 class CampaignRecord(Table):
-    Meta = table_meta(settings().dialer_table)
+    Meta = table_meta(settings().table("dialer"))
 
     pk = UnicodeAttribute(hash_key=True)  # "CAMPAIGNS"
     sk = UnicodeAttribute(range_key=True)  # the campaign's name

@@ -47,6 +47,9 @@ def build_service(clock: Clock | None = None, connect: ConnectClient | None = No
 CAPABILITY = Capability(
     name="ivr",
     handlers="chalicelib.ivr.handlers",
+    cli="devkit.cli.ivr",
+    fakes="devkit.fakes.ivr",
+    settings=("CALLER_KEY_PARAMETER",),
     functions=(
         Function("identify_caller"),
         Function("route_call"),

@@ -57,7 +57,7 @@ class CustomersByPhone(GlobalSecondaryIndex["CustomerRecord"]):
 
 
 class CustomerRecord(Table):
-    Meta = table_meta(settings().customers_table)
+    Meta = table_meta(settings().table("customers"))
 
     customer_id = UnicodeAttribute(hash_key=True)
     phone = UnicodeAttribute()
@@ -85,7 +85,7 @@ class CustomerRecord(Table):
 
 
 class AccountEventRecord(Table):
-    Meta = table_meta(settings().account_events_table)
+    Meta = table_meta(settings().table("account-events"))
 
     customer_id = UnicodeAttribute(hash_key=True)
     event_key = UnicodeAttribute(range_key=True)  # "<ISO time>#<event id>": newest sort last
@@ -121,7 +121,7 @@ class DynamoCustomerDirectory:
 
 
 class AccountRecord(Table):
-    Meta = table_meta(settings().accounts_table)
+    Meta = table_meta(settings().table("accounts"))
 
     customer_id = UnicodeAttribute(hash_key=True)
     balance_cents = NumberAttribute(default=0)
@@ -147,7 +147,7 @@ class DynamoAccounts:
 
 
 class PinGuardRecord(Table):
-    Meta = table_meta(settings().pin_guards_table)
+    Meta = table_meta(settings().table("pin-guards"))
 
     customer_id = UnicodeAttribute(hash_key=True)
     failures = InstantListAttribute(default=list)  # recent failures
@@ -223,7 +223,7 @@ class JourneysByCaller(GlobalSecondaryIndex["JourneyRecord"]):
 
 
 class JourneyRecord(Table):
-    Meta = table_meta(settings().journeys_table)
+    Meta = table_meta(settings().table("journeys"))
 
     initial_contact_id = UnicodeAttribute(hash_key=True)
     # An HMAC of the caller's number (ADR 0004), never the number; absent for withheld

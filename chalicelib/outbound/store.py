@@ -39,7 +39,7 @@ _MAX_RACES = 20
 
 
 class PaceRecord(Table):
-    Meta = table_meta(settings().outbound_table)
+    Meta = table_meta(settings().table("outbound"))
 
     pk = UnicodeAttribute(hash_key=True)  # "PACE#<API>"
     sk = UnicodeAttribute(range_key=True)
@@ -101,7 +101,7 @@ ROUTE_KEPT_FOR = timedelta(days=8)
 
 
 class RouteRecord(Table):
-    Meta = table_meta(settings().outbound_table)
+    Meta = table_meta(settings().table("outbound"))
 
     pk = UnicodeAttribute(hash_key=True)  # "CONTACT#<contact id>"
     sk = UnicodeAttribute(range_key=True)

@@ -14,17 +14,33 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import lru_cache
 
-TABLE_VARIABLES = {
-    "customers_table": "CUSTOMERS_TABLE",
-    "account_events_table": "ACCOUNT_EVENTS_TABLE",
-    "accounts_table": "ACCOUNTS_TABLE",
-    "pin_guards_table": "PIN_GUARDS_TABLE",
-    "journeys_table": "JOURNEYS_TABLE",
-    "callbacks_table": "CALLBACKS_TABLE",
-    "outbound_table": "OUTBOUND_TABLE",
-    "dialer_table": "DIALER_TABLE",
-    "qa_table": "QA_TABLE",
-}
+
+def table_variable(table: str) -> str:
+    """The environment variable naming a declared table: `account-events` ->
+    ACCOUNT_EVENTS_TABLE. The tables are those the capabilities declare
+    (`chalicelib/<name>/capability.py`); `make check` holds every stage to them."""
+    return f"{table.upper().replace('-', '_')}_TABLE"
+
+
+# What the platform reads for every capability. Each capability declares the variables of its
+# own (`Capability.settings`); `make check` holds this module and every stage's configuration
+# to the two (devkit/declarations.py).
+PLATFORM_VARIABLES = frozenset(
+    {
+        "STAGE",
+        "AWS_REGION",
+        "AWS_DEFAULT_REGION",
+        "CONNECT_INSTANCE_ID",
+        "QUEUE_IDS",
+        "FLOW_IDS_PARAMETER",
+        "DEFAULT_COUNTRY",
+        "HOOK_BUDGET_MS",
+        # Read by Powertools itself.
+        "POWERTOOLS_LOG_LEVEL",
+        "POWERTOOLS_METRICS_NAMESPACE",
+        "POWERTOOLS_SERVICE_NAME",
+    }
+)
 
 
 class SettingsError(ValueError):
@@ -36,15 +52,6 @@ class Settings:
     stage: str
     region: str
     connect_instance_id: str
-    customers_table: str
-    account_events_table: str
-    accounts_table: str
-    pin_guards_table: str
-    journeys_table: str
-    callbacks_table: str
-    outbound_table: str
-    dialer_table: str
-    qa_table: str
     hook_budget_seconds: float
     default_country: str
     queue_ids: Mapping[str, str] = field(default_factory=dict)
@@ -61,6 +68,18 @@ class Settings:
     qa_events_queue: str = "switchboard-dev-qa-events"
     contact_records_stream: str = "switchboard-dev-contact-records"
     qa_dead_letter_queue: str = "switchboard-dev-qa-dead-letters"
+    # Every `<NAME>_TABLE` variable given, by variable: a table's name is read where its
+    # store is defined (`table`), and a Lambda checks the tables it runs at start.
+    table_names: Mapping[str, str] = field(default_factory=dict)
+
+    def table(self, table: str) -> str:
+        """The stage's name of a declared table (`callbacks` -> switchboard-dev-callbacks)."""
+        return _required(self.table_names, table_variable(table))
+
+    def require_tables(self, tables: Iterable[str]) -> None:
+        """Fail, naming the variable, unless every one of these tables is named."""
+        for table in sorted(tables):
+            self.table(table)
 
 
 def _required(environ: Mapping[str, str], name: str) -> str:
@@ -140,7 +159,6 @@ def _minutes(environ: Mapping[str, str], variable: str, default: int) -> timedel
 
 
 def load_settings(environ: Mapping[str, str]) -> Settings:
-    tables = {attr: _required(environ, var) for attr, var in TABLE_VARIABLES.items()}
     stage = environ.get("STAGE", "dev")
     return Settings(
         stage=stage,
@@ -168,7 +186,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
             for c in environ.get("CALLBACK_COUNTRIES", "US,CA").split(",")
             if c.strip()
         ),
-        **tables,
+        table_names={name: value for name, value in environ.items() if name.endswith("_TABLE")},
     )
 
 

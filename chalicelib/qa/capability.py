@@ -72,6 +72,17 @@ def _own_callbacks(
 CAPABILITY = Capability(
     name="qa",
     handlers="chalicelib.qa.handlers",
+    cli="devkit.cli.qa",
+    fakes="devkit.fakes.qa",
+    settings=(
+        "CONTACT_LENS_BUCKET",
+        "CONTACT_RECORDS_STREAM",
+        "QA_CALLBACK_QUEUE",
+        "QA_DEAD_LETTER_QUEUE",
+        "QA_EVENTS_QUEUE",
+        "QA_GRACE_MINUTES",
+        "QA_SAMPLE_RATE",
+    ),
     functions=(
         Function("qa_events", 30),
         Function("qa_contact_records", 60, 256),

@@ -94,7 +94,7 @@ class ByQueueIndex(GlobalSecondaryIndex["QaItem"]):
 
 
 class QaItem(Table):
-    Meta = table_meta(settings().qa_table)
+    Meta = table_meta(settings().table("qa"))
 
     pk = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True)  # "QA"
@@ -198,7 +198,7 @@ def _record(item: QaItem) -> QaRecord:
 class BucketItem(Table):
     """A reason's count in one queue and 15-minute bucket, and a few contacts that had it."""
 
-    Meta = table_meta(settings().qa_table)
+    Meta = table_meta(settings().table("qa"))
 
     pk = UnicodeAttribute(hash_key=True)  # "BUCKET#<bucket>", or "ALERTS"
     sk = UnicodeAttribute(range_key=True)  # "<scope>#<reason>", or "<bucket>#<scope>#<reason>"
@@ -365,7 +365,7 @@ class CalibrationIndex(GlobalSecondaryIndex["ReviewItem"]):
 
 
 class ReviewItem(Table):
-    Meta = table_meta(settings().qa_table)
+    Meta = table_meta(settings().table("qa"))
 
     pk = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True)  # "REVIEW", "REVIEW#2", ... (calibration copies)
@@ -484,7 +484,7 @@ class DynamoReviews:
 
 
 class RubricItem(Table):
-    Meta = table_meta(settings().qa_table)
+    Meta = table_meta(settings().table("qa"))
 
     pk = UnicodeAttribute(hash_key=True)  # "RUBRICS"
     sk = UnicodeAttribute(range_key=True)  # the rubric's name

@@ -20,9 +20,12 @@ switchboard caller-key retire --stage S  drop the old secrets once the repeat wi
 
 from __future__ import annotations
 
+import importlib
+
 import click
 
-from devkit.cli import dialer, flows, ivr, qa
+from chalicelib.capabilities import CAPABILITIES
+from devkit.cli import flows
 from devkit.cli.common import UNREADABLE
 
 __all__ = ["UNREADABLE", "main"]
@@ -33,10 +36,8 @@ def main() -> None:
     """Switchboard: offline tools for Amazon Connect flows and the hooks behind them."""
 
 
-main.add_command(flows.flows)
-main.add_command(ivr.rules)
-main.add_command(dialer.campaigns)
-main.add_command(dialer.dialer)
-main.add_command(dialer.compliance)
-main.add_command(qa.qa)
-main.add_command(ivr.caller_key)
+main.add_command(flows.flows)  # the flow designers' tools, which no capability owns
+# Each capability's own commands, from the module its declaration names.
+for _declared in CAPABILITIES:
+    for _command in importlib.import_module(_declared.cli).COMMANDS if _declared.cli else ():
+        main.add_command(_command)

@@ -353,3 +353,7 @@ def check_compliance(
     except UnreadableError as error:
         unreadable(error)
     click.echo(json.dumps(answer, indent=2))
+
+
+# What `switchboard` registers for the dialer (its declaration names this module).
+COMMANDS = (campaigns, dialer, compliance)

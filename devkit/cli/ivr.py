@@ -65,3 +65,7 @@ def retire_caller_key(stage: str, force: bool) -> None:
         click.echo(f"retire refused: {error}", err=True)
         sys.exit(1)
     click.echo(f"{name}: {dropped} previous key(s) retired")
+
+
+# What `switchboard` registers for the IVR (its declaration names this module).
+COMMANDS = (rules, caller_key)

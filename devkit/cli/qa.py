@@ -192,3 +192,7 @@ def qa_warnings(hours: int, stage: str, as_json: bool) -> None:
     from devkit.qa_tables import warnings_table
 
     stdout_console().print(warnings_table(raised, hours))
+
+
+# What `switchboard` registers for QA (its declaration names this module).
+COMMANDS = (qa,)

@@ -7,7 +7,8 @@ import json
 import boto3
 import yaml
 
-from chalicelib.platform.settings import TABLE_VARIABLES
+from chalicelib.composition import tables as tables_used_by
+from chalicelib.platform.settings import table_variable
 from devkit.local_aws import CHALICE_CONFIG, ROOT, TEMPLATE, _CfnLoader
 
 TEMPLATE_DOC = yaml.load(TEMPLATE.read_text(), Loader=_CfnLoader)
@@ -70,7 +71,7 @@ def test_every_table_is_encrypted_recoverable_and_retained() -> None:
 def test_every_stage_names_every_table_the_template_creates() -> None:
     for stage, settings in CONFIG["stages"].items():
         environment = settings["environment_variables"]
-        names = {environment[variable] for variable in TABLE_VARIABLES.values()}
+        names = {environment[table_variable(table)] for table in tables_used_by("")}
         expected = {p["TableName"].replace("${Stage}", stage) for p in TABLES.values()}
         assert names == expected, stage
         assert settings["autogen_policy"] is False

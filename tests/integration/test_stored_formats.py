@@ -36,7 +36,7 @@ def test_a_callback_stored_with_json_text_reads_the_same_and_is_rewritten_typed(
     ledger.create(callback, None, model.hourly_allowance(callback.number, NOW, 5))
     stored = ledger.get("legacy")
     assert stored is not None and stored.history
-    table, key = settings().callbacks_table, {"pk": {"S": "CB#legacy"}, "sk": {"S": "CB"}}
+    table, key = settings().table("callbacks"), {"pk": {"S": "CB#legacy"}, "sk": {"S": "CB"}}
     # What the release before wrote: the same values as JSON text.
     legacy = [[t.status.value, stamp(t.at), t.reason] for t in stored.history]
     boto3.client("dynamodb").update_item(
@@ -63,7 +63,7 @@ def test_a_callback_stored_with_json_text_reads_the_same_and_is_rewritten_typed(
 
 
 def test_a_pin_guard_stored_with_json_text_reads_the_same_and_is_rewritten_typed(tables) -> None:
-    table, key = settings().pin_guards_table, {"customer_id": {"S": "C-LEGACY"}}
+    table, key = settings().table("pin-guards"), {"customer_id": {"S": "C-LEGACY"}}
     failed_at = NOW - timedelta(minutes=3)
     boto3.client("dynamodb").put_item(
         TableName=table,

@@ -620,6 +620,9 @@ class LedgerMachine(RuleBasedStateMachine):
             assert callback.attempt.ordinal <= callback.max_attempts
             if callback.status in model.IN_FLIGHT:
                 assert callback.attempt.lease_until is not None  # reconciliation finds it
+            # The callback's status in flight is its attempt's phase, and only then.
+            in_flight = callback.status.value if callback.status in model.IN_FLIGHT else "IDLE"
+            assert callback.attempt.phase.value == in_flight
             if callback.status in model.WAITING:
                 assert (
                     callback.due_at < callback.expires_at or self.clock.now() >= callback.expires_at

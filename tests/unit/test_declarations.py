@@ -6,12 +6,14 @@ from __future__ import annotations
 import copy
 import json
 
+from chalicelib.composition import tables
+from chalicelib.platform.settings import table_variable
 from devkit.declarations import (
     PERMISSIONS,
+    devkit_modules,
     problems,
-    reachable_tables,
     template_tables,
-    variable,
+    variables_read,
 )
 from devkit.local_aws import CHALICE_CONFIG
 
@@ -57,7 +59,7 @@ def test_a_table_in_the_template_that_no_capability_owns_is_named() -> None:
 
 def test_a_stage_naming_another_stages_table_is_named() -> None:
     config = copy.deepcopy(CONFIG)
-    config["stages"]["prod"]["environment_variables"][variable("qa")] = "switchboard-dev-qa"
+    config["stages"]["prod"]["environment_variables"][table_variable("qa")] = "switchboard-dev-qa"
     assert problems(config=config) == [
         ".chalice/config.json prod: QA_TABLE is not switchboard-prod-qa"
     ]
@@ -76,6 +78,30 @@ def test_a_grant_reaching_into_another_capabilitys_table_is_named() -> None:
 def test_a_function_may_use_the_tables_of_the_capabilities_whose_services_it_takes() -> None:
     """QA takes the callbacks' service (a peer); the outbound core's functions serve every
     capability that places calls."""
-    assert reachable_tables("qa_events") >= {"qa", "callbacks"}
-    assert reachable_tables("outbound_contact_events") >= {"outbound", "callbacks", "dialer"}
-    assert "qa" not in reachable_tables("dial_campaigns")
+    assert tables("qa_events") >= {"qa", "callbacks"}
+    assert tables("outbound_contact_events") >= {"outbound", "callbacks", "dialer"}
+    assert "qa" not in tables("dial_campaigns")
+
+
+def test_cli_and_fakes_modules_belong_to_a_capability_and_exist() -> None:
+    present = devkit_modules()
+    assert problems(modules=present | {"devkit.fakes.forecast"}) == [
+        "devkit.fakes.forecast belongs to no capability (name it as one's cli or fakes)"
+    ]
+    assert problems(modules=present - {"devkit.cli.qa"}) == [
+        "devkit.cli.qa is named by a capability and does not exist"
+    ]
+
+
+def test_a_setting_nobody_declares_is_named_wherever_it_is_set_or_read() -> None:
+    config = copy.deepcopy(CONFIG)
+    config["stages"]["prod"]["environment_variables"]["QA_SAMPL_RATE"] = "0.1"  # a typo
+    assert problems(config=config) == [
+        ".chalice/config.json prod: QA_SAMPL_RATE is declared by no capability"
+    ]
+    assert problems(read=variables_read() | {"FORECAST_DAYS"}) == [
+        "settings read FORECAST_DAYS, which no capability declares"
+    ]
+    assert problems(read=variables_read() - {"CONTACT_LIMIT"}) == [
+        "CONTACT_LIMIT is declared by a capability and never read by the settings"
+    ]

@@ -177,6 +177,9 @@ class DialLedgerMachine(RuleBasedStateMachine):
                 assert record.lease_ends is not None
             elif record.status not in FINAL:
                 assert record.status is RecordStatus.READY and record.due_at is not None
+            # The record's status in flight is its attempt's phase, and only then.
+            in_flight = record.status.value if record.status in IN_FLIGHT else "IDLE"
+            assert record.attempt.phase.value == in_flight
 
     @invariant()
     def figures_count_each_attempt_once(self) -> None:

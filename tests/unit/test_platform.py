@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -28,22 +29,31 @@ from chalicelib.platform.phone import (
     normalise,
     parse_caller_keys,
 )
-from chalicelib.platform.settings import SettingsError, load_settings
+from chalicelib.platform.settings import SettingsError, load_settings, table_variable
 from devkit.local_aws import stage_environment
 
 
 def test_settings_load_from_the_dev_stage() -> None:
     config = load_settings(stage_environment("dev"))
-    assert config.customers_table == "switchboard-dev-customers"
+    assert config.table("customers") == "switchboard-dev-customers"
     assert config.hook_budget_seconds == 2.5
     assert config.queue_ids["general"]
     assert config.flow_ids_parameter == "/switchboard/dev/flow-ids" and config.contact_limit is None
-    assert (config.qa_table, config.qa_events_queue) == (
+    assert (config.table("qa"), config.qa_events_queue) == (
         "switchboard-dev-qa",
         "switchboard-dev-qa-events",
     )
     assert config.contact_lens_bucket == "switchboard-dev-connect-instance"
     assert config.qa_sample_rate == 0.05 and config.qa_grace.total_seconds() == 600
+
+
+@pytest.mark.parametrize("table", ["customers", "qa", "pin-guards"])
+def test_a_table_the_stage_does_not_name_fails_naming_its_variable(table: str) -> None:
+    config = load_settings({**stage_environment("dev"), table_variable(table): " "})
+    with pytest.raises(SettingsError, match=table_variable(table)):
+        config.table(table)
+    with pytest.raises(SettingsError, match=table_variable(table)):
+        config.require_tables(["callbacks", table])
 
 
 def test_an_instance_contact_limit_is_calls_per_span() -> None:
@@ -58,7 +68,6 @@ def test_an_instance_contact_limit_is_calls_per_span() -> None:
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        ({"CUSTOMERS_TABLE": ""}, "CUSTOMERS_TABLE"),
         ({"CONNECT_INSTANCE_ID": " "}, "CONNECT_INSTANCE_ID"),
         ({"HOOK_BUDGET_MS": "fast"}, "HOOK_BUDGET_MS"),
         ({"HOOK_BUDGET_MS": "9000"}, "between 100 and 7500"),
@@ -73,7 +82,6 @@ def test_an_instance_contact_limit_is_calls_per_span() -> None:
         ({"QA_SAMPLE_RATE": "1.5"}, "from 0 to 1"),
         ({"QA_GRACE_MINUTES": "0"}, "QA_GRACE_MINUTES"),
         ({"QA_GRACE_MINUTES": "ten"}, "QA_GRACE_MINUTES"),
-        ({"QA_TABLE": ""}, "QA_TABLE"),
     ],
 )
 def test_bad_settings_fail_at_start_naming_the_variable(change, message) -> None:
@@ -349,6 +357,31 @@ def test_any_event_gets_a_flat_string_map_under_32kb(event) -> None:
     assert len(json.dumps(answer).encode()) < 32 * 1024
 
 
+def _start_app(changes: dict[str, str | None], function: str = "") -> Any:
+    """What Lambda does at init, in a fresh interpreter: `import app` with the dev stage's
+    environment changed (None removes a variable), as `function` if named."""
+    import os
+    import subprocess
+    import sys
+
+    from devkit.local_aws import ROOT, stage_environment
+
+    environment = {**os.environ, **stage_environment("dev")}
+    for name, value in changes.items():
+        environment.pop(name, None)
+        if value is not None:
+            environment[name] = value
+    if function:
+        environment["AWS_LAMBDA_FUNCTION_NAME"] = f"switchboard-dev-{function}"
+    return subprocess.run(
+        [sys.executable, "-c", "import app"],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+    )
+
+
 @pytest.mark.parametrize(
     ("variable", "value"),
     [
@@ -366,27 +399,23 @@ def test_any_event_gets_a_flat_string_map_under_32kb(event) -> None:
 )
 def test_a_lambda_with_a_bad_setting_fails_to_start_naming_it(variable, value) -> None:
     """What Lambda does at init: import app. It must fail there, not answer callers."""
-    import os
-    import subprocess
-    import sys
-
-    from devkit.local_aws import ROOT, stage_environment
-
-    environment = {**os.environ, **stage_environment("dev")}
-    environment.pop(variable)
-    if value is not None:
-        environment[variable] = value
-    started = subprocess.run(
-        [sys.executable, "-c", "import app"],
-        cwd=ROOT,
-        env=environment,
-        capture_output=True,
-        text=True,
-    )
+    started = _start_app({variable: value})
     assert started.returncode != 0
     assert "SettingsError" in started.stderr and variable in started.stderr.splitlines()[-1]
     if variable == "QUEUE_IDS" and value and value.startswith("{"):
         assert "care" in started.stderr.splitlines()[-1]
+
+
+@pytest.mark.parametrize(
+    ("function", "starts"), [("identify_caller", True), ("dial_campaigns", False)]
+)
+def test_a_lambda_checks_at_start_the_tables_of_what_it_runs(function: str, starts: bool) -> None:
+    """The stage names no dialer table: the IVR's hook (whose capability declares none of
+    it) starts, the dialer's Lambda fails at init naming the variable."""
+    started = _start_app({table_variable("dialer"): None}, function)
+    assert (started.returncode == 0) is starts, started.stderr
+    if not starts:
+        assert "DIALER_TABLE" in started.stderr.splitlines()[-1]
 
 
 def test_offline_metrics_are_not_recorded_so_nothing_leaks_onto_stdout(capsys) -> None:
