@@ -18,7 +18,11 @@ from datetime import datetime
 from enum import Enum
 from typing import Any
 
-SUPPORTED_VERSIONS = frozenset({"1.0.0", "1.1.0"})
+# Voice files say "1.1.0" (and "1.0.0" before it); chat files say "CHAT-2022-11-30"
+# (../shared/reference/connect-contract.md, Contact Lens post-call output).
+SUPPORTED_VERSIONS = frozenset({"1.0.0", "1.1.0", "CHAT-2022-11-30"})
+# A chat transcript also holds events (a participant joined, typing, left): nobody said them.
+_EVENT_CONTENT = "application/vnd.amazonaws.connect.event."
 
 # <instance prefix>/Analysis/<Voice|Chat>[/Redacted]/YYYY/MM/DD/<contact>_analysis[_redacted]_<at>
 # .json; the time in the name is when the agent connected, not when the file was written.
@@ -49,6 +53,20 @@ class Role(Enum):
     AGENT = "AGENT"
     CUSTOMER = "CUSTOMER"
     SYSTEM = "SYSTEM"  # a chat's bot or flow messages, a supervisor
+
+
+# The JSON parser's messages, said as a person would to whoever fixes the file.
+_IN_WORDS = {
+    "Extra data": "more text follows the end of the analysis (a stray brace or bracket?)",
+    "Expecting value": "a value is missing here (a trailing comma, or a cut line?)",
+    "Expecting ',' delimiter": "a comma is missing between two values",
+    "Expecting ':' delimiter": "a colon is missing after a key",
+    "Expecting property name enclosed in double quotes": (
+        "a key is not in double quotes (or a comma is left before a closing brace)"
+    ),
+    "Invalid control character at": "a raw line break or control character inside a text",
+    "Unterminated string starting at": "a text is never closed with a double quote",
+}
 
 
 class AnalysisError(ValueError):
@@ -114,9 +132,8 @@ def read_analysis(
         where = f"line {error.lineno}, column {error.colno}"
         # Every analysis file is one object: one that does not end with "}" was cut short.
         cut = not text.rstrip().endswith("}")
-        raise AnalysisError(
-            source, where, "the file ends early (truncated)" if cut else error.msg
-        ) from None
+        reason = "the file ends early (truncated)" if cut else _IN_WORDS.get(error.msg, error.msg)
+        raise AnalysisError(source, where, reason) from None
     except RecursionError:
         raise AnalysisError(source, "byte 0", "nested too deeply to be an analysis") from None
     return _conversation(_Reader(raw, source), contact_id)
@@ -207,6 +224,8 @@ def _turns(r: _Reader, top: Mapping[str, Any], roles: Mapping[str, Role]) -> tup
     for i, raw in enumerate(r.array(top["Transcript"], "$.Transcript")):
         path = f"$.Transcript[{i}]"
         item = r.object(raw, path)
+        if _is_event(item):
+            continue
         speaker = str(item.get("ParticipantId", ""))
         role = roles.get(speaker) or _role(str(item.get("ParticipantRole", speaker)).upper())
         begin = item.get("BeginOffsetMillis")
@@ -225,6 +244,13 @@ def _turns(r: _Reader, top: Mapping[str, Any], roles: Mapping[str, Role]) -> tup
             )
         )
     return tuple(turns)
+
+
+def _is_event(item: Mapping[str, Any]) -> bool:
+    content_type = item.get("ContentType")
+    return item.get("Type") == "EVENT" or (
+        isinstance(content_type, str) and content_type.startswith(_EVENT_CONTENT)
+    )
 
 
 def _instant(r: _Reader, value: Any, path: str) -> datetime | None:
@@ -323,36 +349,43 @@ def _overall_sentiment(r: _Reader, characteristics: Mapping[str, Any]) -> dict[R
     return _by_role(r, overall, path)
 
 
+_SENTIMENT = "$.ConversationCharacteristics.Sentiment"
+# A chat's customer, for the part of the chat spent with an agent.
+_WITH_AGENT = ("DetailsByInteraction", "DetailsByParticipantRole", "CUSTOMER", "WithAgent")
+
+
 def _closing_sentiment(r: _Reader, characteristics: Mapping[str, Any]) -> float | None:
-    sentiment = r.object(
-        characteristics.get("Sentiment", {}), "$.ConversationCharacteristics.Sentiment"
-    )
+    """How the customer left: their score in the last quarter of a call; in a chat, their
+    score at the end of the part spent with an agent (its sentiment shift), or else over
+    that part."""
+    sentiment = r.object(characteristics.get("Sentiment", {}), _SENTIMENT)
     quarters = (sentiment.get("SentimentByPeriod") or {}).get("QUARTER") or {}
     customer = quarters.get(Role.CUSTOMER.value) if isinstance(quarters, dict) else None
     if customer:
-        last = r.object(
-            customer[-1],
-            "$.ConversationCharacteristics.Sentiment.SentimentByPeriod.QUARTER.CUSTOMER[-1]",
-        )
-        return r.number(
-            last.get("Score"),
-            "$.ConversationCharacteristics.Sentiment.SentimentByPeriod.QUARTER.CUSTOMER[-1].Score",
-        )
-    overall = sentiment.get("OverallSentiment") or {}
-    interaction = (overall.get("DetailsByInteraction") or {}) if isinstance(overall, dict) else {}
-    with_agent = (
-        (interaction.get("WithAgent") or {}).get(Role.CUSTOMER.value)
-        if isinstance(interaction, dict)
-        else None
-    )
-    return (
-        None
-        if with_agent is None
-        else r.number(
-            with_agent,
-            "$.ConversationCharacteristics.Sentiment.OverallSentiment.DetailsByInteraction.WithAgent.CUSTOMER",
-        )
-    )
+        path = f"{_SENTIMENT}.SentimentByPeriod.QUARTER.CUSTOMER[-1]"
+        last = r.object(customer[-1], path)
+        return r.number(last.get("Score"), f"{path}.Score")
+    shift = _at(r, sentiment, ("SentimentShift", *_WITH_AGENT))
+    if shift is not None:
+        path = f"{_SENTIMENT}.SentimentShift.{'.'.join(_WITH_AGENT)}"
+        end = r.object(shift, path).get("EndScore")
+        if end is not None:
+            return r.number(end, f"{path}.EndScore")
+    overall = _at(r, sentiment, ("OverallSentiment", *_WITH_AGENT))
+    path = f"{_SENTIMENT}.OverallSentiment.{'.'.join(_WITH_AGENT)}"
+    return None if overall is None else r.number(overall, path)
+
+
+def _at(r: _Reader, container: Mapping[str, Any], keys: tuple[str, ...]) -> Any:
+    """The value at this path of nested objects; None where any step is missing."""
+    value: Any = container
+    path = _SENTIMENT
+    for key in keys:
+        if value is None:
+            return None
+        value = r.object(value, path).get(key)
+        path = f"{path}.{key}"
+    return value
 
 
 def _skipped(r: _Reader, top: Mapping[str, Any]) -> tuple[str, ...]:

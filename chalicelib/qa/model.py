@@ -193,54 +193,117 @@ class Scorecard:
 # -- answering ------------------------------------------------------------------------------------
 
 
+class _Folded:
+    """A turn's text case-folded for matching, with each folded character's position in the
+    original: folding changes lengths ("ß" -> "ss", "İ" -> "i̇"), evidence must not shift."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text.casefold()
+        self.length = len(text)
+        # Most text folds character for character: then positions are the same.
+        self.origin: list[int] | None = None
+        if len(self.text) != len(text):
+            self.origin = [i for i, c in enumerate(text) for _ in c.casefold()]
+
+    def span(self, begin: int, end: int) -> tuple[int, int]:
+        """The original characters that folded characters [begin, end) come from."""
+        if self.origin is None:
+            return begin, end
+        first = self.origin[begin] if begin < len(self.origin) else self.length
+        return first, (self.origin[end - 1] + 1 if end > begin else first)
+
+
 class _Transcript:
-    """The conversation, indexed once for every question of a rubric."""
+    """The conversation, indexed once for every question of a rubric. Time windows count
+    from the start of the contact (0:00), not from its first words."""
 
     def __init__(self, conversation: Conversation) -> None:
         self.conversation = conversation
-        self.folded = [turn.content.casefold() for turn in conversation.turns]
-        self.start = min((t.begin_ms for t in conversation.turns), default=0)
-        self.end = max((t.end_ms for t in conversation.turns), default=0)
+        self.folded = [_Folded(turn.content) for turn in conversation.turns]
+        last_words = max((t.end_ms for t in conversation.turns), default=0)
+        self.end = max(conversation.duration_ms, last_words)
+
+    def speaks(self, by: Role | None) -> bool:
+        """Whether anybody (or `by`) says anything at all: silence proves nothing."""
+        return any(
+            turn.content.strip() and (by is None or turn.role is by)
+            for turn in self.conversation.turns
+        )
 
     def said(self, rule: PhraseRule) -> Evidence | None:
-        """The first place one of the phrases is said, as a rule scopes it."""
-        for index, turn in enumerate(self.conversation.turns):
+        """The first place one of the phrases is said, as a rule scopes it: whole words, not
+        negated ("no one will arrest you" does not say "arrest you"), and across two turns
+        in a row of the same speaker (a sentence the agent sent in two messages)."""
+        turns = self.conversation.turns
+        for index, turn in enumerate(turns):
             if not self._in_scope(turn, rule):
                 continue
+            following = self._continued(index)
             for phrase in rule.phrases:
-                found = _find(self.folded[index], phrase.casefold())
+                found = self._find_in(index, following, phrase.casefold())
                 if found is not None:
+                    begin, end = found
                     return Evidence(
                         "phrase",
                         f"{turn.role.value.lower()} said {phrase!r}",
                         turn.id,
-                        found,
-                        found + len(phrase),
+                        begin,
+                        end,
                         turn.begin_ms,
                     )
         return None
 
+    def _continued(self, index: int) -> _Folded | None:
+        """The next turn, when the same speaker says it right after this one."""
+        turns = self.conversation.turns
+        if index + 1 < len(turns) and turns[index + 1].role is turns[index].role:
+            return self.folded[index + 1]
+        return None
+
+    def _find_in(
+        self, index: int, following: _Folded | None, phrase: str
+    ) -> tuple[int, int] | None:
+        own = self.folded[index]
+        text = own.text if following is None else f"{own.text} {following.text}"
+        start = _find(text, phrase)
+        if start is None or start >= len(own.text):
+            return None  # found only in the next turn: found when that turn is searched
+        return own.span(start, min(start + len(phrase), len(own.text)))
+
     def _in_scope(self, turn: Turn, rule: PhraseRule) -> bool:
         if rule.by is not None and turn.role is not rule.by:
             return False
-        if (
-            rule.first_seconds is not None
-            and turn.begin_ms > self.start + rule.first_seconds * 1000
-        ):
+        if rule.first_seconds is not None and turn.begin_ms > rule.first_seconds * 1000:
             return False
         return rule.last_seconds is None or turn.end_ms >= self.end - rule.last_seconds * 1000
 
 
+_NEGATIONS = frozenset(
+    {"no", "not", "never", "nobody", "none", "nothing", "neither", "nor", "cannot", "without"}
+)
+_NEGATION_REACH = 5  # words before a phrase that can negate it, within its clause
+_CLAUSE_ENDS = ".,;:!?\n"
+
+
 def _find(text: str, phrase: str) -> int | None:
-    """The phrase as whole words ("hello" is not found in "othello")."""
+    """The phrase as whole words ("hello" is not found in "othello"), not negated."""
     start = text.find(phrase)
     while start >= 0:
         before = start == 0 or not text[start - 1].isalnum()
         after = start + len(phrase) >= len(text) or not text[start + len(phrase)].isalnum()
-        if before and after:
+        if before and after and not _negated(text, start):
             return start
         start = text.find(phrase, start + 1)
     return None
+
+
+def _negated(text: str, start: int) -> bool:
+    """A negation in the few words before, in the same clause ("we won't sue you")."""
+    clause = text[:start]
+    for end in _CLAUSE_ENDS:
+        clause = clause.rsplit(end, 1)[-1]
+    words = clause.replace("’", "'").split()[-_NEGATION_REACH:]
+    return any(word in _NEGATIONS or word.endswith("n't") for word in words)
 
 
 def metric_value(conversation: Conversation, metric: Metric) -> float | None:
@@ -261,7 +324,9 @@ def metric_value(conversation: Conversation, metric: Metric) -> float | None:
     return values[metric]
 
 
-def _rule_holds(rule: Rule, transcript: _Transcript) -> tuple[bool, tuple[Evidence, ...]]:
+def _rule_holds(rule: Rule, transcript: _Transcript) -> tuple[bool | None, tuple[Evidence, ...]]:
+    """Whether the rule holds, and why; None when the conversation cannot tell (nobody, or
+    not the speaker, said anything; no sentiment was measured): a human answers then."""
     conversation = transcript.conversation
     if isinstance(rule, CategoryRule):
         matches = conversation.categories.get(rule.category)
@@ -276,6 +341,9 @@ def _rule_holds(rule: Rule, transcript: _Transcript) -> tuple[bool, tuple[Eviden
         ) or (Evidence("category", f"{rule.category} (the whole contact)"),)
         return rule.present, evidence
     if isinstance(rule, PhraseRule):
+        if not transcript.speaks(rule.by):
+            who = rule.by.value.lower() if rule.by else "anybody"
+            return None, (Evidence("absent", f"no words of {who} in the transcript"),)
         said = transcript.said(rule)
         if said is None:
             who = rule.by.value.lower() if rule.by else "nobody"
@@ -285,7 +353,7 @@ def _rule_holds(rule: Rule, transcript: _Transcript) -> tuple[bool, tuple[Eviden
         return rule.present, (said,)
     closing = conversation.closing_sentiment
     if closing is None:
-        return False, ()
+        return None, (Evidence("absent", "the customer's closing sentiment was not measured"),)
     return closing <= rule.at_most, (
         Evidence("sentiment", f"customer's closing sentiment {closing:g}"),
     )
@@ -302,14 +370,16 @@ def answer(question: Question, transcript: _Transcript) -> Answer:
     if question.kind is QuestionType.TEXT:
         return Answer(question.ref_id, None)
     why_not: list[Evidence] = []  # each rule that did not hold, and why: the default's evidence
+    undecided = False
     for rule in question.rules:
         holds, evidence = _rule_holds(rule, transcript)
         if holds:
             return _selected(question, rule.option, evidence)
+        undecided = undecided or holds is None
         why_not.extend(evidence)
-    if question.default_option:
+    if question.default_option and not undecided:
         return _selected(question, question.default_option, tuple(why_not))
-    return Answer(question.ref_id, None)
+    return Answer(question.ref_id, None, evidence=tuple(why_not))
 
 
 def _selected(question: Question, ref_id: str, evidence: tuple[Evidence, ...]) -> Answer:
@@ -318,16 +388,32 @@ def _selected(question: Question, ref_id: str, evidence: tuple[Evidence, ...]) -
                   option.flag, evidence)  # fmt: skip
 
 
+# What Contact Lens never measures in a chat: a question on it does not apply to one.
+VOICE_ONLY = frozenset(
+    {
+        Metric.NON_TALK_TIME,
+        Metric.NON_TALK_TIME_PERCENTAGE,
+        Metric.NUMBER_OF_INTERRUPTIONS,
+        Metric.AGENT_TALK_SPEED,
+    }
+)
+
+
 def _numeric(question: Question, conversation: Conversation) -> Answer:
     if question.metric is None:
         return Answer(question.ref_id, None)
     value = metric_value(conversation, question.metric)
-    if value is None:
-        return Answer(question.ref_id, None)
+    if value is None and conversation.channel == "CHAT" and question.metric in VOICE_ONLY:
+        why = Evidence("absent", f"{question.metric.value} is not measured in a chat")
+        return Answer(question.ref_id, None, not_applicable=True, evidence=(why,))
+    if value is None:  # the file lacks it: a human answers, never a default
+        why = Evidence("absent", f"{question.metric.value} is not in the analysis")
+        return Answer(question.ref_id, None, evidence=(why,))
     evidence = (Evidence("metric", f"{question.metric.value} = {value:g}"),)
     held = next((r for r in question.ranges if r.holds(value)), None)
-    if held is None:
-        return Answer(question.ref_id, value, None, evidence=evidence)
+    if held is None:  # between the rubric's bands: a human scores it, it never drops out
+        gap = Evidence("absent", f"{value:g} is in none of the question's bands")
+        return Answer(question.ref_id, value, None, evidence=(*evidence, gap))
     return Answer(
         question.ref_id, value, held.score, False, held.automatic_fail, held.flag, evidence
     )
@@ -380,14 +466,9 @@ def scorecard(
     total, sections = total_of(rubric, answers)
     if failed:
         total = 0.0
-    flags = _flags(rubric, conversation, answers, total, failed)
     questions = rubric.questions()
-    unanswered = tuple(
-        q.ref_id
-        for q in questions
-        if q.kind is not QuestionType.TEXT and answers[q.ref_id].value is None
-        and not answers[q.ref_id].not_applicable
-    )  # fmt: skip
+    flags = _flags(rubric, conversation, answers, total, failed)
+    unanswered = _unanswered(questions, answers)
     call_back = tuple(
         q.ref_id for q in questions
         if q.call_back_on_fail and _failing(answers[q.ref_id])
@@ -395,6 +476,23 @@ def scorecard(
     return Scorecard(rubric.name, rubric.version, conversation.contact_id, total, failed,
                      tuple(answers[q.ref_id] for q in questions), sections, flags, unanswered,
                      partial, call_back)  # fmt: skip
+
+
+def _unanswered(questions: Sequence[Question], answers: Mapping[str, Answer]) -> tuple[str, ...]:
+    """The questions a reviewer must answer: scored kinds with no score that apply."""
+    return tuple(
+        q.ref_id
+        for q in questions
+        if q.kind is not QuestionType.TEXT and answers[q.ref_id].score is None
+        and not answers[q.ref_id].not_applicable
+    )  # fmt: skip
+
+
+def _undecided(question: Question, answer: Answer) -> bool:
+    """A question meant to be answered automatically that the conversation could not answer
+    (no words, no measure, a value between bands): a human must, so the contact is flagged."""
+    automatic = bool(question.rules) or question.metric is not None
+    return automatic and answer.score is None and not answer.not_applicable
 
 
 def _failing(answer: Answer) -> bool:
@@ -413,9 +511,14 @@ def _flags(
         flags.append("automatic_fail")
     if total is not None and total < rubric.flag_below:
         flags.append("low_score")
+    # Without a closing measure, the customer's overall sentiment speaks for the ending.
     closing = conversation.closing_sentiment
+    if closing is None:
+        closing = conversation.sentiment.get(Role.CUSTOMER)
     if closing is not None and closing <= rubric.flag_closing_sentiment_at_most:
         flags.append("negative_ending")
+    if any(_undecided(q, answers[q.ref_id]) for q in rubric.questions()):
+        flags.append("undecided")
     return tuple(dict.fromkeys(flags))
 
 

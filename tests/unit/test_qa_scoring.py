@@ -78,7 +78,7 @@ def test_a_chat_file_has_message_times_and_character_offsets() -> None:
     ("name", "where", "reason"),
     [
         ("malformed-truncated", "line 182, column 13", "the file ends early (truncated)"),
-        ("malformed-extra-brace", "line 52, column 1", "Extra data"),
+        ("malformed-extra-brace", "line 52, column 1", "a stray brace or bracket"),
         ("malformed-version", "$.Version", "'9.0.0' is not one we read"),
         ("malformed-no-transcript", "$.Transcript", "holds no transcript"),
         ("malformed-turn-offset", "$.Transcript[3].BeginOffsetMillis", "expected a number"),
@@ -168,7 +168,9 @@ def test_a_failing_collections_chat_is_flagged_for_review_with_its_reasons() -> 
     assert {"missing_disclosure", "forbidden_phrase", "negative_ending"} <= set(card.flags)
     threat = next(a for a in card.answers if a.question == "no-threats")
     assert threat.evidence[0].turn_id == "m-4" and "sue you" in threat.evidence[0].detail
-    assert card.needs_review == ("silence",)  # a chat has no silence to measure
+    silence = next(a for a in card.answers if a.question == "silence")
+    assert silence.not_applicable  # a chat has no silence to measure: it does not apply
+    assert card.needs_review == () and "undecided" not in card.flags
 
 
 def test_an_unhappy_ending_asks_for_a_callback() -> None:
