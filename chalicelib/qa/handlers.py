@@ -102,7 +102,7 @@ def _event(body: str) -> Mapping[str, Any]:
 def take_event(body: str) -> QaRecord | None:
     """One EventBridge event, as the QA rules deliver it; None for events QA does not need
     (Connect's event types grow: unknown ones are ignored, as Connect asks)."""
-    from chalicelib.qa.events import EventError, contact_event, lens_state
+    from chalicelib.qa.events import EventError, completed, contact_event, lens_state
 
     event = _event(body)
     detail, kind = event["detail"], event.get("detail-type")
@@ -113,7 +113,7 @@ def take_event(body: str) -> QaRecord | None:
         if kind == "Contact Lens Analysis State Change":
             failed = lens_state(detail)
             return _take(service, failed) if failed is not None else None
-        if kind == "Amazon Connect Contact Event" and detail.get("eventType") == "COMPLETED":
+        if kind == "Amazon Connect Contact Event" and completed(detail):
             return _take(service, contact_event(detail, event.get("time"), _queue_names()))
     except EventError as problem:
         raise UnreadableError(f"{kind}: {problem}") from None
@@ -131,9 +131,18 @@ def _named(detail: Mapping[str, Any], part: str, field: str) -> Any:
 
 
 def _analysis_written(service: QaService, detail: Mapping[str, Any]) -> QaRecord | None:
+    from urllib.parse import unquote_plus
+
+    from chalicelib.qa.events import storable
+
     bucket, key = _named(detail, "bucket", "name"), _named(detail, "object", "key")
     if not isinstance(bucket, str) or not isinstance(key, str) or not key:
         raise UnreadableError("Object Created: the event names no bucket and key")
+    # S3 sends keys URL-encoded ("2026-12-01T09%3A00%3A00Z"); Contact Lens never writes a
+    # "%" or "+" of its own, so decoding cannot change a key it wrote.
+    key = unquote_plus(key)
+    if not storable(key):
+        raise UnreadableError("Object Created: the key is not text S3 could have written")
     if bucket != settings().contact_lens_bucket:
         raise UnreadableError(f"Object Created: {bucket!r} is not CONTACT_LENS_BUCKET")
     record = service.take_file(key)

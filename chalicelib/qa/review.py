@@ -11,12 +11,16 @@ from datetime import datetime, timedelta
 from enum import Enum
 
 CALIBRATION = "calibration_sample"
+# Queued because the contact's analysis file could not be read: a human scores it from the
+# recording, unless a newer file of the contact is read first.
+UNREADABLE = "unreadable_analysis"
 
 
 class ReviewStatus(Enum):
     WAITING = "WAITING"
     CLAIMED = "CLAIMED"
     SUBMITTED = "SUBMITTED"
+    WITHDRAWN = "WITHDRAWN"  # what it waited for was settled without a reviewer
 
 
 class ReviewError(ValueError):
@@ -63,6 +67,17 @@ def reasons_for(contact_id: str, flags: tuple[str, ...], sample_rate: float) -> 
     """Why a scored contact goes to a human: its scorecard's flags, and the calibration
     sample; () when it does not."""
     return (*flags, *((CALIBRATION,) if in_sample(contact_id, sample_rate) else ()))
+
+
+def rescored(review: Review, reasons: tuple[str, ...]) -> Review | None:
+    """A review waiting only because an earlier file could not be read, once a newer file of
+    the contact was read and scored: it asks for what that score asks for (`reasons`), or is
+    withdrawn; None when it is not such a review (a claimed one stays its reviewer's)."""
+    if review.status is not ReviewStatus.WAITING or review.reasons != (UNREADABLE,):
+        return None
+    if reasons:
+        return replace(review, reasons=reasons)
+    return replace(review, status=ReviewStatus.WITHDRAWN)
 
 
 def claim(review: Review, reviewer: str, now: datetime, lease: timedelta) -> Review:

@@ -45,7 +45,6 @@ UNREADABLE = "QA Analysis Unreadable"
 WARNING = "QA Early Warning"
 UNSCORED = "QA Contacts Unscored"
 EXAMPLES = 5
-UNREADABLE_REASON = "unreadable_analysis"
 # A two-hour call's analysis is about 1 MiB; anything far past that is not one we should load.
 MAX_ANALYSIS_BYTES = 16 * 1024 * 1024
 
@@ -65,8 +64,10 @@ class QaRecords(Protocol):
 
     def of_agent(self, agent_id: str, week: str) -> Sequence[QaRecord]: ...
 
-    def missing(self, contact_ids: Sequence[str]) -> set[str]:
-        """Those of the contacts that have no record at all."""
+    def unheard(self, contact_ids: Sequence[str]) -> set[str]:
+        """Those of the contacts whose record, if any, has heard nothing of the contact
+        itself: no record at all, or one made by an analysis file or a Contact Lens failure
+        alone (it knows no agent, so nothing else would ever finish it)."""
         ...
 
     def of_queue(self, queue: str, week: str) -> Sequence[QaRecord]: ...
@@ -175,6 +176,14 @@ class ReviewQueue:
             if self.reviews.get(contact_id, copy) is None:
                 self.reviews.put(None, Review(contact_id, reasons, self.clock.now(), copy=copy))
         return self.reviews.get(contact_id)  # ours, or the one a concurrent enqueue wrote
+
+    def rescored(self, contact_id: str, reasons: tuple[str, ...]) -> None:
+        """A newer file of the contact was read and scored: a review still waiting for an
+        unreadable one asks for what the score asks for now, or is withdrawn."""
+        waiting = self.reviews.get(contact_id)
+        after = review.rescored(waiting, reasons) if waiting is not None else None
+        if after is not None:
+            self.reviews.put(waiting, after)  # a lost race: a reviewer claimed it meanwhile
 
     def claim_next(self, reviewer: str) -> Review | None:
         """The oldest free review, now this reviewer's alone until the lease ends; never a
@@ -326,9 +335,10 @@ class QaService:
         flagged or sampled contact (or one whose analysis could not be read: a human scores it
         from the recording), and a callback for a failed question that says so."""
         if record.status is QaStatus.UNREADABLE:
-            self.reviews.enqueue(record.contact_id, (UNREADABLE_REASON,))
+            self.reviews.enqueue(record.contact_id, (review.UNREADABLE,))
         elif record.card or record.status is QaStatus.PARTIAL:  # partial: even with no rubric
             reasons = review.reasons_for(record.contact_id, record.flags, self.sample_rate)
+            self.reviews.rescored(record.contact_id, reasons)
             self.reviews.enqueue(record.contact_id, reasons)
         if record.call_back and record.number and not record.callback_id:
             reason = "QA: " + "; ".join(record.call_back)
@@ -358,15 +368,15 @@ class QaService:
         return found
 
     def _never_told(self, now: datetime) -> list[QaRecord]:
-        """Contacts that ended with an agent in the swept span and have no record: neither
-        their contact event, nor their record, nor a file reached us. Spans overlap from run
+        """Contacts that ended with an agent in the swept span and whose contact event and
+        record never reached us (nor, for most, a file). Spans overlap from run
         to run (a run every 5 minutes sweeps 15), so one failed run loses nothing."""
         until = now - self.grace
         ended = {seen.contact_id: seen for seen in self.contacts.ended(until - self.swept, until)}
         found: list[QaRecord] = []
         ids = list(ended)
         for start in range(0, len(ids), 100):
-            for contact_id in sorted(self.records.missing(ids[start : start + 100])):
+            for contact_id in sorted(self.records.unheard(ids[start : start + 100])):
                 found.append(self.take(ended[contact_id]))
         return found
 

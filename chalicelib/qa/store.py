@@ -254,10 +254,11 @@ class DynamoQaRecords:
         found = QaItem.awaiting_index.query("AWAITING", limit=limit)
         return [_record(item) for item in found]
 
-    def missing(self, contact_ids: Sequence[str]) -> set[str]:
+    def unheard(self, contact_ids: Sequence[str]) -> set[str]:
         keys = [(contact_key(c), "QA") for c in contact_ids]
-        found = QaItem.batch_get(keys, attributes_to_get=["pk"])
-        return set(contact_ids) - {item.pk.removeprefix("CONTACT#") for item in found}
+        found = QaItem.batch_get(keys, attributes_to_get=["pk", "contact_updated_at"])
+        heard = {item.pk.removeprefix("CONTACT#") for item in found if item.contact_updated_at}
+        return set(contact_ids) - heard
 
     def of_agent(self, agent_id: str, week: str) -> list[QaRecord]:
         return [_record(item) for item in QaItem.by_agent.query(f"{agent_id}#{week}")]
@@ -391,7 +392,8 @@ def _review_sk(copy: int) -> str:
 
 def _review_item(value: Review) -> ReviewItem:
     free_from = value.queued_at if value.status is ReviewStatus.WAITING else value.lease_until
-    free = value.status is not ReviewStatus.SUBMITTED and free_from is not None
+    open_ = value.status in (ReviewStatus.WAITING, ReviewStatus.CLAIMED)
+    free = open_ and free_from is not None
     overrides = {
         q: {"value": o.value, "score": o.score, "reason": o.reason}
         for q, o in value.overrides.items()

@@ -54,8 +54,12 @@ class InMemoryQaRecords:
     def of_agent(self, agent_id: str, week: str) -> list[QaRecord]:
         return [r for r in self.records.values() if r.agent_id == agent_id and week_of(r) == week]
 
-    def missing(self, contact_ids: Sequence[str]) -> set[str]:
-        return {c for c in contact_ids if c not in self.records}
+    def unheard(self, contact_ids: Sequence[str]) -> set[str]:
+        return {
+            c
+            for c in contact_ids
+            if c not in self.records or self.records[c].contact_updated_at is None
+        }
 
     def of_queue(self, queue: str, week: str) -> list[QaRecord]:
         return [r for r in self.records.values() if r.queue == queue and week_of(r) == week]

@@ -122,6 +122,16 @@ def test_an_analysis_file_scores_the_contact_with_its_queues_rubric(qa) -> None:
     assert service().reasons.examples("billing", "Complaint", bucket) == (contact_id(1),)
 
 
+def test_a_key_s3_sent_url_encoded_is_read_as_written(qa) -> None:
+    deliver(qa, completed(17, queue_id="dev-billing-queue-id"))
+    event = written(17, voice_analysis(GOOD))
+    key = event["detail"]["object"]["key"]
+    event["detail"]["object"]["key"] = key.replace(":", "%3A")
+    deliver(qa, event)
+    record = service().records.get(contact_id(17))
+    assert (record.status.value, record.analysis_key) == ("SCORED", key)
+
+
 def test_a_chat_analysis_is_scored_like_a_call(qa) -> None:
     chat = (ROOT / "tests" / "fixtures" / "contact-lens" / "chat.json").read_text()
     deliver(qa, completed(5), written(5, chat, channel="Chat"))
@@ -162,6 +172,22 @@ def test_a_truncated_file_is_recorded_on_the_contact_and_alerted(qa) -> None:
     alerts = [json.loads(m["body"]) for m in drained("caught-alerts")]
     assert [a["detail-type"] for a in alerts] == ["QA Analysis Unreadable"]
     assert alerts[0]["detail"]["key"] == event["detail"]["object"]["key"]
+
+
+def test_a_newer_readable_file_withdraws_the_unreadable_files_review(qa) -> None:
+    deliver(qa, completed(18))
+    deliver(qa, written(18, voice_analysis(GOOD)[:-30]))
+    assert service().reviews.reviews.get(contact_id(18)).reasons == ("unreadable_analysis",)
+    key = analysis_key(contact_id(18), at="2026-12-01T09:30:00Z")
+    boto3.client("s3", region_name="us-east-1").put_object(
+        Bucket=BUCKET, Key=key, Body=voice_analysis(GOOD)
+    )
+    event = written(18, voice_analysis(GOOD))
+    event["detail"]["object"]["key"] = key
+    deliver(qa, event)
+    assert service().records.get(contact_id(18)).status.value == "SCORED"
+    assert service().reviews.reviews.get(contact_id(18)).status.value == "WITHDRAWN"
+    assert post(qa, "/qa/reviews/claim", {"reviewer": "rita"}).json_body == {"review": None}
 
 
 def test_an_upset_customer_gets_one_intervention_callback(qa) -> None:
@@ -238,6 +264,30 @@ def test_a_contact_nothing_told_us_of_is_found_in_connects_list(qa, connect) -> 
     assert service().records.get(contact_id(15)) is None
 
 
+def test_a_contact_lens_failure_alone_is_finished_from_connects_list(qa, connect) -> None:
+    """Neither its contact event nor its record came: the record the FAILED state change
+    made knows no agent, so it is taken from Connect's list, not passed over as known."""
+    _, stubber = connect
+    ended = NOW - timedelta(minutes=12)
+    listed = {"Id": contact_id(16), "Channel": "VOICE", "DisconnectTimestamp": ended,
+              "AgentInfo": {"Id": "agent-3"}, "QueueInfo": {"Id": "dev-care-queue-id"}}  # fmt: skip
+    _swept(stubber, listed)
+    deliver(qa, {
+        "version": "0", "id": "lens-16", "detail-type": "Contact Lens Analysis State Change",
+        "source": "aws.connect", "time": NOW.isoformat(),
+        "detail": {"instance": INSTANCE, "contact": f"{INSTANCE}/contact/{contact_id(16)}",
+                   "channel": "VOICE", "state": "FAILED",
+                   "reasonCode": "RECORDING_FILE_CANNOT_BE_READ"},
+    })  # fmt: skip
+    tick = qa.events.generate_cw_event(
+        source="aws.events", detail_type="Scheduled Event", resources=[], detail={}
+    )
+    assert qa.lambda_.invoke("qa_reconcile", tick).payload == {"scored_partially": 1}
+    record = service().records.get(contact_id(16))
+    assert (record.status.value, record.agent_id, record.queue) == ("PARTIAL", "agent-3", "care")
+    stubber.assert_no_pending_responses()
+
+
 MALFORMED_EVENTS = {
     "empty": "",
     "not-json": "{nope",
@@ -259,6 +309,45 @@ MALFORMED_EVENTS = {
         "detail": {"state": "FAILED", "contact": None},
     }),
 }  # fmt: skip
+
+
+def _completed_with(n: int, **detail: Any) -> str:
+    event = completed(n)
+    return json.dumps({**event, "detail": {**event["detail"], **detail}})
+
+
+def _key_event(key: str) -> str:
+    """An Object Created event naming this key; the JSON escapes a lone surrogate or NUL."""
+    return json.dumps(
+        {
+            "detail-type": "Object Created",
+            "detail": {"bucket": {"name": BUCKET}, "object": {"key": key}},
+        }
+    )
+
+
+# Text no person or service writes: a lone surrogate (JSON can carry one, UTF-8 cannot), a NUL,
+# an agent id longer than any index key. Each is parked with its reason; nothing is written.
+HOSTILE_EVENTS = {
+    "surrogate-contact-id": _completed_with(9, contactId="c-\ud800"),
+    "surrogate-agent": _completed_with(9, agentInfo={"agentArn": f"{INSTANCE}/agent/a-\udfff"}),
+    "huge-agent-arn": _completed_with(
+        9, agentInfo={"agentArn": f"{INSTANCE}/agent/" + "a" * 200_000}
+    ),
+    "surrogate-queue": _completed_with(9, queueInfo={"queueArn": f"{INSTANCE}/queue/\ud83d"}),
+    "surrogate-time": _completed_with(9, disconnectTimestamp="2026-12-01T09:00:00\ud800"),
+    "surrogate-key": _key_event("connect/x/Analysis/Voice/2026/12/01/c\ud800_analysis_x.json"),
+    "nul-key": _key_event("connect/x/Analysis/Voice/2026/12/01/c-1\u0000_analysis_x.json"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE_EVENTS))
+def test_hostile_text_in_an_event_is_parked_not_raised(qa, name: str) -> None:
+    drained("switchboard-dev-qa-dead-letters")
+    deliver(qa, HOSTILE_EVENTS[name])
+    parked = drained("switchboard-dev-qa-dead-letters")
+    assert len(parked) == 1 and parked[0]["reason"], parked
+    assert service().records.get(contact_id(9)) is None
 
 
 def test_malformed_messages_are_parked_with_their_reason_and_nothing_else_moves(qa) -> None:

@@ -8,7 +8,13 @@ from datetime import UTC, datetime
 
 import pytest
 
-from chalicelib.qa.events import EventError, contact_event, contact_record, lens_state
+from chalicelib.qa.events import (
+    EventError,
+    completed,
+    contact_event,
+    contact_record,
+    lens_state,
+)
 from chalicelib.qa.records import LensFailed
 
 INSTANCE = "arn:aws:connect:us-east-1:111122223333:instance/i-1"
@@ -78,6 +84,22 @@ def test_a_completed_event_reads_camel_case_and_ignores_what_it_does_not_know() 
         contact_event({**detail, "queueInfo": "q"}, "2026-12-01T14:05:00Z", QUEUES)
 
 
+def test_a_completed_event_spelled_as_in_aws_samples_keeps_its_agent_and_queue() -> None:
+    """AgentInfo/AgentArn, as AWS's sample events spell them: not a contact nobody handled."""
+    detail = {
+        "EventType": "COMPLETED",
+        "ContactId": "c-4",
+        "AgentInfo": {"AgentArn": f"{INSTANCE}/agent/agent-9"},
+        "QueueInfo": {"QueueArn": f"{INSTANCE}/queue/q-billing"},
+        "DisconnectTimestamp": "2026-12-01T14:00:00Z",
+    }
+    assert completed(detail)
+    seen = contact_event(detail, "2026-12-01T14:05:00Z", QUEUES)
+    assert (seen.contact_id, seen.agent_id, seen.queue) == ("c-4", "agent-9", "billing")
+    assert seen.ended_at == datetime(2026, 12, 1, 14, 0, tzinfo=UTC)
+    assert not completed({"eventType": "CONNECTED_TO_AGENT"})
+
+
 def test_only_a_failed_analysis_matters_and_its_reason_is_kept() -> None:
     failed = {"contact": f"{INSTANCE}/contact/c-3", "state": "FAILED",
               "reasonCode": "INVALID_ANALYSIS_CONFIGURATION"}  # fmt: skip
@@ -86,3 +108,25 @@ def test_only_a_failed_analysis_matters_and_its_reason_is_kept() -> None:
     assert lens_state({"state": "COMPLETED"}) is None
     with pytest.raises(EventError, match="contact"):
         lens_state({"state": "FAILED", "contact": 42})
+
+
+def test_descriptive_text_that_cannot_be_stored_is_dropped_and_the_record_still_counts() -> None:
+    """A lone surrogate in the flow's intent or the queue's name, a number that is no number:
+    the record still says who handled the contact."""
+    hostile = {
+        **RECORD,
+        "Queue": {"Name": "vip\ud800"},
+        "Attributes": {"intent": "pay\x00ment"},
+        "CustomerEndpoint": {"Type": "TELEPHONE_NUMBER", "Address": "+1\udfff"},
+    }
+    seen = contact_record(hostile, QUEUES)
+    assert (seen.agent_id, seen.queue, seen.intent, seen.number) == ("agent-7", "", "", "")
+
+
+@pytest.mark.parametrize(
+    ("agent_arn", "field"),
+    [(f"{INSTANCE}/agent/" + "a" * 70, "Agent.ARN"), (f"{INSTANCE}/agent/a\udfff", "Agent.ARN")],
+)
+def test_an_agent_id_connect_could_not_have_given_is_refused(agent_arn: str, field: str) -> None:
+    with pytest.raises(EventError, match=field):
+        contact_record({**RECORD, "Agent": {"ARN": agent_arn}}, QUEUES)

@@ -14,6 +14,7 @@ import pytest
 
 from chalicelib.platform.clock import FixedClock
 from chalicelib.qa.records import BUCKET, ContactSeen, LensFailed, QaStatus, Tally, week_of
+from chalicelib.qa.review import ReviewStatus
 from chalicelib.qa.schema import read_rubric
 from chalicelib.qa.service import UNREADABLE, UNSCORED, WARNING
 from chalicelib.qa.warning import SLOTS_PER_WEEK
@@ -82,6 +83,33 @@ def test_an_unreadable_file_is_recorded_and_alerted_once() -> None:
     assert w.reviews.get("c-3").reasons == ("unreadable_analysis",)  # a human scores it
 
 
+def test_a_newer_readable_file_settles_the_review_an_unreadable_one_asked_for() -> None:
+    w = world()
+    w.service.take_contact(seen("c-18"))
+    broken = put_file(w, "c-18", voice_analysis(GOOD)[:-40])
+    w.service.take_file(broken)
+    assert w.reviews.get("c-18").reasons == ("unreadable_analysis",)
+    newer = analysis_key("c-18", at="2026-12-01T09:30:00Z")
+    w.files.files[newer] = (voice_analysis(GOOD).encode(), WRITTEN + timedelta(minutes=30))
+    record = w.service.take_file(newer)
+    assert record is not None and record.status is QaStatus.SCORED and not record.flags
+    assert w.reviews.get("c-18").status is ReviewStatus.WITHDRAWN  # nothing left to review
+    assert w.service.reviews.claim_next("reviewer-1") is None
+
+
+def test_a_newer_file_with_flags_turns_the_unreadable_review_into_one_for_them() -> None:
+    w = world()
+    w.service.take_contact(seen("c-19"))
+    w.service.take_file(put_file(w, "c-19", voice_analysis(GOOD)[:-40]))
+    newer = analysis_key("c-19", at="2026-12-01T09:30:00Z")
+    upset = voice_analysis(GOOD, closing=-4)
+    w.files.files[newer] = (upset.encode(), WRITTEN + timedelta(minutes=30))
+    w.service.take_file(newer)
+    waiting = w.reviews.get("c-19")
+    assert waiting.status is ReviewStatus.WAITING and "negative_ending" in waiting.reasons
+    assert "unreadable_analysis" not in waiting.reasons
+
+
 def test_an_oversize_file_is_recorded_not_read(monkeypatch) -> None:
     from chalicelib.qa import service as qa_service
 
@@ -140,6 +168,19 @@ def test_a_partial_contact_goes_to_a_reviewer_even_when_no_rubric_scores_its_que
     [found] = w.service.reconcile()
     assert (found.status, found.card, found.flags) == (QaStatus.PARTIAL, "", ("partial",))
     assert w.reviews.get("c-15").reasons[:1] == ("partial",)
+
+
+def test_a_contact_lens_failure_alone_is_finished_once_connect_lists_the_contact() -> None:
+    """The FAILED state change came, the contact event and record never did: the record
+    knows no agent, so only Connect's list of ended contacts can finish it."""
+    w = world()
+    long_ago = NOW - timedelta(minutes=14)
+    w.service.take_contact(LensFailed("c-16", "RECORDING_FILE_CANNOT_BE_READ"))
+    assert w.records.records["c-16"].status is QaStatus.AWAITING
+    w.contacts.contacts["c-16"] = ContactSeen("c-16", long_ago, "agent-7", "billing", long_ago)
+    [found] = w.service.reconcile()
+    assert (found.contact_id, found.status, found.agent_id) == ("c-16", QaStatus.PARTIAL, "agent-7")
+    assert w.reviews.get("c-16").reasons[:1] == ("partial",)
 
 
 def test_reconciliation_finds_contacts_no_event_ever_told_of() -> None:
