@@ -64,6 +64,9 @@ class AnalysisSeen:
     card: str = ""  # the scorecard as JSON, for reviewers and reports
     call_back: tuple[str, ...] = ()  # failed questions that ask for a callback
     reasons: tuple[str, ...] = ()  # contact reasons it showed, for the early warning
+    # The contact's queue when it was scored (its rubric's); "" when no queue was known yet,
+    # and the rubric for "*" scored it.
+    rubric_queue: str = ""
 
 
 @dataclass(frozen=True)
@@ -86,6 +89,7 @@ class QaRecord:
     card: str = ""
     call_back: tuple[str, ...] = ()
     reasons: tuple[str, ...] = ()
+    rubric_queue: str = ""  # the queue whose rubric scored the analysis ("" for "*")
     number: str = ""
     number_at: datetime | None = None
     intent: str = ""
@@ -149,7 +153,8 @@ def _newest(
 
 def _with_analysis(record: QaRecord, seen: AnalysisSeen) -> QaRecord:
     """The newest run wins; for one run, a file read beats one that was not, then the key
-    decides, so the order files arrive in does not matter."""
+    decides, then a score with the contact's queue's rubric beats one made before the queue
+    was known, so the order files and events arrive in does not matter."""
     if record.analysed_at is not None and _rank(seen) <= _rank_of(record):
         return record
     return replace(
@@ -162,16 +167,24 @@ def _with_analysis(record: QaRecord, seen: AnalysisSeen) -> QaRecord:
         card=seen.card,
         call_back=seen.call_back,
         reasons=seen.reasons,
+        rubric_queue=seen.rubric_queue,
     )
 
 
-def _rank(seen: AnalysisSeen) -> tuple[datetime, bool, str]:
-    return seen.analysed_at, not seen.problem, seen.key
+def _rank(seen: AnalysisSeen) -> tuple[datetime, bool, str, bool]:
+    return seen.analysed_at, not seen.problem, seen.key, bool(seen.rubric_queue)
 
 
-def _rank_of(record: QaRecord) -> tuple[datetime, bool, str]:
+def _rank_of(record: QaRecord) -> tuple[datetime, bool, str, bool]:
     assert record.analysed_at is not None
-    return record.analysed_at, not record.problem, record.analysis_key
+    return record.analysed_at, not record.problem, record.analysis_key, bool(record.rubric_queue)
+
+
+def scored_without_its_queue(record: QaRecord) -> bool:
+    """Its analysis was scored by the rubric for "*" before the contact's queue was known,
+    and the queue is known now: the file is to be scored again with the queue's rubric."""
+    readable = record.analysed_at is not None and not record.problem and record.card != ""
+    return readable and bool(record.queue) and not record.rubric_queue
 
 
 def _status(record: QaRecord) -> QaRecord:

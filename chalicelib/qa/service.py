@@ -31,6 +31,7 @@ from chalicelib.qa.records import (
     fold,
     overdue,
     scored_partially,
+    scored_without_its_queue,
 )
 from chalicelib.qa.review import Review, ReviewStatus
 
@@ -262,6 +263,10 @@ class QaService:
         """A contact event, contact record or Contact Lens state change, with its follow-ups
         (a contact record may bring the number an intervention was waiting for)."""
         record = self.take(seen)
+        if scored_without_its_queue(record):  # its queue's rubric, not the one for "*"
+            rescored = self.take_file(record.analysis_key)
+            if rescored is not None:
+                return rescored
         self.follow_up(record)
         return record
 
@@ -326,6 +331,7 @@ class QaService:
             card=_json(card),
             call_back=_call_back_titles(rubric, card),
             reasons=_reasons(conversation, card),
+            rubric_queue=record.queue,
         )
 
     # -- follow-ups ------------------------------------------------------------------------

@@ -114,6 +114,7 @@ class QaItem(Table):
     card = UnicodeAttribute(default="")
     call_back = TextListAttribute(default=list)
     reasons = TextListAttribute(default=list)
+    rubric_queue = UnicodeAttribute(default="")
     number = UnicodeAttribute(default="")
     number_at = UTCDateTimeAttribute(null=True)
     intent = UnicodeAttribute(default="")
@@ -145,6 +146,7 @@ _COPIED = (
     "total",
     "problem",
     "card",
+    "rubric_queue",
     "number",
     "number_at",
     "intent",

@@ -106,8 +106,10 @@ class InMemoryReasonCounts:
 @dataclass
 class InMemoryAnalysisFiles:
     files: dict[str, tuple[bytes, datetime]] = field(default_factory=dict)
+    read_keys: list[str] = field(default_factory=list)  # every read, in order
 
     def read(self, key: str) -> tuple[bytes, datetime] | None:
+        self.read_keys.append(key)
         return self.files.get(key)
 
 

@@ -110,6 +110,20 @@ def test_a_newer_file_with_flags_turns_the_unreadable_review_into_one_for_them()
     assert "unreadable_analysis" not in waiting.reasons
 
 
+def test_a_file_scored_before_its_queue_was_known_is_scored_again_with_the_queues_rubric():
+    """Connect could not yet say who handled it, so the rubric for "*" scored it; once the
+    contact event names the queue, the file is scored with that queue's rubric, once."""
+    w = world(care=rubric("collections"))
+    key = put_file(w, "c-20", voice_analysis(GOOD))
+    first = w.service.take_file(key)
+    assert first is not None and json.loads(first.card)["rubric"] == "bank-service"
+    for _ in range(2):
+        record = w.service.take_contact(seen("c-20", queue="care"))
+    assert json.loads(record.card)["rubric"] == "collections" and record.rubric_queue == "care"
+    assert len(w.files.read_keys) == 2  # read once more, not once per event
+    assert json.loads(w.service.take_file(key).card)["rubric"] == "collections"
+
+
 def test_an_oversize_file_is_recorded_not_read(monkeypatch) -> None:
     from chalicelib.qa import service as qa_service
 
