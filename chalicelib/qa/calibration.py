@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from itertools import combinations
 from typing import Any
 
-from chalicelib.qa.model import Answer, Rubric, total_of
-from chalicelib.qa.review import Override, Review
+from chalicelib.qa.model import Rubric
+from chalicelib.qa.review import Review, reviewed_answers, reviewed_total
 
 
 def cohen_kappa(first: Sequence[str], second: Sequence[str]) -> float | None:
@@ -91,39 +91,6 @@ def _pair_kappa(
 # -- from submitted calibration reviews ----------------------------------------------------------
 
 
-def reviewed_answers(
-    card: Mapping[str, Any], overrides: Mapping[str, Override]
-) -> dict[str, Answer]:
-    """The answers as a reviewer left them: the automatic ones, each overridden one replaced."""
-    answers = {}
-    for automatic in card["answers"]:
-        question = automatic["question"]
-        change = overrides.get(question)
-        if change is None:
-            answers[question] = Answer(
-                question,
-                automatic["value"],
-                automatic["score"],
-                not_applicable=automatic["not_applicable"],
-                automatic_fail=automatic["automatic_fail"],
-            )
-        else:
-            answers[question] = Answer(question, change.value, change.score, by="reviewer")
-    return answers
-
-
-def _reviewed_total(rubric: Rubric, left: Mapping[str, Answer]) -> float | None:
-    """As scoring totals it: weighted, and 0 when an answer left is an automatic fail."""
-    total = total_of(rubric, left)[0]
-    options = {(q.ref_id, o.ref_id): o for q in rubric.questions() for o in q.options}
-    failed = any(
-        answer.automatic_fail
-        or ((option := options.get((question, str(answer.value)))) and option.automatic_fail)
-        for question, answer in left.items()
-    )
-    return 0.0 if failed and total is not None else total
-
-
 def calibration(
     week: str,
     submitted: Sequence[tuple[Review, Mapping[str, Any]]],
@@ -139,7 +106,7 @@ def calibration(
             q: str(a.value) for q, a in left.items() if a.value is not None
         }
         rubric = rubric_named(card["rubric"])
-        total = _reviewed_total(rubric, left) if rubric is not None else card["total"]
+        total = reviewed_total(rubric, left) if rubric is not None else card["total"]
         if total is not None:
             totals.setdefault(copy.reviewer, {})[copy.contact_id] = float(total)
     found = agreement(answers, totals)

@@ -254,6 +254,8 @@ def _contact(record: QaRecord | None) -> dict[str, Any] | None:
         "analysis_key": record.analysis_key,
         "callback": record.callback_id,
         "scorecard": json.loads(record.card) if record.card else None,
+        # The reviewer's, once submitted: the contact's final score (with the automatic one).
+        "reviewed_scorecard": json.loads(record.reviewed_card) if record.reviewed_card else None,
     }
 
 
@@ -268,7 +270,7 @@ def _review(value: review.Review | None) -> dict[str, Any] | None:
         "copy": value.copy,
         "lease_until": value.lease_until.isoformat() if value.lease_until else None,
         "overrides": {
-            q: {"value": o.value, "score": o.score, "reason": o.reason}
+            q: {"value": o.value, "score": o.score, "reason": o.reason, "by": o.by}
             for q, o in value.overrides.items()
         },
     }
@@ -324,14 +326,10 @@ def _override(body: Mapping[str, Any]) -> Override:
 )
 def override_answer(contact_id: str) -> Response:
     """A reviewer's answer to one question, with the reason it differs."""
-    service = served()
     try:
         body = _body()
         reviewer, change = _text(body, "reviewer"), _override(body)
-        now = service.clock.now()
-        changed = service.reviews.change(
-            contact_id, reviewer, lambda r: review.override(r, reviewer, change, now)
-        )
+        changed = served().override(contact_id, reviewer, change)
     except http.BodyError as problem:
         return _refused(problem)
     except ReviewError as problem:
@@ -346,13 +344,9 @@ def override_answer(contact_id: str) -> Response:
     content_types=["application/json"],
 )
 def submit_review(contact_id: str) -> Response:
-    service = served()
     try:
         reviewer = _text(_body(), "reviewer")
-        now = service.clock.now()
-        done = service.reviews.change(
-            contact_id, reviewer, lambda r: review.submit(r, reviewer, now)
-        )
+        done = served().submit(contact_id, reviewer)
     except http.BodyError as problem:
         return _refused(problem)
     except ReviewError as problem:

@@ -90,6 +90,9 @@ class QaRecord:
     call_back: tuple[str, ...] = ()
     reasons: tuple[str, ...] = ()
     rubric_queue: str = ""  # the queue whose rubric scored the analysis ("" for "*")
+    # The scorecard a reviewer submitted (their overrides in it, the total recomputed): the
+    # contact's final score, which reports count; "" until one is submitted.
+    reviewed_card: str = ""
     number: str = ""
     number_at: datetime | None = None
     intent: str = ""
@@ -260,6 +263,11 @@ def iso_week(at: datetime) -> str:
     """The ISO week an instant falls in, as reports name it: "2026-W49"."""
     year, week, _ = at.isocalendar()
     return f"{year}-W{week:02d}"
+
+
+def final_card(record: QaRecord) -> str:
+    """The scorecard that counts: the reviewed one once submitted, else the automatic one."""
+    return record.reviewed_card or record.card
 
 
 def week_of(record: QaRecord) -> str:

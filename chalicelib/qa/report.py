@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from chalicelib.qa.records import QaRecord, QaStatus
+from chalicelib.qa.records import QaRecord, QaStatus, final_card
 
 MOST_FAILED = 5
 FLAGGED_SHOWN = 20
@@ -39,9 +39,9 @@ def report(who: str, week: str, records: Iterable[QaRecord]) -> dict[str, Any]:
     automatic_fails = 0
     for record in records:
         statuses[record.status.value] += 1
-        if not record.card:
+        if not final_card(record):
             continue
-        card = json.loads(record.card)
+        card = json.loads(final_card(record))
         automatic_fails += bool(card["automatic_fail"])
         _add(rubrics[f"{card['rubric']} v{card['rubric_version']}"], card)
         if record.flags:

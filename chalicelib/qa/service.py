@@ -37,7 +37,7 @@ from chalicelib.qa.review import Review, ReviewStatus
 
 if TYPE_CHECKING:
     from chalicelib.qa.analysis import Conversation
-    from chalicelib.qa.model import Rubric, Scorecard
+    from chalicelib.qa.model import Question, Rubric, Scorecard
     from chalicelib.qa.warning import Detector
 
 RACES = 5
@@ -449,6 +449,43 @@ class QaService:
 
     # -- reports ---------------------------------------------------------------------------
 
+    # -- review ----------------------------------------------------------------------------
+
+    def override(self, contact_id: str, reviewer: str, change: review.Override) -> Review:
+        """A reviewer's answer to one question of the contact's scorecard, checked against
+        the rubric that scored it, made in the reviewer's name."""
+        question = self._question(contact_id, change.question)
+        made = review.checked(replace(change, by=reviewer), question)
+        now = self.clock.now()
+        return self.reviews.change(
+            contact_id, reviewer, lambda r: review.override(r, reviewer, made, now)
+        )
+
+    def submit(self, contact_id: str, reviewer: str) -> Review:
+        """The review submitted; the first reviewer's copy is the contact's final score, with
+        its overrides (calibration copies measure agreement, they do not score)."""
+        now = self.clock.now()
+        done = self.reviews.change(contact_id, reviewer, lambda r: review.submit(r, reviewer, now))
+        record = self.records.get(contact_id)
+        if done.copy == 1 and record is not None and record.card:
+            card = json.loads(record.card)
+            final = _json_dict(review.reviewed_card(card, done, self.rubrics.named(card["rubric"])))
+            self._write(contact_id, lambda current: replace(current, reviewed_card=final))
+        return done
+
+    def _question(self, contact_id: str, question: str) -> Question | None:
+        record = self.records.get(contact_id)
+        if record is None or not record.card:
+            raise review.ReviewError(f"{contact_id}: no scorecard to override")
+        card = json.loads(record.card)
+        rubric = self.rubrics.named(card["rubric"])
+        if rubric is None or rubric.version != card["rubric_version"]:
+            raise review.ReviewError(
+                f"{contact_id}: rubric {card['rubric']} v{card['rubric_version']} that scored it"
+                " is no longer the one in use"
+            )
+        return next((q for q in rubric.questions() if q.ref_id == question), None)
+
     def agent_report(self, agent_id: str, week: str) -> dict[str, Any]:
         from chalicelib.qa.report import report
 
@@ -481,7 +518,11 @@ def _bucket_before(now: datetime) -> datetime:
 def _json(card: Scorecard) -> str:
     from chalicelib.qa.model import scorecard_dict
 
-    return json.dumps(scorecard_dict(card), separators=(",", ":"), sort_keys=True)
+    return _json_dict(scorecard_dict(card))
+
+
+def _json_dict(card: Mapping[str, Any]) -> str:
+    return json.dumps(card, separators=(",", ":"), sort_keys=True)
 
 
 def _reasons(conversation: Conversation, card: Scorecard) -> tuple[str, ...]:

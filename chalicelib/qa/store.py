@@ -115,6 +115,7 @@ class QaItem(Table):
     call_back = TextListAttribute(default=list)
     reasons = TextListAttribute(default=list)
     rubric_queue = UnicodeAttribute(default="")
+    reviewed_card = UnicodeAttribute(default="")
     number = UnicodeAttribute(default="")
     number_at = UTCDateTimeAttribute(null=True)
     intent = UnicodeAttribute(default="")
@@ -147,6 +148,7 @@ _COPIED = (
     "problem",
     "card",
     "rubric_queue",
+    "reviewed_card",
     "number",
     "number_at",
     "intent",
@@ -397,7 +399,13 @@ def _review_item(value: Review) -> ReviewItem:
     open_ = value.status in (ReviewStatus.WAITING, ReviewStatus.CLAIMED)
     free = open_ and free_from is not None
     overrides = {
-        q: {"value": o.value, "score": o.score, "reason": o.reason}
+        q: {
+            "value": o.value,
+            "score": o.score,
+            "reason": o.reason,
+            "by": o.by,
+            "automatic_fail": o.automatic_fail,
+        }
         for q, o in value.overrides.items()
     }
     return ReviewItem(
@@ -426,7 +434,9 @@ def _calibration_week(value: Review) -> str | None:
 
 def _review(item: ReviewItem) -> Review:
     overrides = {
-        q: Override(q, o["value"], o["score"], o["reason"])
+        q: Override(
+            q, o["value"], o["score"], o["reason"], o.get("by", ""), o.get("automatic_fail", False)
+        )
         for q, o in json.loads(item.overrides).items()
     }
     return Review(

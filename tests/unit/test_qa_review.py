@@ -57,7 +57,8 @@ def test_a_lapsed_lease_frees_the_review_for_the_next_reviewer() -> None:
     clock.set(NOW + reviews.lease + timedelta(seconds=1))
     claimed = reviews.claim_next("bob")
     assert claimed is not None and claimed.reviewer == "bob"
-    change = Override("greeting", "yes", 10, "said it in Spanish; the phrase list is English")
+    why = "said it in Spanish; the phrase list is English"
+    change = Override("greeting", "yes", 10, why, by="ann")
     with pytest.raises(ReviewError, match="not claimed by ann"):
         reviews.change("c-1", "ann", lambda r: override(r, "ann", change, clock.now()))
 
@@ -66,10 +67,10 @@ def test_overrides_need_a_reason_and_submitting_ends_the_review() -> None:
     reviews, clock = queue()
     reviews.enqueue("c-2", ("forbidden_phrase",))
     reviews.claim_next("ann")
-    no_reason = Override("no-promises", "kept", 10, "  ")
+    no_reason = Override("no-promises", "kept", 10, "  ", by="ann")
     with pytest.raises(ReviewError, match="needs a reason"):
         reviews.change("c-2", "ann", lambda r: override(r, "ann", no_reason, clock.now()))
-    fair = Override("no-promises", "kept", 10, "quoted the brochure, promised nothing")
+    fair = Override("no-promises", "kept", 10, "quoted the brochure, promised nothing", "ann")
     reviews.change("c-2", "ann", lambda r: override(r, "ann", fair, clock.now()))
     done = reviews.change("c-2", "ann", lambda r: submit(r, "ann", clock.now()))
     assert done.status is ReviewStatus.SUBMITTED and done.overrides["no-promises"] == fair
@@ -139,7 +140,8 @@ def test_calibration_reports_agreement_from_what_reviewers_left() -> None:
             reviews.enqueue(contact, (CALIBRATION,))
             held = reviews.claim_next(reviewer)
             assert held is not None and held.contact_id == contact
-            change = Override("mini-miranda", verdict, 10 if verdict == "yes" else 0, "heard it")
+            score = 10 if verdict == "yes" else 0
+            change = Override("mini-miranda", verdict, score, "heard it", by=reviewer)
             who = reviewer
             reviews.change(contact, who, lambda r, c=change, w=who: override(r, w, c, NOW))
             done = reviews.change(contact, who, lambda r, w=who: submit(r, w, NOW))

@@ -14,7 +14,7 @@ import pytest
 
 from chalicelib.platform.clock import FixedClock
 from chalicelib.qa.records import BUCKET, ContactSeen, LensFailed, QaStatus, Tally, week_of
-from chalicelib.qa.review import ReviewStatus
+from chalicelib.qa.review import Override, ReviewError, ReviewStatus
 from chalicelib.qa.schema import read_rubric
 from chalicelib.qa.service import UNREADABLE, UNSCORED, WARNING
 from chalicelib.qa.warning import SLOTS_PER_WEEK
@@ -285,3 +285,63 @@ def test_the_ivr_intent_and_an_upset_ending_are_counted_as_reasons_too() -> None
     bucket = ENDED.replace(minute=45, second=0, microsecond=0)
     counted = {reason for (_, reason, at) in w.records.reasons.count if at == bucket}
     assert counted == {"Fees", "negative_ending", "ivr:payment"}
+
+
+# -- what a review changes ------------------------------------------------------------------------
+
+
+def _in_review(w, contact: str) -> None:
+    """A contact scored with the bank's rubric, flagged (the customer left upset), claimed."""
+    w.service.take_contact(seen(contact))
+    w.service.take_file(put_file(w, contact, voice_analysis(GOOD, closing=-4)))
+    assert w.service.reviews.claim_next("rita") is not None
+
+
+@pytest.mark.parametrize(
+    ("change", "refused"),
+    [
+        (Override("no-such-question", "yes", None, "typo"), "no such question"),
+        (Override("greeting", "maybe", None, "unsure"), "not one of its options"),
+        (Override("greeting", "yes", 0, "said it, but badly"), "scores 10, not 0"),
+        (Override("interruptions", 4, 10, "only talked over once"), "scores 5, not 10"),
+        (Override("interruptions", "many", None, "lots"), "is a number"),
+        (Override("notes", "kind and clear", 7, "good call"), "has no score"),
+    ],
+)
+def test_an_override_the_rubric_cannot_score_is_refused(change, refused) -> None:
+    w = world()
+    _in_review(w, "c-30")
+    with pytest.raises(ReviewError, match=refused):
+        w.service.override("c-30", "rita", change)
+    assert w.reviews.get("c-30").overrides == {}
+
+
+def test_a_submitted_review_is_the_contacts_final_score_in_the_report() -> None:
+    w = world()
+    _in_review(w, "c-31")
+    automatic = json.loads(w.records.records["c-31"].card)
+    made = w.service.override("c-31", "rita", Override("no-promises", "promised", None, "said so"))
+    assert (made.overrides["no-promises"].score, made.overrides["no-promises"].by) == (0, "rita")
+    assert made.overrides["no-promises"].automatic_fail  # from the rubric, not the body
+    w.service.submit("c-31", "rita")
+    final = json.loads(w.records.records["c-31"].reviewed_card)
+    assert (final["total"], final["automatic_fail"]) == (0.0, True)
+    assert final["reviewed"]["by"] == "rita"
+    assert final["reviewed"]["automatic_total"] == automatic["total"] != 0.0
+    answer = next(a for a in final["answers"] if a["question"] == "no-promises")
+    assert (answer["value"], answer["by"]) == ("promised", "rita")
+    week = week_of(w.records.records["c-31"])
+    report = w.service.agent_report("agent-7", week)
+    assert (report["average"], report["automatic_fails"]) == (0.0, 1)
+
+
+def test_a_second_reviewer_never_inherits_the_first_ones_overrides() -> None:
+    w = world()
+    _in_review(w, "c-32")
+    w.service.override("c-32", "rita", Override("greeting", "no", None, "too fast"))
+    w.service.clock.set(NOW + w.service.reviews.lease + timedelta(seconds=1))  # type: ignore[attr-defined]
+    taken = w.service.reviews.claim_next("sam")
+    assert taken is not None and taken.reviewer == "sam" and taken.overrides == {}
+    w.service.submit("c-32", "sam")
+    final = json.loads(w.records.records["c-32"].reviewed_card)
+    assert final["reviewed"]["overrides"] == {} and final["reviewed"]["by"] == "sam"
