@@ -5,6 +5,7 @@ every problem under `problems`)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from chalice.app import Response
@@ -32,6 +33,25 @@ def json_object(raw: str | bytes | None, max_bytes: int) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise BodyError("malformed_json", "the body must be a JSON object")
     return body
+
+
+class NoCallerError(ValueError):
+    """The request carries no IAM caller: a route that acts for someone cannot name them."""
+
+
+def caller(context: Mapping[str, Any] | None) -> str:
+    """Who signed the request, from API Gateway's IAM identity (never from the body): an
+    IAM user's name (`arn:...:user/rita` -> "rita"), or an assumed role's role and session
+    (`arn:...:assumed-role/qa-reviewer/rita` -> "qa-reviewer/rita")."""
+    identity = (context or {}).get("identity") or {}
+    arn = identity.get("userArn") if isinstance(identity, Mapping) else None
+    if not isinstance(arn, str) or not arn.startswith("arn:") or arn.count(":") < 5:
+        raise NoCallerError("the request is not signed by an IAM principal")
+    resource = arn.split(":", 5)[5]
+    name = resource.partition("/")[2]
+    if not name or len(name) > 200 or not name.isprintable():
+        raise NoCallerError(f"the caller {arn!r} names no principal")
+    return name
 
 
 def error(

@@ -293,17 +293,29 @@ def get_contact(contact_id: str) -> Response:
     content_types=["application/json"],
 )
 def claim_review() -> Response:
-    """The oldest review nobody holds, this reviewer's alone until the lease ends."""
+    """The oldest review nobody holds, the caller's alone until the lease ends."""
     try:
-        reviewer = _text(_body(), "reviewer")
+        reviewer = _reviewer(_body())
     except http.BodyError as problem:
         return _refused(problem)
+    except http.NoCallerError as problem:
+        return http.error(403, "no_caller", "caller", str(problem))
     service = served()
     claimed = service.reviews.claim_next(reviewer)
     if claimed is None:
         return Response(body={"review": None}, status_code=200)
     contact = _contact(service.records.get(claimed.contact_id))
     return Response(body={"review": _review(claimed), "contact": contact}, status_code=200)
+
+
+def _reviewer(body: Mapping[str, Any]) -> str:
+    """The reviewer is whoever signed the request (IAM); a body that names one is refused, so
+    no script believes it acted for somebody else."""
+    if "reviewer" in body:
+        raise http.BodyError(
+            "invalid_reviewer", "the reviewer is the request's IAM caller: leave 'reviewer' out"
+        )
+    return http.caller(bp.current_request.context)
 
 
 def _override(body: Mapping[str, Any]) -> Override:
@@ -328,10 +340,12 @@ def override_answer(contact_id: str) -> Response:
     """A reviewer's answer to one question, with the reason it differs."""
     try:
         body = _body()
-        reviewer, change = _text(body, "reviewer"), _override(body)
+        reviewer, change = _reviewer(body), _override(body)
         changed = served().override(contact_id, reviewer, change)
     except http.BodyError as problem:
         return _refused(problem)
+    except http.NoCallerError as problem:
+        return http.error(403, "no_caller", "caller", str(problem))
     except ReviewError as problem:
         return _conflict(problem)
     return Response(body={"review": _review(changed)}, status_code=200)
@@ -345,10 +359,12 @@ def override_answer(contact_id: str) -> Response:
 )
 def submit_review(contact_id: str) -> Response:
     try:
-        reviewer = _text(_body(), "reviewer")
+        reviewer = _reviewer(_body())
         done = served().submit(contact_id, reviewer)
     except http.BodyError as problem:
         return _refused(problem)
+    except http.NoCallerError as problem:
+        return http.error(403, "no_caller", "caller", str(problem))
     except ReviewError as problem:
         return _conflict(problem)
     return Response(body={"review": _review(done)}, status_code=200)

@@ -15,6 +15,7 @@ import pytest
 
 from chalicelib.qa.records import iso_week
 from devkit.analyses import GOOD_CALL, analysis_key, voice_analysis
+from devkit.signed import signed_as
 from tests.integration.conftest import CONTACT_LENS_BUCKET as BUCKET
 from tests.integration.conftest import NOW, drained
 
@@ -97,9 +98,13 @@ def stream(client: Any, *records: bytes) -> None:
     client.lambda_.invoke("qa_contact_records", event)
 
 
-def post(client: Any, path: str, body: Any) -> Any:
+def post(client: Any, path: str, body: Any, caller: str = "") -> Any:
+    """POST the body; signed by the IAM user `caller` when one is named."""
     raw = body if isinstance(body, str) else json.dumps(body)
-    return client.http.post(path, body=raw, headers={"Content-Type": "application/json"})
+    if not caller:
+        return client.http.post(path, body=raw, headers={"Content-Type": "application/json"})
+    with signed_as(caller):
+        return client.http.post(path, body=raw, headers={"Content-Type": "application/json"})
 
 
 # -- triggers -----------------------------------------------------------------------------------
@@ -187,7 +192,7 @@ def test_a_newer_readable_file_withdraws_the_unreadable_files_review(qa) -> None
     deliver(qa, event)
     assert service().records.get(contact_id(18)).status.value == "SCORED"
     assert service().reviews.reviews.get(contact_id(18)).status.value == "WITHDRAWN"
-    assert post(qa, "/qa/reviews/claim", {"reviewer": "rita"}).json_body == {"review": None}
+    assert post(qa, "/qa/reviews/claim", {}, "rita").json_body == {"review": None}
 
 
 def test_an_upset_customer_gets_one_intervention_callback(qa) -> None:
@@ -392,26 +397,20 @@ def test_unreadable_contact_records_are_parked_and_the_rest_of_the_batch_taken(q
 def test_a_reviewer_claims_overrides_and_submits_and_nobody_else_can(qa) -> None:
     deliver(qa, completed(10, queue_id="dev-care-queue-id"))
     deliver(qa, written(10, voice_analysis(GOOD)))  # no mini-Miranda: flagged
-    claimed = post(qa, "/qa/reviews/claim", {"reviewer": "rita"})
+    claimed = post(qa, "/qa/reviews/claim", {}, "rita")
     assert claimed.status_code == 200
     body = claimed.json_body
     assert body["review"]["contact_id"] == contact_id(10)
     assert body["contact"]["scorecard"]["automatic_fail"] is True
-    assert post(qa, "/qa/reviews/claim", {"reviewer": "sam"}).json_body == {"review": None}
+    assert post(qa, "/qa/reviews/claim", {}, "sam").json_body == {"review": None}
     path = f"/qa/reviews/{contact_id(10)}"
-    change = {"reviewer": "rita", "question": "mini-miranda", "value": "yes", "score": 10,
+    change = {"question": "mini-miranda", "value": "yes", "score": 10,
               "reason": "said in the second minute, in other words"}  # fmt: skip
-    assert post(qa, f"{path}/override", {**change, "reviewer": "sam"}).status_code == 409
-    assert post(qa, f"{path}/override", {**change, "reason": " "}).status_code == 400
-    assert (
-        post(qa, f"{path}/override", change).json_body["review"]["overrides"]["mini-miranda"][
-            "score"
-        ]
-        == 10
-    )
-    assert post(qa, f"{path}/submit", {"reviewer": "rita"}).json_body["review"]["status"] == (
-        "SUBMITTED"
-    )
+    assert post(qa, f"{path}/override", change, "sam").status_code == 409
+    assert post(qa, f"{path}/override", {**change, "reason": " "}, "rita").status_code == 400
+    made = post(qa, f"{path}/override", change, "rita").json_body["review"]["overrides"]
+    assert (made["mini-miranda"]["score"], made["mini-miranda"]["by"]) == (10, "rita")
+    assert post(qa, f"{path}/submit", {}, "rita").json_body["review"]["status"] == ("SUBMITTED")
     got = qa.http.get(f"/qa/contacts/{contact_id(10)}").json_body
     assert [r["status"] for r in got["reviews"]] == ["SUBMITTED"] and got["status"] == "SCORED"
 
@@ -424,14 +423,14 @@ def test_calibration_contacts_go_to_three_reviewers_and_their_agreement_is_repor
     said = {"rita": "yes", "sam": "yes", "tom": "no"}
     for _ in range(2):
         for reviewer, greeting in said.items():
-            claimed = post(qa, "/qa/reviews/claim", {"reviewer": reviewer}).json_body["review"]
+            claimed = post(qa, "/qa/reviews/claim", {}, reviewer).json_body["review"]
             path = f"/qa/reviews/{claimed['contact_id']}"
             score = 10 if greeting == "yes" else 0
-            change = {"reviewer": reviewer, "question": "greeting", "value": greeting,
+            change = {"question": "greeting", "value": greeting,
                       "score": score, "reason": "listened to it"}  # fmt: skip
-            assert post(qa, f"{path}/override", change).status_code == 200
-            assert post(qa, f"{path}/submit", {"reviewer": reviewer}).status_code == 200
-    assert post(qa, "/qa/reviews/claim", {"reviewer": "rita"}).json_body == {"review": None}
+            assert post(qa, f"{path}/override", change, reviewer).status_code == 200
+            assert post(qa, f"{path}/submit", {}, reviewer).status_code == 200
+    assert post(qa, "/qa/reviews/claim", {}, "rita").json_body == {"review": None}
     copies = qa.http.get(f"/qa/contacts/{contact_id(12)}").json_body["reviews"]
     assert sorted(c["reviewer"] for c in copies) == ["rita", "sam", "tom"]  # one copy each
     agreed = qa.http.get(f"/qa/calibration?week={week}").json_body
@@ -449,13 +448,26 @@ def test_calibration_contacts_go_to_three_reviewers_and_their_agreement_is_repor
         ("{nope", 400, "malformed_json"),
         ("x" * 20_000, 413, "body_too_large"),
         ({"reviewer": None}, 400, "invalid_reviewer"),
-        ({"reviewer": "r" * 200}, 400, "invalid_reviewer"),
+        ({"reviewer": "rita"}, 400, "invalid_reviewer"),
     ],
-    ids=["missing", "null", "malformed", "oversize", "null-reviewer", "long-reviewer"],
+    ids=["missing", "null", "malformed", "oversize", "null-reviewer", "named-reviewer"],
 )
 def test_bad_review_bodies_are_refused_naming_the_problem(qa, body, status, error) -> None:
-    answer = post(qa, "/qa/reviews/claim", body)
+    answer = post(qa, "/qa/reviews/claim", body, "rita")
     assert (answer.status_code, answer.json_body["error"]) == (status, error)
+
+
+def test_the_reviewer_is_the_iam_caller_and_an_unsigned_request_acts_for_nobody(qa) -> None:
+    """Never the body: a body naming a reviewer is refused, and a request API Gateway did not
+    see signed (no `identity.userArn`) cannot claim, override or submit."""
+    deliver(qa, completed(19, queue_id="dev-care-queue-id"))
+    deliver(qa, written(19, voice_analysis(GOOD)))
+    path = f"/qa/reviews/{contact_id(19)}"
+    for route, body in (("/qa/reviews/claim", {}), (f"{path}/submit", {})):
+        answer = post(qa, route, body)
+        assert (answer.status_code, answer.json_body["error"]) == (403, "no_caller")
+    claimed = post(qa, "/qa/reviews/claim", {}, "rita").json_body["review"]
+    assert (claimed["contact_id"], claimed["reviewer"]) == (contact_id(19), "rita")
 
 
 @pytest.mark.parametrize(
@@ -469,7 +481,7 @@ def test_bad_review_bodies_are_refused_naming_the_problem(qa, body, status, erro
     ids=["score-text", "value-bool", "null-question", "value-object"],
 )
 def test_bad_overrides_are_refused(qa, change) -> None:
-    answer = post(qa, f"/qa/reviews/{contact_id(11)}/override", {"reviewer": "r", **change})
+    answer = post(qa, f"/qa/reviews/{contact_id(11)}/override", change, "r")
     assert answer.status_code == 400
 
 

@@ -437,3 +437,29 @@ def test_metrics_are_recorded_when_enabled(monkeypatch) -> None:
         assert metrics.metric_set["CallbacksDialled"]["Value"] == [3.0]
     finally:
         metrics.clear_metrics()
+
+
+@pytest.mark.parametrize(
+    ("arn", "who"),
+    [
+        ("arn:aws:iam::111122223333:user/rita", "rita"),
+        ("arn:aws:iam::111122223333:user/qa/rita", "qa/rita"),
+        ("arn:aws:sts::111122223333:assumed-role/qa-reviewer/rita", "qa-reviewer/rita"),
+    ],
+)
+def test_the_caller_is_the_iam_principal_api_gateway_verified(arn: str, who: str) -> None:
+    from chalicelib.platform.http import caller
+
+    assert caller({"identity": {"userArn": arn}}) == who
+
+
+@pytest.mark.parametrize(
+    "context",
+    [None, {}, {"identity": {"sourceIp": "127.0.0.1"}}, {"identity": {"userArn": "rita"}},
+     {"identity": {"userArn": "arn:aws:iam::111122223333:root"}}, {"identity": "rita"}],
+)  # fmt: skip
+def test_a_request_without_a_verified_caller_names_nobody(context) -> None:
+    from chalicelib.platform.http import NoCallerError, caller
+
+    with pytest.raises(NoCallerError):
+        caller(context)
