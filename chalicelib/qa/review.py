@@ -54,6 +54,11 @@ class Review:
     copy: int = 1  # a calibration contact is reviewed by several reviewers, one copy each
     version: int = 0
 
+    def held_by(self, reviewer: str, now: datetime) -> bool:
+        """Claimed by this reviewer, their lease still running."""
+        running = self.lease_until is not None and now < self.lease_until
+        return self.status is ReviewStatus.CLAIMED and self.reviewer == reviewer and running
+
     def free(self, now: datetime) -> bool:
         """Waiting, or claimed by someone whose lease has run out."""
         if self.status is ReviewStatus.WAITING:

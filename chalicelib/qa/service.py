@@ -151,6 +151,10 @@ class Reviews(Protocol):
         """Reviews a reviewer may claim now (waiting, or their lease lapsed), oldest first."""
         ...
 
+    def held_by(self, reviewer: str, now: datetime) -> Review | None:
+        """The review this reviewer holds a running lease on, if any (one at a time)."""
+        ...
+
     def put(self, before: Review | None, after: Review) -> bool:
         """Conditional on the version read (None: there is none yet)."""
         ...
@@ -188,8 +192,13 @@ class ReviewQueue:
 
     def claim_next(self, reviewer: str) -> Review | None:
         """The oldest free review, now this reviewer's alone until the lease ends; never a
-        second copy of a contact the reviewer has one of (calibration needs other eyes)."""
+        second copy of a contact the reviewer has one of (calibration needs other eyes). A
+        reviewer holds one review at a time: while a lease of theirs runs, they get it back
+        (a second click, a lost answer) instead of another."""
         now = self.clock.now()
+        held = self.reviews.held_by(reviewer, now)
+        if held is not None:
+            return held
         for candidate in self.reviews.free(now, limit=20):
             if review.CALIBRATION in candidate.reasons and self._has_another(candidate, reviewer):
                 continue

@@ -390,6 +390,18 @@ class ReviewItem(Table):
     calibration_index = CalibrationIndex()
 
 
+class HolderItem(Table):
+    """Which review a reviewer last claimed: found in one read, not by a scan."""
+
+    Meta = table_meta(settings().table("qa"))
+
+    pk = UnicodeAttribute(hash_key=True)  # "REVIEWER#<reviewer>"
+    sk = UnicodeAttribute(range_key=True)  # "HOLDS"
+    contact_id = UnicodeAttribute()
+    copy = NumberAttribute()
+    expires_at = TTLAttribute(null=True)
+
+
 def _review_sk(copy: int) -> str:
     return "REVIEW" if copy == 1 else f"REVIEW#{copy}"
 
@@ -481,6 +493,14 @@ class DynamoReviews:
     def calibrated(self, week: str) -> list[Review]:
         return [_review(item) for item in ReviewItem.calibration_index.query(week)]
 
+    def held_by(self, reviewer: str, now: datetime) -> Review | None:
+        try:
+            holds = HolderItem.get(f"REVIEWER#{reviewer}", "HOLDS", consistent_read=True)
+        except HolderItem.DoesNotExist:
+            return None
+        held = self.get(holds.contact_id, int(holds.copy))
+        return held if held is not None and held.held_by(reviewer, now) else None
+
     def put(self, before: Review | None, after: Review) -> bool:
         item = _review_item(after)
         if before is not None:
@@ -491,6 +511,16 @@ class DynamoReviews:
             if lost_race(error):
                 return False
             raise
+        if after.status is ReviewStatus.CLAIMED and after.lease_until is not None:
+            # After the claim is won: a crash between the two leaves the reviewer free to
+            # claim another, the one they lost lapsing back to the queue with its lease.
+            HolderItem(
+                f"REVIEWER#{after.reviewer}",
+                "HOLDS",
+                contact_id=after.contact_id,
+                copy=after.copy,
+                expires_at=after.lease_until + timedelta(days=1),
+            ).save()
         return True
 
 

@@ -186,6 +186,10 @@ class InMemoryReviews:
             (r for (c, _), r in self.reviews.items() if c == contact_id), key=lambda r: r.copy
         )
 
+    def held_by(self, reviewer: str, now: datetime) -> Review | None:
+        with self._lock:
+            return next((r for r in self.reviews.values() if r.held_by(reviewer, now)), None)
+
     def free(self, now: datetime, limit: int) -> list[Review]:
         free = [r for r in self.reviews.values() if r.free(now)]
         return sorted(free, key=lambda r: (r.queued_at, r.contact_id, r.copy))[:limit]

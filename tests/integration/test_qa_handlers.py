@@ -597,3 +597,14 @@ def test_a_dispatcher_run_names_each_call_it_placed_by_its_contact(qa, connect) 
     ]
     (summary,) = [line for line in lines if line["message"] == "callback dispatch"]
     assert summary.get("correlation_id") is None
+
+
+def test_a_reviewer_holds_one_lease_however_often_they_claim(qa) -> None:
+    for n in (20, 21):
+        deliver(qa, completed(n, queue_id="dev-care-queue-id"))
+        deliver(qa, written(n, voice_analysis(GOOD)))  # no mini-Miranda: both flagged
+    first = post(qa, "/qa/reviews/claim", {}, "rita").json_body["review"]
+    again = post(qa, "/qa/reviews/claim", {}, "rita").json_body["review"]
+    assert again["contact_id"] == first["contact_id"]
+    other = post(qa, "/qa/reviews/claim", {}, "sam").json_body["review"]
+    assert other is not None and other["contact_id"] != first["contact_id"]

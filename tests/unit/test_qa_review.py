@@ -30,7 +30,7 @@ def queue() -> tuple[ReviewQueue, FixedClock]:
 
 
 def test_eight_reviewers_at_once_never_get_the_same_review() -> None:
-    reviews, _ = queue()
+    reviews, clock = queue()
     for n in range(60):
         reviews.enqueue(f"c-{n:03d}", ("low_score",))
     taken: dict[str, list[str]] = {}
@@ -40,6 +40,8 @@ def test_eight_reviewers_at_once_never_get_the_same_review() -> None:
         while (claimed := reviews.claim_next(name)) is not None:
             with guard:
                 taken.setdefault(claimed.contact_id, []).append(name)
+            # One at a time: the next claim comes once this one is submitted.
+            reviews.change(claimed.contact_id, name, lambda r, n=name: submit(r, n, clock.now()))
 
     threads = [threading.Thread(target=reviewer, args=(f"r{k}",)) for k in range(8)]
     for thread in threads:
@@ -154,3 +156,18 @@ def test_calibration_reports_agreement_from_what_reviewers_left() -> None:
     # call's silence question scores less): 90 points apart on one contact of two.
     assert cards["c-2"]["total"] == 0.0  # the automatic answer, before either reviewer
     assert found["total_mean_abs_difference"] == pytest.approx(45.0)
+
+
+def test_a_reviewer_holds_one_review_at_a_time_and_gets_it_back_when_asking_again() -> None:
+    reviews, clock = queue()
+    for contact in ("c-1", "c-2", "c-3"):
+        reviews.enqueue(contact, ("automatic_fail",))
+    first = reviews.claim_next("ann")
+    assert first is not None
+    for _ in range(2):  # a second click, an answer lost on the way
+        again = reviews.claim_next("ann")
+        assert again is not None and again.contact_id == first.contact_id
+    assert sum(r.reviewer == "ann" for r in reviews.reviews.reviews.values()) == 1
+    reviews.change(first.contact_id, "ann", lambda r: submit(r, "ann", clock.now()))
+    after = reviews.claim_next("ann")  # submitted: the next one
+    assert after is not None and after.contact_id != first.contact_id
