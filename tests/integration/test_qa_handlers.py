@@ -229,21 +229,38 @@ def _swept(stubber: Any, *contacts: dict[str, Any]) -> None:
     )
 
 
+def lens_failed(n: int) -> dict[str, Any]:
+    """Contact Lens's state change saying no analysis will come for contact `n`."""
+    return {
+        "version": "0", "id": f"lens-{n}", "detail-type": "Contact Lens Analysis State Change",
+        "source": "aws.connect", "time": NOW.isoformat(),
+        "detail": {"instance": INSTANCE, "contact": f"{INSTANCE}/contact/{contact_id(n)}",
+                   "channel": "VOICE", "state": "FAILED",
+                   "reasonCode": "RECORDING_FILE_CANNOT_BE_READ"},
+    }  # fmt: skip
+
+
+def handled_by_agent(n: int, ended: Any) -> dict[str, Any]:
+    """Contact `n` as SearchContacts lists it: agent-3 took it in the care queue."""
+    return {"Id": contact_id(n), "Channel": "VOICE", "DisconnectTimestamp": ended,
+            "AgentInfo": {"Id": "agent-3"}, "QueueInfo": {"Id": "dev-care-queue-id"}}  # fmt: skip
+
+
+def scheduled(qa: Any) -> dict[str, Any]:
+    """The event a schedule invokes a Lambda with."""
+    event: dict[str, Any] = qa.events.generate_cw_event(
+        source="aws.events", detail_type="Scheduled Event", resources=[], detail={}
+    )
+    return event
+
+
 def test_contact_lens_failing_gets_the_contact_scored_partially_now(qa, connect) -> None:
     _, stubber = connect
     _swept(stubber)
     _swept(stubber)
     deliver(qa, completed(5))
-    deliver(qa, {
-        "version": "0", "id": "lens-5", "detail-type": "Contact Lens Analysis State Change",
-        "source": "aws.connect", "time": NOW.isoformat(),
-        "detail": {"instance": INSTANCE, "contact": f"{INSTANCE}/contact/{contact_id(5)}",
-                   "channel": "VOICE", "state": "FAILED",
-                   "reasonCode": "RECORDING_FILE_CANNOT_BE_READ"},
-    })  # fmt: skip
-    tick = qa.events.generate_cw_event(
-        source="aws.events", detail_type="Scheduled Event", resources=[], detail={}
-    )
+    deliver(qa, lens_failed(5))
+    tick = scheduled(qa)
     assert qa.lambda_.invoke("qa_reconcile", tick).payload == {"scored_partially": 1}
     record = service().records.get(contact_id(5))
     assert (
@@ -256,13 +273,10 @@ def test_contact_lens_failing_gets_the_contact_scored_partially_now(qa, connect)
 def test_a_contact_nothing_told_us_of_is_found_in_connects_list(qa, connect) -> None:
     _, stubber = connect
     ended = NOW - timedelta(minutes=12)
-    listed = {"Id": contact_id(14), "Channel": "VOICE", "DisconnectTimestamp": ended,
-              "AgentInfo": {"Id": "agent-3"}, "QueueInfo": {"Id": "dev-care-queue-id"}}  # fmt: skip
+    listed = handled_by_agent(14, ended)
     ivr_only = {"Id": contact_id(15), "Channel": "VOICE", "DisconnectTimestamp": ended}
     _swept(stubber, listed, ivr_only)
-    tick = qa.events.generate_cw_event(
-        source="aws.events", detail_type="Scheduled Event", resources=[], detail={}
-    )
+    tick = scheduled(qa)
     assert qa.lambda_.invoke("qa_reconcile", tick).payload == {"scored_partially": 1}
     record = service().records.get(contact_id(14))
     assert (record.status.value, record.agent_id, record.queue) == ("PARTIAL", "agent-3", "care")
@@ -273,20 +287,10 @@ def test_a_contact_lens_failure_alone_is_finished_from_connects_list(qa, connect
     """Neither its contact event nor its record came: the record the FAILED state change
     made knows no agent, so it is taken from Connect's list, not passed over as known."""
     _, stubber = connect
-    ended = NOW - timedelta(minutes=12)
-    listed = {"Id": contact_id(16), "Channel": "VOICE", "DisconnectTimestamp": ended,
-              "AgentInfo": {"Id": "agent-3"}, "QueueInfo": {"Id": "dev-care-queue-id"}}  # fmt: skip
+    listed = handled_by_agent(16, NOW - timedelta(minutes=12))
     _swept(stubber, listed)
-    deliver(qa, {
-        "version": "0", "id": "lens-16", "detail-type": "Contact Lens Analysis State Change",
-        "source": "aws.connect", "time": NOW.isoformat(),
-        "detail": {"instance": INSTANCE, "contact": f"{INSTANCE}/contact/{contact_id(16)}",
-                   "channel": "VOICE", "state": "FAILED",
-                   "reasonCode": "RECORDING_FILE_CANNOT_BE_READ"},
-    })  # fmt: skip
-    tick = qa.events.generate_cw_event(
-        source="aws.events", detail_type="Scheduled Event", resources=[], detail={}
-    )
+    deliver(qa, lens_failed(16))
+    tick = scheduled(qa)
     assert qa.lambda_.invoke("qa_reconcile", tick).payload == {"scored_partially": 1}
     record = service().records.get(contact_id(16))
     assert (record.status.value, record.agent_id, record.queue) == ("PARTIAL", "agent-3", "care")
@@ -523,9 +527,7 @@ def test_a_rising_complaint_raises_one_warning_event(qa, clock) -> None:
         counts.add(Tally("billing", "Complaint", bucket, contact_id(100 + n)))
     drained("caught-alerts")
     clock.set(bucket + FIFTEEN + timedelta(minutes=1))
-    tick = qa.events.generate_cw_event(
-        source="aws.events", detail_type="Scheduled Event", resources=[], detail={}
-    )
+    tick = scheduled(qa)
     assert qa.lambda_.invoke("qa_warnings", tick).payload == {"warnings": 1}
     assert qa.lambda_.invoke("qa_warnings", tick).payload == {"warnings": 0}
     alerts = [json.loads(m["body"]) for m in drained("caught-alerts")]
