@@ -260,9 +260,6 @@ class Rules:
 
     policy: Policy
 
-    def attempt_of(self, callback: Callback) -> Attempt:
-        return callback.attempt
-
     def moved(self, callback: Callback, attempt: Attempt, now: datetime, reason: str) -> Callback:
         return attempt_moved(callback, attempt, now, reason)
 

@@ -526,9 +526,6 @@ class RecordRules:
 
     campaign: Campaign
 
-    def attempt_of(self, record: DialRecord) -> Attempt:
-        return record.attempt
-
     def moved(self, record: DialRecord, attempt: Attempt, now: datetime, reason: str) -> DialRecord:
         return attempt_moved(record, attempt, now, reason)
 

@@ -30,7 +30,16 @@ from chalicelib.outbound.model import (
 )
 
 T = TypeVar("T")
-Item = TypeVar("Item")
+
+
+class Attempted(Protocol):
+    """An item dialled by attempts (a callback, a campaign record): it holds its attempt."""
+
+    @property
+    def attempt(self) -> Attempt: ...
+
+
+Item = TypeVar("Item", bound=Attempted)
 
 
 class Commit(Protocol):
@@ -238,8 +247,6 @@ class Rules(Protocol[Item]):
     when an attempt's outcome is known: its retry rules and its own states. Everything
     else about the attempt is the core's (`settled`)."""
 
-    def attempt_of(self, item: Item) -> Attempt: ...
-
     def moved(self, item: Item, attempt: Attempt, now: datetime, reason: str) -> Item:
         """The item once its attempt moved in flight (DIALING <-> UNKNOWN, a new lease)."""
         ...
@@ -267,7 +274,7 @@ class Rules(Protocol[Item]):
 
 def lease_ended(item: Item, now: datetime, rules: Rules[Item]) -> Item:
     """A DIALING attempt that heard nothing in time: UNKNOWN, looked at straight away."""
-    attempt = model.lease_expired(rules.attempt_of(item), now)
+    attempt = model.lease_expired(item.attempt, now)
     return rules.moved(item, attempt, now, "no outcome before the lease ended")
 
 
@@ -275,7 +282,7 @@ def settled(
     item: Item, settlement: Settlement, now: datetime, rules: Rules[Item], leases: Leases
 ) -> Item:
     """The item's move for what settling learned of its UNKNOWN attempt."""
-    attempt = rules.attempt_of(item)
+    attempt = item.attempt
     match settlement:
         case Ended(outcome):
             return rules.ended(item, outcome, now)
