@@ -222,13 +222,11 @@ class _Transcript:
         self.folded = [_Folded(turn.content) for turn in conversation.turns]
         last_words = max((t.end_ms for t in conversation.turns), default=0)
         self.end = max(conversation.duration_ms, last_words)
+        self.speakers = {t.role for t in conversation.turns if t.content.strip()}
 
     def speaks(self, by: Role | None) -> bool:
         """Whether anybody (or `by`) says anything at all: silence proves nothing."""
-        return any(
-            turn.content.strip() and (by is None or turn.role is by)
-            for turn in self.conversation.turns
-        )
+        return bool(self.speakers) if by is None else by in self.speakers
 
     def said(self, rule: PhraseRule) -> Evidence | None:
         """The first place one of the phrases is said, as a rule scopes it: whole words, not

@@ -479,7 +479,7 @@ class QaService:
         if done.copy == 1 and record is not None and record.card:
             card = json.loads(record.card)
             final = _json_dict(review.reviewed_card(card, done, self.rubrics.named(card["rubric"])))
-            self._write(contact_id, lambda current: replace(current, reviewed_card=final))
+            self._write(contact_id, lambda current: replace(current, reviewed_card=final), record)
         return done
 
     def _question(self, contact_id: str, question: str) -> Question | None:
