@@ -230,7 +230,10 @@ def _text(body: Mapping[str, Any], field: str, limit: int = 128) -> str:
     return value.strip()
 
 
-def _refused(problem: http.BodyError) -> Response:
+def _refused(problem: http.BodyError | http.NoCallerError) -> Response:
+    """400 (413 when too large) naming the field; 403 when nobody signed the request."""
+    if isinstance(problem, http.NoCallerError):
+        return http.error(403, "no_caller", "caller", str(problem))
     status = 413 if problem.code == "body_too_large" else 400
     field = problem.code.removeprefix("invalid_") if problem.code.startswith("invalid_") else "body"
     return http.error(status, problem.code, field, str(problem))
@@ -296,10 +299,8 @@ def claim_review() -> Response:
     """The oldest review nobody holds, the caller's alone until the lease ends."""
     try:
         reviewer = _reviewer(_body())
-    except http.BodyError as problem:
+    except (http.BodyError, http.NoCallerError) as problem:
         return _refused(problem)
-    except http.NoCallerError as problem:
-        return http.error(403, "no_caller", "caller", str(problem))
     service = served()
     claimed = service.reviews.claim_next(reviewer)
     if claimed is None:
@@ -342,10 +343,8 @@ def override_answer(contact_id: str) -> Response:
         body = _body()
         reviewer, change = _reviewer(body), _override(body)
         changed = served().override(contact_id, reviewer, change)
-    except http.BodyError as problem:
+    except (http.BodyError, http.NoCallerError) as problem:
         return _refused(problem)
-    except http.NoCallerError as problem:
-        return http.error(403, "no_caller", "caller", str(problem))
     except ReviewError as problem:
         return _conflict(problem)
     return Response(body={"review": _review(changed)}, status_code=200)
@@ -361,10 +360,8 @@ def submit_review(contact_id: str) -> Response:
     try:
         reviewer = _reviewer(_body())
         done = served().submit(contact_id, reviewer)
-    except http.BodyError as problem:
+    except (http.BodyError, http.NoCallerError) as problem:
         return _refused(problem)
-    except http.NoCallerError as problem:
-        return http.error(403, "no_caller", "caller", str(problem))
     except ReviewError as problem:
         return _conflict(problem)
     return Response(body={"review": _review(done)}, status_code=200)
