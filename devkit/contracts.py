@@ -83,28 +83,29 @@ def broken(kind: type, port: type) -> list[str]:
     return found
 
 
+def broken_by(adapter: object, port: type) -> list[str]:
+    """`broken` for an object standing in for a port: its class's methods, or, for a plain
+    function given for a callable port (`new_id=lambda: ...`), the function itself."""
+    if inspect.isfunction(adapter) and set(_members(port)) == {"__call__"}:
+        name = getattr(adapter, "__name__", "function")
+        return _parameters(name, vars(port)["__call__"], adapter)
+    return broken(type(adapter), port)
+
+
 def _parameters(where: str, wanted: Any, given: Any) -> list[str]:
     expected = list(inspect.signature(wanted).parameters.values())[1:]  # the port's self
-    actual = list(_signature(given).parameters.values())
+    actual = list(inspect.signature(given).parameters.values())
     if actual and actual[0].name == "self":
         actual = actual[1:]
-    if any(p.kind is p.VAR_POSITIONAL for p in actual):
-        return []  # takes anything positionally: nothing to compare
     found = []
     for index, parameter in enumerate(expected):
         match = actual[index] if index < len(actual) else None
         if match is None or (match.name, match.kind) != (parameter.name, parameter.kind):
             found.append(f"{where}: parameter {index + 1} is not {parameter.name}")
     for extra in actual[len(expected) :]:
-        if extra.default is _EMPTY and extra.kind not in (extra.VAR_KEYWORD,):
+        if extra.default is _EMPTY and extra.kind is not extra.VAR_KEYWORD:
             found.append(f"{where}: {extra.name} is not the port's and has no default")
     return found
-
-
-def _signature(given: Any) -> inspect.Signature:
-    if inspect.isclass(given):
-        return inspect.signature(given.__call__)
-    return inspect.signature(given)
 
 
 def keeping(port: type, modules: Iterable[types.ModuleType]) -> list[type]:

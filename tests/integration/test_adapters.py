@@ -8,7 +8,7 @@ import pytest
 
 from chalicelib import composition
 from chalicelib.capabilities import CAPABILITIES
-from devkit.contracts import broken, ports
+from devkit.contracts import broken_by, ports
 
 
 @pytest.mark.parametrize("declared", CAPABILITIES, ids=lambda c: c.name)
@@ -21,7 +21,7 @@ def test_every_adapter_of_a_built_service_keeps_its_ports_contract(tables, conne
         problems = [
             problem
             for name, port in found.items()
-            for problem in broken(type(getattr(service, name)), port)
+            for problem in broken_by(getattr(service, name), port)
         ]
     finally:
         composition.reset()

@@ -9,7 +9,7 @@ from typing import Protocol
 import pytest
 
 from chalicelib.capabilities import CAPABILITIES
-from devkit.contracts import broken, keeping, modules, ports
+from devkit.contracts import broken, broken_by, keeping, modules, ports
 
 SHARED = ("devkit.fakes.outbound", "chalicelib.platform.clock")
 
@@ -65,3 +65,15 @@ def test_a_class_keeps_a_contract_only_with_every_method_and_parameter() -> None
     assert broken(Renamed, Ledger) == ["Renamed.get: parameter 1 is not key"]
     assert broken(Missing, Ledger) == ["Missing has no put for Ledger"]
     assert broken(Needs, Ledger) == ["Needs.put: reason is not the port's and has no default"]
+
+
+class NewId(Protocol):
+    def __call__(self) -> str: ...
+
+
+def test_a_function_given_for_a_callable_port_is_held_to_its_signature() -> None:
+    assert broken_by(lambda: "id-1", NewId) == []
+    assert broken_by(lambda prefix: prefix + "1", NewId) == [
+        "<lambda>: prefix is not the port's and has no default"
+    ]
+    assert broken_by(Keeps(), Ledger) == []
